@@ -1,0 +1,133 @@
+"""Who is calling: a Bearer token or the login session. The only code that reads the request's identity."""
+from __future__ import annotations
+
+from flask import g, request
+from flask import session as cookie
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields, validate
+
+from api import context
+from engine import accounts
+from engine.models import User
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Log in, log out, personal API tokens")
+
+
+def current_actor() -> User | None:
+    """The authenticated user of this request, or None."""
+    if "actor" not in g:
+        user = None
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            user = accounts.user_for_token(context.session(), header[7:].strip(), context.now())
+            if user is None:
+                abort(401, message="the Bearer token is invalid or revoked")
+        elif "user_id" in cookie:
+            candidate = context.session().get(User, cookie["user_id"])
+            user = candidate if candidate is not None and candidate.is_active else None
+        g.actor = user
+    return g.actor
+
+
+def require_actor() -> User:
+    user = current_actor()
+    if user is None:
+        abort(401, message="log in or send a Bearer token")
+    return user
+
+
+def protect(blueprint: Blueprint) -> Blueprint:
+    """Require an authenticated caller for every view of the blueprint."""
+    blueprint.before_request(lambda: require_actor() and None)
+    return blueprint
+
+
+class LoginSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
+
+
+class MembershipSchema(Schema):
+    agency_id = fields.Integer()
+    role = fields.String()
+
+
+class MeSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    full_name = fields.String()
+    is_admin = fields.Boolean()
+    memberships = fields.List(fields.Nested(MembershipSchema))
+
+
+class TokenCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+
+
+class TokenSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    created_at = fields.DateTime()
+    last_used_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class NewTokenSchema(TokenSchema):
+    token = fields.String(metadata={"description": "shown once; store it now"})
+
+
+@blp.route("/login")
+class Login(MethodView):
+    @blp.arguments(LoginSchema)
+    @blp.response(200, MeSchema)
+    def post(self, payload):
+        """Log in with a username and password (opens a session cookie)."""
+        user = accounts.authenticate(context.session(), payload["username"], payload["password"])
+        if user is None:
+            abort(401, message="wrong username or password")
+        cookie.clear()
+        cookie["user_id"] = user.id
+        return user
+
+
+@blp.route("/logout")
+class Logout(MethodView):
+    @blp.response(204)
+    def post(self):
+        """Close the login session."""
+        cookie.clear()
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.response(200, MeSchema)
+    def get(self):
+        """The caller and their roles per agency."""
+        return require_actor()
+
+
+@blp.route("/tokens")
+class Tokens(MethodView):
+    @blp.response(200, TokenSchema(many=True))
+    def get(self):
+        """List the caller's API tokens."""
+        return accounts.list_tokens(context.session(), require_actor())
+
+    @blp.arguments(TokenCreateSchema)
+    @blp.response(201, NewTokenSchema)
+    def post(self, payload):
+        """Create a personal API token (the token is shown only in this answer)."""
+        row, token = accounts.create_token(context.session(), require_actor(), payload["name"], context.now())
+        context.commit()
+        return {**TokenSchema().dump(row), "token": token}
+
+
+@blp.route("/tokens/<int:token_id>")
+class TokenItem(MethodView):
+    @blp.response(200, TokenSchema)
+    def delete(self, token_id):
+        """Revoke a token."""
+        row = accounts.revoke_token(context.session(), require_actor(), token_id, context.now())
+        context.commit()
+        return row

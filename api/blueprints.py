@@ -1,0 +1,11 @@
+"""The URL map: one blueprint per resource, registered here in one place."""
+from __future__ import annotations
+
+from flask_smorest import Api
+
+
+def register_blueprints(api: Api) -> None:
+    from api import auth
+
+    for module in (auth,):
+        api.register_blueprint(module.blp)

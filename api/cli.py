@@ -1,0 +1,29 @@
+"""The `motcua` command: Flask's CLI group, so app-bound commands (`db upgrade`, `serve`) share it."""
+from __future__ import annotations
+
+import click
+from flask.cli import FlaskGroup
+
+from api import create_app
+
+
+def _app_factory():
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_app_factory, add_default_commands=False, add_version_option=False,
+             load_dotenv=False, set_debug_flag=False)
+def main():
+    """motcua: one-stop administrative procedures on BPMN."""
+
+
+def _register() -> None:
+    from api.commands.calendar import calendar
+    from api.commands.db import db, deploy
+    from api.commands.procedures import validate
+
+    for command in (calendar, db, deploy, validate):
+        main.add_command(command)
+
+
+_register()

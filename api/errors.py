@@ -1,0 +1,70 @@
+"""One error shape everywhere: RFC 7807 problem details, with `errors` naming each bad field."""
+from __future__ import annotations
+
+from flask import Flask, jsonify
+from flask_smorest import Api
+from marshmallow import Schema, fields
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound, WorkflowError
+
+PROBLEM_JSON = "application/problem+json"
+
+STATUS_OF = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 422, WorkflowError: 422}
+
+
+class ProblemSchema(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    code = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.Raw())
+
+
+def problem(status: int, title: str, detail: str | None = None, code: str | None = None,
+            errors: dict | None = None, **extra):
+    body = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if code:
+        body["code"] = code
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    return response
+
+
+def _flatten_webargs(messages) -> dict:
+    """webargs nests messages by location ({"json": {"field": [...]}}); clients want field -> messages."""
+    out: dict = {}
+    for location, by_field in (messages or {}).items():
+        if isinstance(by_field, dict):
+            for name, msgs in by_field.items():
+                out[name if location in ("json", "form") else f"{location}.{name}"] = msgs
+        else:
+            out[location] = by_field
+    return out
+
+
+def init_app(app: Flask, api: Api) -> None:
+    @app.errorhandler(EngineError)
+    def _engine_error(exc: EngineError):
+        status = STATUS_OF.get(type(exc), next((s for c, s in STATUS_OF.items() if isinstance(exc, c)), 400))
+        title = {404: "Not Found", 403: "Forbidden", 409: "Conflict", 422: "Unprocessable Entity"}.get(status, "Bad Request")
+        return problem(status, title, exc.detail, exc.code, getattr(exc, "errors", None) or None,
+                       **{k: v for k, v in exc.extra.items() if v is not None})
+
+    def _http_error(exc: HTTPException):
+        data = getattr(exc, "data", None) or {}
+        errors = _flatten_webargs(data.get("messages")) if "messages" in data else data.get("errors")
+        detail = data.get("message") or exc.description
+        if exc.code == 422 and errors:
+            detail = "the request has invalid fields"
+        return problem(exc.code or 500, exc.name, detail, data.get("code"), errors or None)
+
+    # Registered after flask-smorest's own handler so that this one answers.
+    app.register_error_handler(HTTPException, _http_error)

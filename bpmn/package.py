@@ -1,0 +1,437 @@
+"""Procedure packages: a folder with procedure.toml, the diagram and forms/*.json, loaded as one value.
+
+The package is what a deployment stores: `package_to_document` gives a JSON-able dict for the version row,
+`package_from_document` gives the same package (and checksum) back without touching the file system.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from bpmn.durations import DEADLINE_UNITS, Deadline
+
+DOCUMENT_FORMAT = 1
+TOML_NAME = "procedure.toml"
+FORMS_DIR = "forms"
+CHANNELS = ("counter", "online", "postal")
+PAUSE_RULES = ("resume", "restart")
+_TOP_KEYS = ("slug", "code", "local_code", "process_id", "name_vi", "name_en", "level", "field", "agency_kind",
+             "pause_rule", "channels", "result_delivery", "deadline", "fees", "documents")
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_PROCESS_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+#: (table or None, key or None, message, severity): a finding in procedure.toml before it gets a file name.
+Finding = tuple[str | None, str | None, str, str]
+
+
+@dataclass(frozen=True)
+class Fee:
+    """A fee or charge (lệ phí, phí) in VND."""
+
+    name_vi: str
+    amount: int
+    name_en: str | None = None
+
+
+@dataclass(frozen=True)
+class RequiredDocument:
+    """A document the citizen files (thành phần hồ sơ)."""
+
+    name_vi: str
+    copies: int = 1
+    required: bool = True
+    name_en: str | None = None
+
+
+@dataclass(frozen=True)
+class ProcedureMeta:
+    """The catalog entry of procedure.toml, typed (see workflows/README.md)."""
+
+    slug: str
+    code: str
+    local_code: str | None
+    process_id: str
+    name_vi: str
+    name_en: str
+    level: str
+    field: str
+    agency_kind: str
+    deadline: Deadline
+    same_day_cutoff: dt.time | None
+    pause_rule: str
+    channels: tuple[str, ...]
+    result_delivery: tuple[str, ...]
+    fees: tuple[Fee, ...]
+    documents: tuple[RequiredDocument, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about a procedure file, printed like a compiler message."""
+
+    file: str
+    element_id: str | None
+    line: int | None
+    message: str
+    severity: str = "error"  # "error" | "warning"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        target = f" [{self.element_id}]" if self.element_id else ""
+        return f"{where}:{target} {self.message} ({self.severity})"
+
+
+class PackageError(Exception):
+    """A package cannot be loaded or parsed; `problems` says why, one Problem per finding."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True)
+class ProcedurePackage:
+    """A loaded procedure: catalog entry, diagram text and form schemas, with a content checksum."""
+
+    meta: ProcedureMeta
+    bpmn_filename: str
+    bpmn_text: str
+    forms: Mapping[str, dict]  # file name -> JSON Schema
+    checksum: str  # sha256 hex over canonical(meta) + bpmn + forms
+
+
+@dataclass(frozen=True)
+class PackageParts:
+    """What could be read from a package folder, with every problem met; a part is None if unreadable."""
+
+    folder: Path
+    meta: ProcedureMeta | None
+    toml_text: str | None
+    bpmn_filename: str
+    bpmn_text: str | None
+    forms: Mapping[str, dict]
+    problems: tuple[Problem, ...]
+
+    @property
+    def toml_file(self) -> str:
+        return str(self.folder / TOML_NAME)
+
+
+def read_parts(folder: Path) -> PackageParts:
+    """Read procedure.toml, the diagram and the forms of a folder, noting problems instead of raising."""
+    folder = Path(folder)
+    toml_file = str(folder / TOML_NAME)
+    problems: list[Problem] = []
+    meta = text = None
+    try:
+        text = (folder / TOML_NAME).read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        problems.append(Problem(toml_file, None, None, "missing: every procedure folder needs procedure.toml"))
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(toml_file, None, None, f"cannot read: {exc}"))
+    if text is not None:
+        try:
+            table = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            m = re.search(r"\(at line (\d+)", str(exc))
+            problems.append(Problem(toml_file, None, int(m.group(1)) if m else None, f"not valid TOML: {exc}"))
+        else:
+            meta, found = read_meta(table, folder_name=folder.name)
+            problems += [Problem(toml_file, where, toml_line(text, where, key), message, severity)
+                         for where, key, message, severity in found]
+    bpmn_name, bpmn_text = _read_diagram(folder, meta.slug if meta else None, problems)
+    forms = _read_forms(folder, problems)
+    return PackageParts(folder, meta, text, bpmn_name, bpmn_text, MappingProxyType(forms), tuple(problems))
+
+
+def read_package(folder: Path) -> tuple[ProcedurePackage | None, list[Problem]]:
+    """Load a package folder; return it (None on any error) and every problem met on the way."""
+    parts = read_parts(folder)
+    problems = list(parts.problems)
+    if parts.meta is None or parts.bpmn_text is None or any(p.is_error for p in problems):
+        return None, problems
+    return _package(parts.meta, parts.bpmn_filename, parts.bpmn_text, parts.forms), problems
+
+
+def load_package(folder: Path) -> ProcedurePackage:
+    """Load a package folder; raise PackageError listing the problems when it cannot be loaded."""
+    pkg, problems = read_package(folder)
+    if pkg is None:
+        raise PackageError([p for p in problems if p.is_error])
+    return pkg
+
+
+def package_to_document(pkg: ProcedurePackage) -> dict:
+    """Return the package as a JSON-able dict (stored in the procedure version row)."""
+    return {
+        "format": DOCUMENT_FORMAT,
+        "procedure": meta_to_table(pkg.meta),
+        "bpmn_filename": pkg.bpmn_filename,
+        "bpmn_text": pkg.bpmn_text,
+        "forms": {name: pkg.forms[name] for name in sorted(pkg.forms)},
+        "checksum": pkg.checksum,
+    }
+
+
+def package_from_document(doc: Mapping[str, Any]) -> ProcedurePackage:
+    """Rebuild a package from package_to_document's dict; raise PackageError if it is not one."""
+    where = "<stored package>"
+    if not isinstance(doc, Mapping) or doc.get("format") != DOCUMENT_FORMAT:
+        raise PackageError([Problem(where, None, None, f"not a package document of format {DOCUMENT_FORMAT}")])
+    meta, found = read_meta(doc.get("procedure") or {}, folder_name=None)
+    errors = [Problem(f"{where} {TOML_NAME}", w, None, m, s) for w, _k, m, s in found if s == "error"]
+    if meta is None or errors:
+        raise PackageError(errors or [Problem(where, None, None, "the procedure table is missing")])
+    forms = doc.get("forms") or {}
+    pkg = _package(meta, str(doc.get("bpmn_filename")), str(doc.get("bpmn_text")), dict(forms))
+    if doc.get("checksum") not in (None, pkg.checksum):
+        raise PackageError([Problem(where, None, None, f"checksum mismatch: stored {doc.get('checksum')}, "
+                                                       f"content gives {pkg.checksum}")])
+    return pkg
+
+
+def compute_checksum(meta: ProcedureMeta, bpmn_filename: str, bpmn_text: str, forms: Mapping[str, dict]) -> str:
+    """Hash the canonical content: TOML formatting, comments and key order do not change it."""
+    canonical = {
+        "procedure": meta_to_table(meta),
+        "bpmn_filename": bpmn_filename,
+        "bpmn": bpmn_text,
+        "forms": dict(forms),
+    }
+    blob = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _package(meta: ProcedureMeta, bpmn_name: str, bpmn_text: str, forms: Mapping[str, dict]) -> ProcedurePackage:
+    forms = MappingProxyType({name: forms[name] for name in sorted(forms)})
+    return ProcedurePackage(meta, bpmn_name, bpmn_text, forms, compute_checksum(meta, bpmn_name, bpmn_text, forms))
+
+
+def _read_diagram(folder: Path, slug: str | None, problems: list[Problem]) -> tuple[str, str | None]:
+    candidates = sorted(p for p in folder.glob("*.bpmn") if p.is_file())
+    chosen = next((p for p in candidates if slug and p.name == f"{slug}.bpmn"), None)
+    if chosen is None and len(candidates) == 1:
+        chosen = candidates[0]
+    if chosen is None:
+        wanted = f"{slug}.bpmn" if slug else "<slug>.bpmn"
+        found = ", ".join(p.name for p in candidates) or "none"
+        problems.append(Problem(str(folder / wanted), None, None,
+                                f"missing: the package needs its diagram {wanted} (found: {found})"))
+        return wanted, None
+    try:
+        return chosen.name, chosen.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(str(chosen), None, None, f"cannot read (a diagram is UTF-8 XML): {exc}"))
+        return chosen.name, None
+
+
+def _read_forms(folder: Path, problems: list[Problem]) -> dict[str, dict]:
+    forms: dict[str, dict] = {}
+    for path in sorted((folder / FORMS_DIR).glob("*.json")):
+        try:
+            data = json.loads(path.read_bytes().decode("utf-8-sig"))
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(str(path), None, exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})"))
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(str(path), None, None, f"cannot read: {exc}"))
+            continue
+        if not isinstance(data, dict):
+            problems.append(Problem(str(path), "$", 1, f"a form is a JSON Schema object, not {type(data).__name__}"))
+            continue
+        forms[path.name] = data
+    return forms
+
+
+class _Reader:
+    """Read one TOML table, noting each problem with the table and key it is about."""
+
+    def __init__(self, table: Mapping, where: str | None, findings: list[Finding]):
+        self.table, self.where, self.findings = table, where, findings
+
+    def note(self, key: str | None, message: str, severity: str = "error") -> None:
+        self.findings.append((self.where, key, f"{key}: {message}" if key else message, severity))
+
+    def unknown(self, known: tuple[str, ...]) -> None:
+        for key in (k for k in self.table if k not in known):
+            close = difflib.get_close_matches(key, known, n=1)
+            self.note(key, "unknown key" + (f"; did you mean {close[0]!r}?" if close else ""), "warning")
+
+    def text(self, key: str, required: bool = True) -> str | None:
+        value = self.table.get(key)
+        if value is None:
+            if required:
+                self.note(key, "missing (required)")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.note(key, f"must be a non-empty string, got {value!r}")
+            return None
+        return value.strip()
+
+    def integer(self, key: str, default: int | None, minimum: int) -> int | None:
+        value = self.table.get(key, default)
+        if value is None:
+            self.note(key, "missing (required)")
+        elif isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            self.note(key, f"must be a whole number >= {minimum}, got {value!r}")
+        else:
+            return value
+        return None
+
+    def choice(self, key: str, choices: tuple[str, ...]) -> str | None:
+        value = self.text(key)
+        if value is not None and value not in choices:
+            self.note(key, f"{value!r} is not one of {', '.join(choices)}")
+            return None
+        return value
+
+    def choices(self, key: str, choices: tuple[str, ...]) -> tuple[str, ...]:
+        values = self.table.get(key)
+        if not isinstance(values, list) or not values:
+            self.note(key, f"must be a non-empty list of {', '.join(choices)}")
+            return ()
+        for value in values:
+            if value not in choices:
+                self.note(key, f"{value!r} is not one of {', '.join(choices)}")
+        if len(set(map(str, values))) != len(values):
+            self.note(key, "lists a value twice")
+        return tuple(str(v) for v in values)
+
+    def tables(self, key: str) -> list[Mapping]:
+        values = self.table.get(key, [])
+        if not isinstance(values, list) or not all(isinstance(v, Mapping) for v in values):
+            self.note(key, f"must be an array of tables ([[{key}]])")
+            return []
+        return values
+
+
+def read_meta(table: Mapping, folder_name: str | None) -> tuple[ProcedureMeta | None, list[Finding]]:
+    """Check a procedure.toml table; return the meta (None on any error) and the findings."""
+    findings: list[Finding] = []
+    r = _Reader(table, None, findings)
+    r.unknown(_TOP_KEYS)
+    slug = r.text("slug")
+    if slug and not _SLUG.match(slug):
+        r.note("slug", f"{slug!r} must be lower-case words joined by '-' (like household-business)")
+    elif slug and folder_name is not None and slug != folder_name:
+        r.note("slug", f"{slug!r} must equal the folder name {folder_name!r}")
+    process_id = r.text("process_id")
+    if process_id and not _PROCESS_ID.match(process_id):
+        r.note("process_id", f"{process_id!r} is not a valid BPMN id")
+    values = {key: r.text(key) for key in ("code", "name_vi", "name_en", "level", "field", "agency_kind")}
+    local_code = r.text("local_code", required=False)
+    pause_rule = r.choice("pause_rule", PAUSE_RULES)
+    channels = r.choices("channels", CHANNELS)
+    result_delivery = r.choices("result_delivery", CHANNELS)
+    deadline, cutoff = _read_deadline(r, findings)
+    fees = []
+    for i, item in enumerate(r.tables("fees"), 1):
+        f = _Reader(item, f"fees #{i}", findings)
+        f.unknown(("name_vi", "amount", "name_en"))
+        fees.append(Fee(f.text("name_vi") or "", f.integer("amount", None, 0) or 0, f.text("name_en", False)))
+    documents = []
+    for i, item in enumerate(r.tables("documents"), 1):
+        d = _Reader(item, f"documents #{i}", findings)
+        d.unknown(("name_vi", "copies", "required", "name_en"))
+        required = item.get("required", True)
+        if not isinstance(required, bool):
+            d.note("required", f"must be true or false, got {required!r}")
+        documents.append(RequiredDocument(d.text("name_vi") or "", d.integer("copies", 1, 1) or 1,
+                                          bool(required), d.text("name_en", False)))
+    if any(severity == "error" for *_rest, severity in findings):
+        return None, findings
+    meta = ProcedureMeta(slug=slug, code=values["code"], local_code=local_code, process_id=process_id,
+                         name_vi=values["name_vi"], name_en=values["name_en"], level=values["level"],
+                         field=values["field"], agency_kind=values["agency_kind"], deadline=deadline,
+                         same_day_cutoff=cutoff, pause_rule=pause_rule, channels=channels,
+                         result_delivery=result_delivery, fees=tuple(fees), documents=tuple(documents))
+    return meta, findings
+
+
+def _read_deadline(top: _Reader, findings: list[Finding]) -> tuple[Deadline | None, dt.time | None]:
+    table = top.table.get("deadline")
+    if not isinstance(table, Mapping):
+        top.note("deadline", "missing (required table [deadline] with unit and value)" if table is None
+                 else "must be a table [deadline] with unit and value")
+        return None, None
+    r = _Reader(table, "deadline", findings)
+    r.unknown(("unit", "value", "cutoff"))
+    unit = r.choice("unit", DEADLINE_UNITS)
+    value = 0
+    if unit == "same_day":
+        if "value" in table:
+            r.note("value", "ignored for unit = same_day", "warning")
+    elif unit is not None:
+        value = r.integer("value", None, 1)
+    cutoff = table.get("cutoff")
+    if cutoff is not None:
+        if unit != "same_day":
+            r.note("cutoff", "only used with unit = same_day; ignored", "warning")
+            cutoff = None
+        elif isinstance(cutoff, str):
+            try:
+                cutoff = dt.time.fromisoformat(cutoff.strip())
+            except ValueError:
+                r.note("cutoff", f"{cutoff!r} is not a clock time like \"15:00\"")
+                cutoff = None
+        elif not isinstance(cutoff, dt.time):
+            r.note("cutoff", f"{cutoff!r} is not a clock time like \"15:00\"")
+            cutoff = None
+    if unit is None or value is None:
+        return None, None
+    return Deadline(unit, value), cutoff
+
+
+def meta_to_table(meta: ProcedureMeta) -> dict[str, Any]:
+    """Write the meta back as a procedure.toml-shaped, JSON-able table (None values left out)."""
+    deadline: dict[str, Any] = {"unit": meta.deadline.unit}
+    if meta.deadline.unit != "same_day":
+        deadline["value"] = meta.deadline.value
+    if meta.same_day_cutoff is not None:
+        deadline["cutoff"] = meta.same_day_cutoff.isoformat(
+            timespec="minutes" if not meta.same_day_cutoff.second else "seconds")
+
+    def clean(d: dict) -> dict:
+        return {k: v for k, v in d.items() if v is not None}
+
+    return clean({
+        "slug": meta.slug, "code": meta.code, "local_code": meta.local_code, "process_id": meta.process_id,
+        "name_vi": meta.name_vi, "name_en": meta.name_en, "level": meta.level, "field": meta.field,
+        "agency_kind": meta.agency_kind, "pause_rule": meta.pause_rule, "channels": list(meta.channels),
+        "result_delivery": list(meta.result_delivery), "deadline": deadline,
+        "fees": [clean({"name_vi": f.name_vi, "amount": f.amount, "name_en": f.name_en}) for f in meta.fees],
+        "documents": [clean({"name_vi": d.name_vi, "copies": d.copies, "required": d.required,
+                             "name_en": d.name_en}) for d in meta.documents],
+    })
+
+
+def toml_line(text: str | None, where: str | None, key: str | None) -> int | None:
+    """Find the line of `key` in table `where` ("deadline", "fees #2", None = top level) of a TOML text."""
+    if text is None:
+        return None
+    m = re.match(r"^(\w+)(?: #(\d+))?$", where or "")
+    wanted = (m.group(1), int(m.group(2) or 1)) if m else None
+    current, seen, header = None, {}, None
+    key_re = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=") if key else None
+    for number, line in enumerate(text.splitlines(), 1):
+        h = re.match(r"^\s*\[\[?\s*([\w.-]+)\s*\]\]?", line)
+        if h:
+            seen[h.group(1)] = seen.get(h.group(1), 0) + 1
+            current = (h.group(1), seen[h.group(1)])
+            if header is None and (current == wanted or (wanted is None and h.group(1) == key)):
+                header = number
+        elif current == wanted and key_re and key_re.match(line):
+            return number
+    return header

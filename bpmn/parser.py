@@ -1,0 +1,212 @@
+"""Parse procedure diagrams: SpiffWorkflow specs for the engine, an element index for the validator.
+
+XML is read with entity expansion and network access off (a diagram is an upload), then handed to
+SpiffBpmnParser as a tree, so the line numbers in our messages are the file's.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins import UserTaskMixin
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from bpmn.extensions import UserTaskInfo, end_status, user_task_info
+from bpmn.package import PackageError, Problem, ProcedurePackage
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+CONTAINER_TAGS = frozenset({"process", "subProcess", "transaction", "adHocSubProcess"})
+FLOW_NODE_TAGS = frozenset({
+    "task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
+    "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess",
+    "exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway",
+    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
+})
+
+
+@dataclass(frozen=True)
+class ParsedProcess:
+    """A package's executable process, parsed once and shared by every workflow of that version."""
+
+    process_id: str
+    spec: Any  # SpiffWorkflow BpmnProcessSpec
+    subprocess_specs: dict
+    user_tasks: Mapping[str, UserTaskInfo]  # bpmn id -> info, subprocesses included
+    end_statuses: Mapping[str, str]  # end event bpmn id -> status, for end events that carry one
+
+
+def short_names(text: str) -> str:
+    """Write namespaced tags in messages as bpmn:x / spiffworkflow:x."""
+    return text.replace(f"{{{BPMN_NS}}}", "bpmn:").replace(f"{{{SPIFF_NS}}}", "spiffworkflow:")
+
+
+def read_xml(text: str | bytes, filename: str) -> etree._Element:
+    """Parse diagram XML safely; raise PackageError with the line on a syntax error or a non-BPMN root."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    # A new parser per call: lxml parser objects must not be shared between threads.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        raise PackageError([Problem(filename, None, exc.lineno, f"malformed XML: {exc.msg}")]) from None
+    if root.tag != f"{{{BPMN_NS}}}definitions":
+        raise PackageError([Problem(filename, root.get("id"), root.sourceline,
+                                    f"not a BPMN file: the root element is {short_names(root.tag)}, "
+                                    f"not bpmn:definitions")])
+    return root
+
+
+def line_index(root: etree._Element) -> dict[str, int]:
+    """Map every element id to the line it starts on (the first element wins on a duplicate id)."""
+    lines: dict[str, int] = {}
+    for el in root.iter(etree.Element):
+        if el.get("id") is not None:
+            lines.setdefault(el.get("id"), el.sourceline)
+    return lines
+
+
+def spiff_problem(exc: Exception, filename: str, lines: Mapping[str, int]) -> Problem:
+    """Turn a SpiffWorkflow parse error into a Problem on the element it names."""
+    element_id = getattr(exc, "id", None) or None
+    line = lines.get(element_id) if element_id else None
+    if line is None and isinstance(getattr(exc, "line_number", None), int):
+        line = exc.line_number
+    message = str(exc.args[0]) if exc.args else str(exc)
+    return Problem(filename, element_id, line, short_names(message))
+
+
+def parse_package(pkg: ProcedurePackage) -> ParsedProcess:
+    """Parse the package's diagram (XSD-validated) into specs and typed user task infos."""
+    filename = pkg.bpmn_filename
+    root = read_xml(pkg.bpmn_text, filename)
+    lines = line_index(root)
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    try:
+        parser.add_bpmn_xml(root, filename=filename)
+        spec = parser.get_spec(pkg.meta.process_id)
+        subprocess_specs = parser.get_subprocess_specs(pkg.meta.process_id)
+    except ValidationException as exc:
+        raise PackageError([spiff_problem(exc, filename, lines)]) from None
+    user_tasks: dict[str, UserTaskInfo] = {}
+    end_statuses: dict[str, str] = {}
+    problems = []
+    for process_spec in (spec, *subprocess_specs.values()):
+        for task_spec in process_spec.task_specs.values():
+            if isinstance(task_spec, UserTaskMixin):
+                try:
+                    user_tasks[task_spec.bpmn_id] = user_task_info(task_spec)
+                except ValueError as exc:
+                    problems.append(Problem(filename, task_spec.bpmn_id, lines.get(task_spec.bpmn_id), str(exc)))
+            status = end_status(task_spec)
+            if status:
+                end_statuses[task_spec.bpmn_id] = status
+    if problems:
+        raise PackageError(problems)
+    return ParsedProcess(pkg.meta.process_id, spec, subprocess_specs,
+                         MappingProxyType(user_tasks), MappingProxyType(end_statuses))
+
+
+# The validator's view: every element of the file, reachable or not, with its line.
+
+@dataclass(frozen=True)
+class Node:
+    """A flow node (task, gateway, event, subprocess) as written in the file."""
+
+    id: str
+    tag: str  # local name: userTask, exclusiveGateway, ...
+    name: str | None
+    line: int | None
+    container: str | None  # id of the enclosing process or subprocess
+    lane: str | None  # lane name, found the way SpiffWorkflow finds it
+    properties: Mapping[str, str]
+    element: Any = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A sequence flow with its condition text (None when it has none)."""
+
+    id: str
+    source: str | None
+    target: str | None
+    condition: str | None
+    line: int | None
+    container: str | None
+
+
+@dataclass(frozen=True)
+class Lane:
+    """A lane; only leaf lanes (no child lanes) name a role."""
+
+    id: str
+    name: str | None
+    line: int | None
+    is_leaf: bool
+
+
+@dataclass
+class Diagram:
+    """An index of one BPMN file for the lint rules."""
+
+    filename: str
+    root: Any
+    processes: dict[str, Any]  # top-level process id -> element
+    nodes: dict[str, Node]
+    flows: dict[str, Flow]
+    lanes: list[Lane]
+    lines: dict[str, int]
+    outgoing: dict[str, list[Flow]] = field(default_factory=dict)
+    incoming: dict[str, list[Flow]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        for flow in self.flows.values():
+            self.outgoing.setdefault(flow.source, []).append(flow)
+            self.incoming.setdefault(flow.target, []).append(flow)
+
+
+def _container(el: etree._Element) -> str | None:
+    parent = el.getparent()
+    while parent is not None and etree.QName(parent).localname not in CONTAINER_TAGS:
+        parent = parent.getparent()
+    return parent.get("id") if parent is not None else None
+
+
+def read_properties(el: etree._Element) -> dict[str, str]:
+    """Read `spiffworkflow:properties` as SpiffTaskParser does (a property without name is skipped)."""
+    props = {}
+    for prop in el.xpath("./bpmn:extensionElements/spiffworkflow:properties//spiffworkflow:property",
+                         namespaces=NS):
+        if prop.get("name") is not None:
+            props[prop.get("name")] = prop.get("value")
+    return props
+
+
+def index_diagram(root: etree._Element, filename: str) -> Diagram:
+    """Index processes, flow nodes, sequence flows and lanes of a parsed BPMN file."""
+    lane_of: dict[str, str | None] = {}
+    for ref in root.iterfind(".//bpmn:flowNodeRef", NS):
+        if ref.text is not None:  # document order, later (inner) lanes win, as in SpiffWorkflow
+            lane_of[ref.text] = ref.getparent().get("name")
+    lanes = [Lane(el.get("id"), el.get("name"), el.sourceline, el.find("bpmn:childLaneSet", NS) is None)
+             for el in root.iterfind(".//bpmn:lane", NS)]
+    nodes: dict[str, Node] = {}
+    flows: dict[str, Flow] = {}
+    for el in root.iter(f"{{{BPMN_NS}}}*"):
+        tag, el_id = etree.QName(el).localname, el.get("id")
+        if el_id is None:
+            continue
+        if tag in FLOW_NODE_TAGS:
+            nodes.setdefault(el_id, Node(el_id, tag, el.get("name"), el.sourceline, _container(el),
+                                         lane_of.get(el_id), read_properties(el), el))
+        elif tag == "sequenceFlow":
+            cond = el.find(".//bpmn:conditionExpression", NS)
+            flows[el_id] = Flow(el_id, el.get("sourceRef"), el.get("targetRef"),
+                                cond.text if cond is not None else None, el.sourceline, _container(el))
+    processes = {p.get("id"): p for p in root.iterfind("bpmn:process", NS)}
+    return Diagram(filename, root, processes, nodes, flows, lanes, line_index(root))

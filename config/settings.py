@@ -1,0 +1,162 @@
+"""Layered, validated, read-only settings.
+
+Order (later wins): config/default.toml -> the TOML file named by MOTCUA_CONFIG -> MOTCUA_<SECTION>_<KEY>
+environment variables -> explicit overrides (tests). Nothing is read at import time.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+DEFAULTS_FILE = Path(__file__).with_name("default.toml")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+def _merge(base: dict, extra: Mapping) -> dict:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _env_value(text: str) -> Any:
+    """Read an environment value as a TOML literal when it is one (numbers, booleans, arrays), else text."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _from_environment(defaults: Mapping, environ: Mapping[str, str]) -> dict:
+    out: dict = {}
+    for section, keys in defaults.items():
+        if not isinstance(keys, Mapping):
+            continue
+        for key in keys:
+            name = f"MOTCUA_{section}_{key}".upper()
+            if name in environ:
+                out.setdefault(section, {})[key] = _env_value(environ[name])
+    return out
+
+
+def _time(text: str, name: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name}: {text!r} is not a clock time like 07:30") from None
+
+
+def _periods(values: Any, name: str) -> tuple[tuple[dt.time, dt.time], ...]:
+    if not isinstance(values, list) or not values:
+        raise SettingsError(f"{name}: expected a list like [\"07:30-11:30\", \"13:00-17:00\"]")
+    periods = []
+    for item in values:
+        start, sep, end = str(item).partition("-")
+        if not sep:
+            raise SettingsError(f"{name}: {item!r} is not a period like 07:30-11:30")
+        a, b = _time(start.strip(), name), _time(end.strip(), name)
+        if not a < b or (periods and not periods[-1][1] <= a):
+            raise SettingsError(f"{name}: periods must be increasing and not overlap ({item!r})")
+        periods.append((a, b))
+    return tuple(periods)
+
+
+def _days(values: Any, name: str) -> Mapping[dt.date, str]:
+    if not isinstance(values, Mapping):
+        raise SettingsError(f"{name}: expected a table of \"YYYY-MM-DD\" = \"name\"")
+    out = {}
+    for key, label in values.items():
+        try:
+            day = key if isinstance(key, dt.date) else dt.date.fromisoformat(str(key))
+        except ValueError:
+            raise SettingsError(f"{name}: {key!r} is not a date YYYY-MM-DD") from None
+        out[day] = str(label)
+    return MappingProxyType(out)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings the code reads; build it with load_settings()."""
+
+    database_url: str
+    database_echo: bool
+    timezone: str
+    working_hours: tuple[tuple[dt.time, dt.time], ...]
+    same_day_cutoff: dt.time
+    cultural_day_off: bool
+    days_off: Mapping[dt.date, str]
+    working_days: Mapping[dt.date, str]
+    risk_threshold: float
+    server_host: str
+    server_port: int
+    secret_key: str
+    mail_enabled: bool
+    smtp_host: str
+    smtp_port: int
+    mail_sender: str
+    webhook_url: str
+    roles: tuple[str, ...]
+    agency_kinds: tuple[str, ...]
+    raw: Mapping[str, Any]
+
+
+def load_settings(overrides: Mapping | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from the layers; raise SettingsError naming the first bad key."""
+    environ = os.environ if environ is None else environ
+    with DEFAULTS_FILE.open("rb") as fh:
+        defaults = tomllib.load(fh)
+    data = defaults
+    if environ.get("MOTCUA_CONFIG"):
+        path = Path(environ["MOTCUA_CONFIG"])
+        try:
+            with path.open("rb") as fh:
+                data = _merge(data, tomllib.load(fh))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"MOTCUA_CONFIG={path}: {exc}") from None
+    data = _merge(data, _from_environment(defaults, environ))
+    data = _merge(data, overrides or {})
+
+    db, cal, dl, srv, mail = (data[k] for k in ("database", "calendar", "deadlines", "server", "mail"))
+    threshold = float(dl["risk_threshold"])
+    if not 0 < threshold <= 1:
+        raise SettingsError("deadlines.risk_threshold: must be in (0, 1]")
+    try:
+        import zoneinfo
+
+        zoneinfo.ZoneInfo(cal["timezone"])
+    except Exception:
+        raise SettingsError(f"calendar.timezone: unknown time zone {cal['timezone']!r}") from None
+    return Settings(
+        database_url=str(db["url"]),
+        database_echo=bool(db.get("echo", False)),
+        timezone=cal["timezone"],
+        working_hours=_periods(cal["working_hours"], "calendar.working_hours"),
+        same_day_cutoff=_time(cal["same_day_cutoff"], "calendar.same_day_cutoff"),
+        cultural_day_off=bool(cal["cultural_day_off"]),
+        days_off=_days(cal.get("days_off", {}), "calendar.days_off"),
+        working_days=_days(cal.get("working_days", {}), "calendar.working_days"),
+        risk_threshold=threshold,
+        server_host=str(srv["host"]),
+        server_port=int(srv["port"]),
+        secret_key=str(srv["secret_key"]),
+        mail_enabled=bool(mail["enabled"]),
+        smtp_host=str(mail["smtp_host"]),
+        smtp_port=int(mail["smtp_port"]),
+        mail_sender=str(mail["sender"]),
+        webhook_url=str(data.get("webhook", {}).get("url", "")),
+        roles=tuple(data["organization"]["roles"]),
+        agency_kinds=tuple(data["organization"]["agency_kinds"]),
+        raw=MappingProxyType(data),
+    )

@@ -1,0 +1,1 @@
+"""The runtime: dossiers, tasks, the working calendar, deadlines, escalation, persistence. No Flask here."""

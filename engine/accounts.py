@@ -1,0 +1,78 @@
+"""Officials' credentials: password check and personal API tokens (only their hashes are stored)."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.models import ApiToken, User
+
+TOKEN_PREFIX = "mc_"
+# A fixed hash to compare against when the user does not exist, so timing does not reveal usernames.
+_DUMMY_HASH = generate_password_hash("not-a-password", method="pbkdf2:sha256:1000")
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, or None."""
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None or not user.password_hash or not user.is_active:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def set_password(user: User, password: str) -> None:
+    if not isinstance(password, str) or len(password) < 10:
+        raise InvalidInput("the password is too short", {"password": ["at least 10 characters"]})
+    user.password_hash = generate_password_hash(password)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, user: User, name: str, now: dt.datetime) -> tuple[ApiToken, str]:
+    """Create a personal token; the clear token is returned once and never stored."""
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput("a token needs a name", {"name": ["required"]})
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, name=name.strip()[:120], token_hash=_digest(token), created_at=now)
+    session.add(row)
+    session.flush()
+    return row, token
+
+
+def user_for_token(session: Session, token: str, now: dt.datetime) -> User | None:
+    """The active owner of a valid, unrevoked token."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _digest(token))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    row.last_used_at = now
+    return user
+
+
+def list_tokens(session: Session, user: User) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
+
+
+def revoke_token(session: Session, user: User, token_id: int, now: dt.datetime) -> ApiToken:
+    """Revoke one of the user's tokens (admins may revoke anyone's)."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"no token {token_id}")
+    if row.user_id != user.id and not user.is_admin:
+        raise Forbidden("this token belongs to another user")
+    if row.revoked_at is None:
+        row.revoked_at = now
+    session.flush()
+    return row

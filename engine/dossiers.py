@@ -1,0 +1,362 @@
+"""Dossier use cases: receive, claim, complete, send back, withdraw. Each flushes; the caller commits.
+
+Every action loads the dossier row with its version, restores the workflow onto the cached spec, acts,
+and writes back state, task rows, pauses, the audit event and the status in one unit of work. The
+dossier's version column turns a concurrent writer's update into a Conflict, never a lost update.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import audit, runtime
+from engine.access import ASSIGNING_ROLES, require_role, require_work_on, roles_in
+from engine.codes import dossier_code, lookup_secret
+from engine.errors import Conflict, InvalidInput, NotFound
+from engine.models import (
+    CHANNELS,
+    OPEN_TASK_STATES,
+    Agency,
+    Dossier,
+    Pause,
+    Procedure,
+    ProcedureVersion,
+    Task,
+    User,
+)
+from engine.runtime import Runtime
+from engine.specs import CompiledVersion
+from engine.tasks import sync_tasks, task_deadlines
+
+_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What an action changed: the dossier, the task it closed, the tasks it opened or cancelled."""
+
+    dossier: Dossier
+    completed: Task | None = None
+    created: list[Task] = field(default_factory=list)
+    cancelled: list[Task] = field(default_factory=list)
+
+
+def _flush(session: Session) -> None:
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict("the dossier was changed by someone else at the same time; reload and try again") from None
+
+
+def _local_tz(rt: Runtime) -> ZoneInfo:
+    return ZoneInfo(rt.settings.timezone)
+
+
+def _pauses(session: Session, dossier_id: int) -> list[Pause]:
+    return list(session.scalars(select(Pause).where(Pause.dossier_id == dossier_id).order_by(Pause.paused_at)))
+
+
+def _open_tasks(session: Session, dossier_id: int) -> list[Task]:
+    return list(session.scalars(select(Task).where(Task.dossier_id == dossier_id,
+                                                   Task.state.in_(OPEN_TASK_STATES))))
+
+
+def _validate_form(compiled: CompiledVersion, bpmn_id: str, data: dict) -> None:
+    """Check form data against the task's JSON Schema and declared outcomes; name every bad field."""
+    info = compiled.user_tasks[bpmn_id]
+    errors: dict[str, list[str]] = {}
+    if not isinstance(data, dict):
+        raise InvalidInput("form data must be an object", {"data": ["expected an object"]})
+    for key in data:
+        if not _IDENT.match(str(key)):
+            errors.setdefault(str(key), []).append("field names are letters, digits and _; not starting with _")
+    if info.form and info.form in compiled.form_validators:
+        for err in compiled.form_validators[info.form].iter_errors(data):
+            path = ".".join(str(p) for p in err.absolute_path)
+            if err.validator == "required":
+                missing = err.message.split("'")[1] if "'" in err.message else path
+                path = f"{path}.{missing}" if path else missing
+            errors.setdefault(path or "data", []).append(err.message)
+    if info.outcomes and data.get("outcome") not in info.outcomes:
+        errors.setdefault("outcome", []).append(f"must be one of: {', '.join(info.outcomes)}")
+    if errors:
+        raise InvalidInput(f"the form of '{info.name}' has errors", errors)
+
+
+def _dossier_status(compiled: CompiledVersion, workflow, open_tasks: list[Task]) -> str:
+    if workflow.completed:
+        statuses = runtime.reached_end_statuses(workflow, compiled)
+        return statuses[-1] if statuses else "returned"
+    for row in open_tasks:
+        status = compiled.user_tasks[row.bpmn_id].status
+        if status:
+            return status
+    return "processing"
+
+
+def _latest_version(session: Session, slug: str) -> ProcedureVersion:
+    row = session.execute(
+        select(ProcedureVersion).join(Procedure).where(Procedure.slug == slug)
+        .order_by(ProcedureVersion.version.desc()).limit(1)
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"no deployed procedure '{slug}'")
+    return row
+
+
+def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id: int, channel: str,
+                    applicant: dict, actor: User | None, now: dt.datetime, data: dict | None = None,
+                    clock_started_at: dt.datetime | None = None) -> StepResult:
+    """Receive a complete dossier: code, appointment from the legal deadline, workflow started.
+
+    The legal clock starts at the counter at reception; for a postal dossier at the postmark and for an
+    online one when the system recorded it complete (`clock_started_at`).
+    """
+    errors: dict[str, list[str]] = {}
+    if channel not in CHANNELS:
+        errors["channel"] = [f"must be one of: {', '.join(CHANNELS)}"]
+    name = (applicant or {}).get("name") if isinstance(applicant, dict) else None
+    if not isinstance(name, str) or not name.strip():
+        errors["applicant.name"] = ["required"]
+    if channel == "postal" and clock_started_at is None:
+        errors["clock_started_at"] = ["the postmark time is required for a postal dossier"]
+    if clock_started_at is not None:
+        if clock_started_at.tzinfo is None:
+            errors["clock_started_at"] = ["needs a time zone offset"]
+        elif clock_started_at > now:
+            errors["clock_started_at"] = ["cannot be in the future"]
+    data = data or {}
+    bad_keys = [k for k in data if not _IDENT.match(str(k))]
+    if bad_keys:
+        errors["data"] = [f"bad field names: {', '.join(map(str, bad_keys))}"]
+    if errors:
+        raise InvalidInput("the dossier cannot be received", errors)
+    agency = session.get(Agency, agency_id)
+    if agency is None:
+        raise NotFound(f"no agency {agency_id}")
+    require_role(actor, agency.id, {"reception"}, "receiving a dossier")
+    version = _latest_version(session, procedure)
+    compiled = rt.specs.get(version)
+    meta = compiled.meta
+    if agency.kind != meta.agency_kind:
+        raise InvalidInput(f"'{meta.name_vi}' is handled by a {meta.agency_kind} agency, not a {agency.kind}",
+                           {"agency_id": [f"expected an agency of kind {meta.agency_kind}"]})
+    if channel not in meta.channels:
+        raise InvalidInput(f"'{meta.name_vi}' is not offered by {channel}", {"channel": list(meta.channels)})
+
+    calendar = rt.calendars.get(session)
+    started = clock_started_at or now
+    due = calendar.legal_due(started, meta.deadline, (), meta.same_day_cutoff)
+    workflow = runtime.start(rt, compiled, {"channel": channel, **data})
+
+    dossier = Dossier(
+        code=dossier_code(session, agency, now.astimezone(_local_tz(rt)).date()), lookup_secret=lookup_secret(),
+        procedure_version_id=version.id, agency_id=agency.id, channel=channel, status="received",
+        applicant_name=name.strip(), applicant=applicant, received_by_id=actor.id if actor else None,
+        received_at=now, clock_started_at=started, appointment_at=due, due_at=due,
+    )
+    runtime.save(dossier, workflow)
+    session.add(dossier)
+    session.flush()  # the dossier id for its task rows and audit event
+    created, _ = sync_tasks(session, calendar, rt.settings.risk_threshold, dossier, agency, compiled, workflow,
+                            [], now)
+    _open_pause_if_waiting(session, dossier, created, now)
+    dossier.status = _dossier_status(compiled, workflow, created)
+    audit.record(session, "received", dossier_id=dossier.id, actor=actor, at=now, channel=channel,
+                 appointment_at=due.isoformat(), procedure_version=version.version)
+    _flush(session)
+    return StepResult(dossier, created=created)
+
+
+def _load_task(session: Session, task_id: int) -> tuple[Task, Dossier]:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    dossier = session.get(Dossier, task.dossier_id)
+    return task, dossier
+
+
+def _require_open(task: Task) -> None:
+    if task.state not in OPEN_TASK_STATES:
+        raise Conflict(f"task {task.id} is already {task.state}")
+
+
+def claim_task(rt: Runtime, session: Session, task_id: int, *, actor: User, now: dt.datetime) -> Task:
+    """Take a task from the group inbox into one's own."""
+    task, dossier = _load_task(session, task_id)
+    require_work_on(actor, task)
+    _require_open(task)
+    if task.assignee_id not in (None, actor.id):
+        raise Conflict(f"task {task.id} is already claimed by another official")
+    task.assignee_id, task.state, task.claimed_at = actor.id, "claimed", now
+    audit.record(session, "claimed", dossier_id=dossier.id, task_id=task.id, actor=actor, at=now)
+    _flush(session)
+    return task
+
+
+def unclaim_task(rt: Runtime, session: Session, task_id: int, *, actor: User, now: dt.datetime) -> Task:
+    """Put a claimed task back into the group inbox."""
+    task, dossier = _load_task(session, task_id)
+    _require_open(task)
+    if task.assignee_id != actor.id and not (actor.is_admin or roles_in(actor, task.agency_id) & ASSIGNING_ROLES):
+        raise Conflict(f"task {task.id} is not claimed by you")
+    task.assignee_id, task.state, task.claimed_at = None, "ready", None
+    audit.record(session, "unclaimed", dossier_id=dossier.id, task_id=task.id, actor=actor, at=now)
+    _flush(session)
+    return task
+
+
+def assign_task(rt: Runtime, session: Session, task_id: int, assignee_id: int, *, actor: User,
+                now: dt.datetime) -> Task:
+    """Hand a task to a colleague holding its role (heads, leaders and supervisors of the agency)."""
+    task, dossier = _load_task(session, task_id)
+    _require_open(task)
+    require_role(actor, task.agency_id, ASSIGNING_ROLES, "assigning a task")
+    assignee = session.get(User, assignee_id)
+    if assignee is None or not assignee.is_active or task.role not in roles_in(assignee, task.agency_id):
+        raise InvalidInput(f"the assignee must hold the role '{task.role}' in this agency",
+                           {"assignee_id": ["not an official of this role and agency"]})
+    task.assignee_id, task.state, task.claimed_at = assignee.id, "claimed", now
+    audit.record(session, "assigned", dossier_id=dossier.id, task_id=task.id, actor=actor, at=now,
+                 assignee_id=assignee.id)
+    _flush(session)
+    return task
+
+
+def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, actor: User,
+                  now: dt.datetime) -> StepResult:
+    """Complete a task with its form data and advance the dossier's workflow."""
+    task, dossier = _load_task(session, task_id)
+    require_work_on(actor, task)
+    _require_open(task)
+    if task.assignee_id not in (None, actor.id):
+        raise Conflict(f"task {task.id} is claimed by another official")
+    compiled = rt.compiled(session, dossier)
+    _validate_form(compiled, task.bpmn_id, data)
+    workflow = runtime.restore(rt, compiled, dossier)
+    runtime.run_human_task(workflow, task.spiff_task_id, data)
+
+    task.state, task.completed_at, task.completed_by_id = "completed", now, actor.id
+    task.outcome = data.get("outcome")
+    if task.assignee_id is None:
+        task.assignee_id = actor.id
+    result = _after_step(rt, session, dossier, compiled, workflow, now, done=task)
+    audit.record(session, "completed", dossier_id=dossier.id, task_id=task.id, actor=actor, at=now,
+                 step=task.bpmn_id, outcome=task.outcome, data=data)
+    _flush(session)
+    return result
+
+
+def send_back(rt: Runtime, session: Session, task_id: int, reason: str, *, actor: User,
+              now: dt.datetime) -> StepResult:
+    """Return the dossier to the previous step (the last completed task), with a reason."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput("sending back needs a reason", {"reason": ["required"]})
+    task, dossier = _load_task(session, task_id)
+    require_work_on(actor, task)
+    _require_open(task)
+    previous = session.scalars(
+        select(Task).where(Task.dossier_id == dossier.id, Task.state == "completed")
+        .order_by(Task.completed_at.desc(), Task.id.desc()).limit(1)
+    ).first()
+    if previous is None:
+        raise Conflict("this is the first step: there is no previous step to send back to")
+    compiled = rt.compiled(session, dossier)
+    workflow = runtime.restore(rt, compiled, dossier)
+    runtime.reset_to(workflow, previous.spiff_task_id)
+    task.outcome = "sent_back"
+    result = _after_step(rt, session, dossier, compiled, workflow, now, done=None)
+    audit.record(session, "sent_back", dossier_id=dossier.id, task_id=task.id, actor=actor, at=now,
+                 step=task.bpmn_id, to_step=previous.bpmn_id, reason=reason.strip())
+    _flush(session)
+    return result
+
+
+def withdraw_dossier(rt: Runtime, session: Session, dossier_id: int, reason: str, *, actor: User,
+                     now: dt.datetime) -> StepResult:
+    """Record the citizen's withdrawal: open tasks are cancelled and the dossier is closed."""
+    dossier = session.get(Dossier, dossier_id)
+    if dossier is None:
+        raise NotFound(f"no dossier {dossier_id}")
+    require_role(actor, dossier.agency_id, {"reception"}, "recording a withdrawal")
+    if dossier.closed_at is not None:
+        raise Conflict(f"dossier {dossier.code} is already {dossier.status}")
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput("a withdrawal needs the citizen's reason", {"reason": ["required"]})
+    cancelled = _open_tasks(session, dossier.id)
+    for row in cancelled:
+        row.state, row.completed_at = "cancelled", now
+    _close_pause(session, dossier, now)
+    dossier.status, dossier.closed_at = "withdrawn", now
+    audit.record(session, "withdrawn", dossier_id=dossier.id, actor=actor, at=now, reason=reason.strip())
+    session.add(dossier)
+    _flush(session)
+    return StepResult(dossier, cancelled=cancelled)
+
+
+# --- keeping the dossier in step after the workflow moved ------------------------------------------------
+
+
+def _open_pause_if_waiting(session: Session, dossier: Dossier, created: list[Task], now: dt.datetime) -> None:
+    if dossier.paused_at is None and any(t.pauses_clock for t in created):
+        dossier.paused_at = now
+        session.add(Pause(dossier_id=dossier.id, paused_at=now))
+
+
+def _close_pause(session: Session, dossier: Dossier, now: dt.datetime) -> Pause | None:
+    if dossier.paused_at is None:
+        return None
+    pause = session.scalars(select(Pause).where(Pause.dossier_id == dossier.id, Pause.resumed_at.is_(None))).first()
+    if pause is not None:
+        pause.resumed_at = now
+    dossier.paused_at = None
+    return pause
+
+
+def _after_step(rt: Runtime, session: Session, dossier: Dossier, compiled: CompiledVersion, workflow,
+                now: dt.datetime, done: Task | None) -> StepResult:
+    calendar = rt.calendars.get(session)
+    open_rows = [t for t in _open_tasks(session, dossier.id) if done is None or t.id != done.id]
+    agency = session.get(Agency, dossier.agency_id)
+    resumed = done is not None and done.pauses_clock and _close_pause(session, dossier, now) is not None
+    pauses = [(p.paused_at, p.resumed_at) for p in _pauses(session, dossier.id) if p.resumed_at]
+    created, cancelled = sync_tasks(session, calendar, rt.settings.risk_threshold, dossier, agency, compiled,
+                                    workflow, open_rows, now, pauses)
+    if resumed:
+        _move_due_times(rt, calendar, dossier, compiled, [t for t in open_rows if t not in cancelled], pauses)
+    _open_pause_if_waiting(session, dossier, created, now)
+    still_open = [t for t in open_rows if t not in cancelled] + created
+    dossier.status = _dossier_status(compiled, workflow, still_open)
+    if workflow.completed:
+        dossier.processed_at = dossier.processed_at or now
+        dossier.closed_at = now
+    runtime.save(dossier, workflow)
+    return StepResult(dossier, completed=done, created=created, cancelled=cancelled)
+
+
+def _move_due_times(rt: Runtime, calendar, dossier: Dossier, compiled: CompiledVersion, open_rows: list[Task],
+                    pauses) -> None:
+    """After a supplement arrived: the legal due time and open steps' due times move by the paused time."""
+    meta = compiled.meta
+    if meta.pause_rule == "restart":
+        dossier.due_at = calendar.legal_due(pauses[-1][1], meta.deadline, (), meta.same_day_cutoff)
+    else:
+        dossier.due_at = calendar.legal_due(dossier.clock_started_at, meta.deadline, pauses, meta.same_day_cutoff)
+    for row in open_rows:
+        info = compiled.user_tasks[row.bpmn_id]
+        if not info.pauses_clock:
+            row.due_at, row.warn_at = task_deadlines(calendar, row.created_at, info.budget,
+                                                     rt.settings.risk_threshold, pauses)
+
+
+def get_dossier(session: Session, dossier_id: int) -> Dossier:
+    dossier = session.get(Dossier, dossier_id)
+    if dossier is None:
+        raise NotFound(f"no dossier {dossier_id}")
+    return dossier

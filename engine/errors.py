@@ -1,0 +1,43 @@
+"""Domain errors with a stable code; the API maps them to HTTP, the CLI to exit status."""
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base of the engine's refusals. `code` is stable for clients; `detail` is for people."""
+
+    code = "engine_error"
+
+    def __init__(self, detail: str, **extra):
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(EngineError):
+    code = "not_found"
+
+
+class Forbidden(EngineError):
+    code = "forbidden"
+
+
+class Conflict(EngineError):
+    """Someone else changed the dossier first (optimistic lock) or the state no longer allows the action."""
+
+    code = "conflict"
+
+
+class InvalidInput(EngineError):
+    """Input that names what is wrong: `errors` maps a field (or element id) to its messages."""
+
+    code = "invalid_input"
+
+    def __init__(self, detail: str, errors: dict[str, list[str]] | None = None, **extra):
+        super().__init__(detail, **extra)
+        self.errors = errors or {}
+
+
+class WorkflowError(EngineError):
+    """A diagram failed at run time (bad expression, refused script); the dossier is left unchanged."""
+
+    code = "workflow_error"

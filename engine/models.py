@@ -1,0 +1,337 @@
+"""The tables. Workflow state is one document per dossier; what we query (tasks, pauses, audit) are rows."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.db import Base, UTCDateTime
+
+#: Dossier statuses, synchronised with the national portal's milestones (DOMAIN.md, lifecycle §7).
+DOSSIER_STATUSES = (
+    "received", "processing", "supplement_requested", "awaiting_payment", "processed",
+    "returned", "refused", "withdrawn", "stopped",
+)
+CLOSED_STATUSES = ("returned", "refused", "withdrawn", "stopped")
+OPEN_TASK_STATES = ("ready", "claimed")
+TASK_STATES = ("ready", "claimed", "completed", "cancelled")
+CHANNELS = ("counter", "online", "postal")
+
+
+class Agency(Base):
+    """A node of the agency tree; `level` is a label (province, commune, ministry, older: district)."""
+
+    __tablename__ = "agency"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the agency code used in dossier codes (Circular 01/2018/TT-VPCP art. 19), e.g. 000.00.31.H26
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    name_en: Mapped[str | None] = mapped_column(String(255))
+    level: Mapped[str] = mapped_column(String(40))
+    #: what the agency is, matched against BPMN lanes `kind:role` and procedures' `agency_kind`
+    kind: Mapped[str] = mapped_column(String(40))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    parent: Mapped[Agency | None] = relationship(remote_side=[id])
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user", lazy="selectin")
+
+
+class Membership(Base):
+    """A role a user holds in an agency (one row per role)."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "agency_id", "role"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    role: Mapped[str] = mapped_column(String(40))
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class Procedure(Base):
+    """A catalog entry; its diagrams are versions."""
+
+    __tablename__ = "procedure"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    #: national code, e.g. 1.001193; local_code carries a province suffix, e.g. 1.000948.H38
+    code: Mapped[str] = mapped_column(String(40))
+    local_code: Mapped[str | None] = mapped_column(String(40))
+    name_vi: Mapped[str] = mapped_column(String(500))
+    name_en: Mapped[str | None] = mapped_column(String(500))
+    level: Mapped[str] = mapped_column(String(40))
+    agency_kind: Mapped[str] = mapped_column(String(40))
+    latest_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProcedureVersion(Base):
+    """One deployed version: its package (BPMN, catalog entry, forms) and its serialized spec, never changed."""
+
+    __tablename__ = "procedure_version"
+    __table_args__ = (UniqueConstraint("procedure_id", "version"), UniqueConstraint("procedure_id", "checksum"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedure.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    checksum: Mapped[str] = mapped_column(String(64))
+    #: bpmn.package.package_to_document(): procedure.toml, BPMN text and forms
+    package: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: bpmn.serializer.dump_spec(): restored on a cache miss instead of re-parsing
+    spec: Mapped[str] = mapped_column(Text)
+    deployed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    procedure: Mapped[Procedure] = relationship(lazy="joined")
+
+
+class Dossier(Base):
+    """A citizen's dossier (hồ sơ) and its workflow; `version` guards every write (optimistic locking)."""
+
+    __tablename__ = "dossier"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: <agency code>-<YYMMDD>-<4-digit sequence of the day> (Circular 01/2018/TT-VPCP art. 19)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    #: printed on the receipt; with the code it opens the public look-up
+    lookup_secret: Mapped[str] = mapped_column(String(32))
+    procedure_version_id: Mapped[int] = mapped_column(ForeignKey("procedure_version.id"))
+    #: the competent agency handling the dossier
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(32))
+    applicant_name: Mapped[str] = mapped_column(String(255))
+    #: identity and contact of the applicant (personal data: never on public pages)
+    applicant: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: when the legal clock started (counter: reception; postal: postmark; online: recorded complete)
+    clock_started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: the appointment printed on the receipt (form 01); statistics score against it
+    appointment_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: the legal due time now: the appointment moved by paused working time
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    risk: Mapped[str] = mapped_column(String(16), default="on_track")
+    #: while the clock is paused (waiting for the citizen), since when
+    paused_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    result_delivery: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: SpiffWorkflow state without its spec (bpmn.serializer.dump_state)
+    workflow_state: Mapped[bytes] = mapped_column(LargeBinary)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    procedure_version: Mapped[ProcedureVersion] = relationship(lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class DaySequence(Base):
+    """The last dossier sequence number used by an agency on a day (codes unique under concurrency)."""
+
+    __tablename__ = "day_sequence"
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class Pause(Base):
+    """A stretch of time the legal clock stood still (waiting for the citizen's supplement)."""
+
+    __tablename__ = "pause"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    paused_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    resumed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Task(Base):
+    """A human task of a dossier, kept in step with the workflow: inboxes and scans query these rows."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_inbox", "agency_id", "role", "state", "due_at"),
+        Index("ix_task_assignee", "assignee_id", "state", "due_at"),
+        # the deadline scan reads only open tasks whose warning time has come
+        Index("ix_task_open_warn", "warn_at", postgresql_where=text("state IN ('ready', 'claimed')"),
+              sqlite_where=text("state IN ('ready', 'claimed')")),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    spiff_task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(500))
+    role: Mapped[str] = mapped_column(String(40))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    state: Mapped[str] = mapped_column(String(16))
+    #: the step's time budget (ISO 8601 working time) from the diagram
+    budget: Mapped[str | None] = mapped_column(String(32))
+    #: the legal clock is paused while this task is open
+    pauses_clock: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: when the task turns "at risk" (a share of its budget used); the scan polls this column
+    warn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    risk: Mapped[str] = mapped_column(String(16), default="on_track")
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    #: guards claims and completions against concurrent writers
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class AuditEvent(Base):
+    """Who did what to a dossier and when; the control sheet (form 05) is derived from these and tasks."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class CalendarOverride(Base):
+    """A day swap decided after the `holidays` release: a day off, or a make-up working day."""
+
+    __tablename__ = "calendar_override"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    is_working: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class ApiToken(Base):
+    """A personal Bearer token for scripts; only its hash is stored."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    #: sha256 of the token; the token itself is shown once, at creation
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Rating(Base):
+    """The citizen's rating of the service (đánh giá mức độ hài lòng), once per dossier."""
+
+    __tablename__ = "rating"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), unique=True)
+    score: Mapped[int] = mapped_column(Integer)
+    criteria: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Escalation(Base):
+    """One rung of the escalation ladder reached by one task or dossier; the unique key makes it happen once.
+
+    rung 1 at_risk (the assignee or group is warned), 2 step_overdue (the role's supervisor), 3 will_be_late
+    (the competent agency's leader; form 04 drafted), 4 dossier_overdue (recorded; daily digest).
+    """
+
+    __tablename__ = "escalation"
+    __table_args__ = (UniqueConstraint("rung", "subject"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rung: Mapped[int] = mapped_column(Integer)
+    #: "task:<id>" or "dossier:<id>"
+    subject: Mapped[str] = mapped_column(String(40))
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    #: the role whose holders in the agency receive it (when no single recipient)
+    recipient_role: Mapped[str | None] = mapped_column(String(40))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    message: Mapped[str] = mapped_column(Text)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class Outbox(Base):
+    """A message to send after the commit that created it (e-mail, webhook), retried with back-off."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "next_attempt_at", postgresql_where=text("sent_at IS NULL"),
+              sqlite_where=text("sent_at IS NULL")),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))  # email | webhook
+    recipient: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str | None] = mapped_column(String(500))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalation.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ApologyLetter(Base):
+    """Form 04 — phiếu xin lỗi và hẹn lại ngày trả kết quả. One per dossier: a new date is set only once."""
+
+    __tablename__ = "apology_letter"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), unique=True)
+    drafted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    proposed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+    issued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    new_appointment_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Extension(Base):
+    """A procedure-defined extension of the legal time (e.g. +2 working days for certified copies)."""
+
+    __tablename__ = "extension"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    duration: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class Lease(Base):
+    """Who runs a periodic job now (SQLite; PostgreSQL uses an advisory lock)."""
+
+    __tablename__ = "lease"
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

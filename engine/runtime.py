@@ -1,0 +1,107 @@
+"""The engine's collaborators, and the one place that drives SpiffWorkflow: start, restore, step, save."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy.orm import Session, sessionmaker
+
+from bpmn.scripts import make_script_engine
+from bpmn.serializer import dump_state, load_state
+from config import Settings
+from engine.calendar_store import CalendarStore
+from engine.clock import Clock
+from engine.db import make_engine, make_sessionmaker
+from engine.errors import Conflict, WorkflowError
+from engine.models import Dossier
+from engine.specs import CompiledVersion, SpecCache
+
+
+@dataclass
+class Runtime:
+    """What every use case needs besides its session: settings, clock, caches, the script engine."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    clock: Clock = field(default_factory=Clock)
+    specs: SpecCache = field(default_factory=SpecCache)
+    calendars: CalendarStore | None = None
+    script_engine: object = None
+
+    def __post_init__(self):
+        if self.calendars is None:
+            self.calendars = CalendarStore(self.settings)
+        if self.script_engine is None:
+            self.script_engine = make_script_engine()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
+        engine = make_engine(settings.database_url, echo=settings.database_echo)
+        return cls(settings=settings, sessions=make_sessionmaker(engine), clock=clock or Clock())
+
+    def compiled(self, session: Session, dossier: Dossier) -> CompiledVersion:
+        compiled = self.specs.get_by_id(dossier.procedure_version_id)
+        if compiled is None:
+            from engine.models import ProcedureVersion
+
+            compiled = self.specs.get(session.get(ProcedureVersion, dossier.procedure_version_id))
+        return compiled
+
+
+def _step(workflow: BpmnWorkflow, where: str) -> None:
+    try:
+        workflow.do_engine_steps()
+    except SpiffWorkflowException as exc:
+        # The in-memory workflow is now half-advanced; the caller throws it away and saves nothing.
+        raise WorkflowError(f"{where}: {exc}", element_id=getattr(getattr(exc, "task", None), "task_spec", None)
+                            and exc.task.task_spec.bpmn_id) from exc
+    except Exception as exc:  # a restricted script raising anything is a diagram error, not a crash
+        raise WorkflowError(f"{where}: {type(exc).__name__}: {exc}") from exc
+
+
+def start(rt: Runtime, compiled: CompiledVersion, data: dict) -> BpmnWorkflow:
+    """Create a workflow on the cached spec, seed its data, and run it to the first human tasks."""
+    workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=rt.script_engine)
+    workflow.task_tree.set_data(**data)
+    _step(workflow, "start")
+    return workflow
+
+
+def restore(rt: Runtime, compiled: CompiledVersion, dossier: Dossier) -> BpmnWorkflow:
+    return load_state(dossier.workflow_state, compiled.spec, compiled.subprocess_specs, rt.script_engine)
+
+
+def save(dossier: Dossier, workflow: BpmnWorkflow) -> None:
+    dossier.workflow_state = dump_state(workflow)
+
+
+def ready_human_tasks(workflow: BpmnWorkflow) -> list:
+    return workflow.get_tasks(state=TaskState.READY, manual=True)
+
+
+def run_human_task(workflow: BpmnWorkflow, spiff_task_id: str, data: dict) -> None:
+    """Complete a READY user task with form data and advance the workflow."""
+    task = workflow.get_task_from_id(UUID(spiff_task_id))
+    if task is None or task.state != TaskState.READY:
+        raise Conflict("this task is no longer waiting for work")
+    task.set_data(**data)
+    try:
+        task.run()
+    except SpiffWorkflowException as exc:
+        raise WorkflowError(f"{task.task_spec.bpmn_id}: {exc}", element_id=task.task_spec.bpmn_id) from exc
+    _step(workflow, task.task_spec.bpmn_id)
+
+
+def reset_to(workflow: BpmnWorkflow, spiff_task_id: str) -> None:
+    """Send the work back: make an earlier task READY again and drop what came after it."""
+    workflow.reset_from_task_id(UUID(spiff_task_id))
+    _step(workflow, "send back")
+
+
+def reached_end_statuses(workflow: BpmnWorkflow, compiled: CompiledVersion) -> list[str]:
+    """The `status` of the end events the finished workflow went through."""
+    done = workflow.get_tasks(state=TaskState.COMPLETED)
+    return [compiled.end_statuses[t.task_spec.bpmn_id] for t in done if t.task_spec.bpmn_id in compiled.end_statuses]

@@ -1,0 +1,108 @@
+"""Shared fixtures: the databases (SQLite and PostgreSQL), a runtime with a frozen clock, demo data."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from config import load_settings
+from engine import migrate
+from engine.clock import FrozenClock
+from engine.db import make_engine, make_sessionmaker
+from engine.models import User
+from engine.runtime import Runtime
+from engine.seed import seed_demo
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / "workflows"
+PASSWORD = "demo-pass-123"
+POSTGRES_URL = os.environ.get("MOTCUA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+#: rows that tests create; the organisation and deployed procedures are seeded once per database
+DYNAMIC_TABLES = ("audit_event", "pause", "task", "dossier", "day_sequence", "calendar_override")
+#: a Monday, 09:00 in Hà Nội
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+
+
+def _postgres_available() -> bool:
+    try:
+        engine = make_engine(POSTGRES_URL)
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+def _database_params():
+    params = ["sqlite"]
+    if _postgres_available():
+        params.append("postgresql")
+    elif os.environ.get("MOTCUA_REQUIRE_POSTGRES"):
+        raise RuntimeError(f"MOTCUA_REQUIRE_POSTGRES is set but {POSTGRES_URL} is not reachable")
+    else:
+        params.append(pytest.param("postgresql", marks=pytest.mark.skip(reason="PostgreSQL not reachable")))
+    return params
+
+
+def pytest_generate_tests(metafunc):
+    if "db_url" in metafunc.fixturenames:
+        metafunc.parametrize("db_url", _database_params(), indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def db_url(request, tmp_path_factory):
+    """A migrated database with the demo organisation and the procedure library deployed."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'motcua.db'}"
+    else:
+        url = POSTGRES_URL
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    settings = load_settings({"database": {"url": url}})
+    rt = Runtime(settings=settings, sessions=make_sessionmaker(engine))
+    with rt.sessions() as session:
+        seed_demo(session, password=PASSWORD, hash_method="pbkdf2:sha256:1000")
+        from engine.deploy import deploy_path
+
+        deploy_path(rt, session, WORKFLOWS, actor=None, now=T0)
+        session.commit()
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def clock():
+    return FrozenClock(T0)
+
+
+@pytest.fixture
+def rt(db_url, clock):
+    """A runtime on a clean copy of the seeded database (dynamic rows deleted before each test)."""
+    settings = load_settings({"database": {"url": db_url}})
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        for table in DYNAMIC_TABLES:
+            conn.execute(text(f"DELETE FROM {table}"))
+    runtime = Runtime(settings=settings, sessions=make_sessionmaker(engine), clock=clock)
+    yield runtime
+    engine.dispose()
+
+
+@pytest.fixture
+def session(rt):
+    with rt.sessions() as s:
+        yield s
+
+
+@pytest.fixture
+def users(session):
+    return {u.username: u for u in session.scalars(select(User))}

@@ -6,6 +6,7 @@ next to the code that reads them: the validator reports these messages, the engi
 """
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -172,3 +173,42 @@ def end_status(task_spec) -> str | None:
         return None
     status = properties_of(task_spec).get("status")
     return status.strip() if status else None
+
+
+def outcome_comparisons(condition: str | None) -> tuple[set[str], set[str] | None]:
+    """Return (every string a condition compares `outcome` with, the values if it is only such tests).
+
+    The second item is None unless the condition is `outcome == "x"`, `outcome in ("x", "y")` or an `or`
+    of those: only then can a gateway's conditions be proven to cover every outcome.
+    """
+    try:
+        tree = ast.parse((condition or "").strip(), mode="eval").body
+    except SyntaxError:
+        return set(), None
+
+    def strings(node) -> set[str] | None:
+        items = node.elts if isinstance(node, (ast.Tuple, ast.List, ast.Set)) else [node]
+        if all(isinstance(i, ast.Constant) and isinstance(i.value, str) for i in items):
+            return {i.value for i in items}
+        return None
+
+    def test(node) -> set[str] | None:  # outcome == "x", "x" == outcome, outcome in ("x", "y")
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+            parts = [test(v) for v in node.values]
+            return None if None in parts else set().union(*parts)
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            left, op, right = node.left, node.ops[0], node.comparators[0]
+            if isinstance(op, ast.Eq) and isinstance(right, ast.Name) and right.id == "outcome":
+                left, right = right, left
+            if isinstance(left, ast.Name) and left.id == "outcome" and isinstance(op, (ast.Eq, ast.In)):
+                return strings(right) if isinstance(op, ast.In) or isinstance(right, ast.Constant) else None
+        return None
+
+    compared: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            if any(isinstance(s, ast.Name) and s.id == "outcome" for s in sides):
+                for side in sides:
+                    compared |= strings(side) or set()
+    return compared, test(tree)

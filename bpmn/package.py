@@ -5,6 +5,7 @@ The package is what a deployment stores: `package_to_document` gives a JSON-able
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import difflib
 import hashlib
@@ -124,9 +125,7 @@ class PackageParts:
     forms: Mapping[str, dict]
     problems: tuple[Problem, ...]
 
-    @property
-    def toml_file(self) -> str:
-        return str(self.folder / TOML_NAME)
+    toml_file: str
 
 
 def read_parts(folder: Path) -> PackageParts:
@@ -153,7 +152,8 @@ def read_parts(folder: Path) -> PackageParts:
                          for where, key, message, severity in found]
     bpmn_name, bpmn_text = _read_diagram(folder, meta.slug if meta else None, problems)
     forms = _read_forms(folder, problems)
-    return PackageParts(folder, meta, text, bpmn_name, bpmn_text, MappingProxyType(forms), tuple(problems))
+    return PackageParts(folder, meta, text, bpmn_name, bpmn_text, MappingProxyType(forms), tuple(problems),
+                        toml_file)
 
 
 def read_package(folder: Path) -> tuple[ProcedurePackage | None, list[Problem]]:
@@ -175,14 +175,8 @@ def load_package(folder: Path) -> ProcedurePackage:
 
 def package_to_document(pkg: ProcedurePackage) -> dict:
     """Return the package as a JSON-able dict (stored in the procedure version row)."""
-    return {
-        "format": DOCUMENT_FORMAT,
-        "procedure": meta_to_table(pkg.meta),
-        "bpmn_filename": pkg.bpmn_filename,
-        "bpmn_text": pkg.bpmn_text,
-        "forms": {name: pkg.forms[name] for name in sorted(pkg.forms)},
-        "checksum": pkg.checksum,
-    }
+    return {"format": DOCUMENT_FORMAT, "procedure": meta_to_table(pkg.meta), "bpmn_filename": pkg.bpmn_filename,
+            "bpmn_text": pkg.bpmn_text, "forms": copy.deepcopy(dict(pkg.forms)), "checksum": pkg.checksum}
 
 
 def package_from_document(doc: Mapping[str, Any]) -> ProcedurePackage:
@@ -194,8 +188,8 @@ def package_from_document(doc: Mapping[str, Any]) -> ProcedurePackage:
     errors = [Problem(f"{where} {TOML_NAME}", w, None, m, s) for w, _k, m, s in found if s == "error"]
     if meta is None or errors:
         raise PackageError(errors or [Problem(where, None, None, "the procedure table is missing")])
-    forms = doc.get("forms") or {}
-    pkg = _package(meta, str(doc.get("bpmn_filename")), str(doc.get("bpmn_text")), dict(forms))
+    forms = copy.deepcopy(dict(doc.get("forms") or {}))
+    pkg = _package(meta, str(doc.get("bpmn_filename")), str(doc.get("bpmn_text")), forms)
     if doc.get("checksum") not in (None, pkg.checksum):
         raise PackageError([Problem(where, None, None, f"checksum mismatch: stored {doc.get('checksum')}, "
                                                        f"content gives {pkg.checksum}")])
@@ -204,12 +198,8 @@ def package_from_document(doc: Mapping[str, Any]) -> ProcedurePackage:
 
 def compute_checksum(meta: ProcedureMeta, bpmn_filename: str, bpmn_text: str, forms: Mapping[str, dict]) -> str:
     """Hash the canonical content: TOML formatting, comments and key order do not change it."""
-    canonical = {
-        "procedure": meta_to_table(meta),
-        "bpmn_filename": bpmn_filename,
-        "bpmn": bpmn_text,
-        "forms": dict(forms),
-    }
+    canonical = {"procedure": meta_to_table(meta), "bpmn_filename": bpmn_filename, "bpmn": bpmn_text,
+                 "forms": dict(forms)}
     blob = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -376,19 +366,17 @@ def _read_deadline(top: _Reader, findings: list[Finding]) -> tuple[Deadline | No
     elif unit is not None:
         value = r.integer("value", None, 1)
     cutoff = table.get("cutoff")
-    if cutoff is not None:
-        if unit != "same_day":
-            r.note("cutoff", "only used with unit = same_day; ignored", "warning")
-            cutoff = None
-        elif isinstance(cutoff, str):
-            try:
-                cutoff = dt.time.fromisoformat(cutoff.strip())
-            except ValueError:
-                r.note("cutoff", f"{cutoff!r} is not a clock time like \"15:00\"")
-                cutoff = None
-        elif not isinstance(cutoff, dt.time):
-            r.note("cutoff", f"{cutoff!r} is not a clock time like \"15:00\"")
-            cutoff = None
+    if cutoff is not None and unit != "same_day":
+        r.note("cutoff", "only used with unit = same_day; ignored", "warning")
+        cutoff = None
+    elif isinstance(cutoff, str):  # "15:00"; a bare TOML time (15:00:00) arrives as dt.time already
+        try:
+            cutoff = dt.time.fromisoformat(cutoff.strip())
+        except ValueError:
+            pass
+    if cutoff is not None and not isinstance(cutoff, dt.time):
+        r.note("cutoff", f"{cutoff!r} is not a clock time like \"15:00\"")
+        cutoff = None
     if unit is None or value is None:
         return None, None
     return Deadline(unit, value), cutoff

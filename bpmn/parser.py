@@ -15,7 +15,8 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins import UserTaskMixin
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from bpmn.extensions import UserTaskInfo, end_status, user_task_info
+from bpmn.durations import parse_duration
+from bpmn.extensions import UserTaskInfo, end_status, parse_flag, user_task_info
 from bpmn.package import PackageError, Problem, ProcedurePackage
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -50,11 +51,13 @@ def read_xml(text: str | bytes, filename: str) -> etree._Element:
     """Parse diagram XML safely; raise PackageError with the line on a syntax error or a non-BPMN root."""
     data = text.encode("utf-8") if isinstance(text, str) else text
     # A new parser per call: lxml parser objects must not be shared between threads.
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         raise PackageError([Problem(filename, None, exc.lineno, f"malformed XML: {exc.msg}")]) from None
+    if root.getroottree().docinfo.internalDTD is not None:  # bpmn-js never writes one; entities hide content
+        raise PackageError([Problem(filename, None, 1, "a diagram may not declare a DOCTYPE (entities are refused)")])
     if root.tag != f"{{{BPMN_NS}}}definitions":
         raise PackageError([Problem(filename, root.get("id"), root.sourceline,
                                     f"not a BPMN file: the root element is {short_names(root.tag)}, "
@@ -148,6 +151,7 @@ class Lane:
     name: str | None
     line: int | None
     is_leaf: bool
+    container: str | None  # the process (or subprocess) whose laneSet holds it
 
 
 @dataclass
@@ -193,8 +197,8 @@ def index_diagram(root: etree._Element, filename: str) -> Diagram:
     for ref in root.iterfind(".//bpmn:flowNodeRef", NS):
         if ref.text is not None:  # document order, later (inner) lanes win, as in SpiffWorkflow
             lane_of[ref.text] = ref.getparent().get("name")
-    lanes = [Lane(el.get("id"), el.get("name"), el.sourceline, el.find("bpmn:childLaneSet", NS) is None)
-             for el in root.iterfind(".//bpmn:lane", NS)]
+    lanes = [Lane(el.get("id"), el.get("name"), el.sourceline, el.find("bpmn:childLaneSet", NS) is None,
+                  _container(el)) for el in root.iterfind(".//bpmn:lane", NS)]
     nodes: dict[str, Node] = {}
     flows: dict[str, Flow] = {}
     for el in root.iter(f"{{{BPMN_NS}}}*"):
@@ -210,3 +214,66 @@ def index_diagram(root: etree._Element, filename: str) -> Diagram:
                                 cond.text if cond is not None else None, el.sourceline, _container(el))
     processes = {p.get("id"): p for p in root.iterfind("bpmn:process", NS)}
     return Diagram(filename, root, processes, nodes, flows, lanes, line_index(root))
+
+
+def _weight(d: Diagram, node: Node, wds: int, visiting: frozenset[str]) -> int:
+    if node.tag == "userTask":
+        try:
+            if parse_flag(node.properties.get("pause")) or node.properties.get("budget") is None:
+                return 0  # the legal clock stands still while the citizen supplements
+            budget = parse_duration(node.properties["budget"])
+        except ValueError:
+            return 0
+        return budget.days * wds + budget.seconds
+    if node.tag in ("subProcess", "transaction"):
+        return longest_path(d, node.id, wds, visiting)[0]
+    if node.tag == "callActivity" and node.element.get("calledElement") in d.processes:
+        return longest_path(d, node.element.get("calledElement"), wds, visiting)[0]
+    return 0
+
+
+def longest_path(d: Diagram, container: str, wds: int, visiting: frozenset[str] = frozenset()) -> tuple[int, list]:
+    """Return the largest budget sum over a container's start->end paths and its [(node id, seconds)].
+
+    Loops are cut at their back edges (found by a depth-first walk from the start events), so each loop
+    body counts once; a pause task counts zero; a subprocess or call activity counts its own longest path.
+    """
+    if container in visiting:
+        return 0, []
+    visiting = visiting | {container}
+    nodes = {n.id: n for n in d.nodes.values() if n.container == container}
+    succ = {nid: [f.target for f in d.outgoing.get(nid, []) if f.target in nodes] for nid in nodes}
+    for n in nodes.values():
+        if n.tag == "boundaryEvent" and n.element.get("attachedToRef") in succ:
+            succ[n.element.get("attachedToRef")].append(n.id)
+    starts = [nid for nid, n in nodes.items() if n.tag == "startEvent"]
+    back, state = set(), {}
+    for start in starts:  # iterative DFS; an edge to a node still on the stack closes a loop
+        stack = [(start, iter(succ[start]))]
+        state[start] = "open"
+        while stack:
+            nid, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[nid] = "done"
+                stack.pop()
+            elif state.get(nxt) == "open":
+                back.add((nid, nxt))
+            elif nxt not in state:
+                state[nxt] = "open"
+                stack.append((nxt, iter(succ[nxt])))
+    best: dict[str, tuple[int, list] | None] = {}
+
+    def walk(nid: str) -> tuple[int, list] | None:
+        if nid not in best:
+            best[nid] = None
+            tails = [walk(s) for s in succ[nid] if (nid, s) not in back]
+            tails = [t for t in tails if t is not None]
+            if tails or nodes[nid].tag == "endEvent":
+                weight = _weight(d, nodes[nid], wds, visiting)
+                total, path = max(tails, key=lambda t: t[0]) if tails else (0, [])
+                best[nid] = (weight + total, ([(nid, weight)] if weight else []) + path)
+        return best[nid]
+
+    results = [r for r in (walk(s) for s in starts) if r is not None]
+    return max(results, key=lambda r: r[0]) if results else (0, [])

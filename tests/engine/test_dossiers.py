@@ -1,0 +1,214 @@
+"""Dossiers from reception to result on the real database, with the deployed procedures."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from conftest import T0
+from samples import (
+    BR_APPROVE,
+    HH_APPROVE,
+    HH_ISSUE,
+    RETURN_COUNTER,
+    RETURN_POSTAL,
+    SIGN_APPROVE,
+    SIGN_SEND_BACK,
+    SUPPLEMENT_RECEIVED,
+    examine_refuse,
+    examine_supplement,
+)
+from sqlalchemy import func, select
+
+from engine import dossiers
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from engine.models import Agency, AuditEvent, Dossier, Pause, Task
+
+VN = dt.timezone(dt.timedelta(hours=7))
+TANLAP = "000.01.31.H26"
+APPLICANT = {"name": "Trần Thị Bình", "id_number": "031190001234", "phone": "0912345678",
+             "email": "binh@example.vn"}
+
+
+def agency_id(session, code=TANLAP) -> int:
+    return session.scalars(select(Agency.id).where(Agency.code == code)).one()
+
+
+def receive(rt, session, users, procedure="household-business", **kw):
+    kw.setdefault("channel", "counter")
+    result = dossiers.receive_dossier(rt, session, procedure=procedure, agency_id=agency_id(session),
+                                      applicant=APPLICANT, actor=users["tanlap.reception"], now=rt.clock.now(), **kw)
+    session.commit()
+    return result
+
+
+def open_task(session, dossier_id) -> Task:
+    rows = session.scalars(select(Task).where(Task.dossier_id == dossier_id, Task.state.in_(("ready", "claimed")))).all()
+    assert len(rows) == 1, [r.bpmn_id for r in rows]
+    return rows[0]
+
+
+def act(rt, session, users, dossier_id, expected_step, data, role=None):
+    task = open_task(session, dossier_id)
+    assert task.bpmn_id == expected_step
+    actor = users[f"tanlap.{role or task.role}"]
+    result = dossiers.complete_task(rt, session, task.id, data, actor=actor, now=rt.clock.now())
+    session.commit()
+    return result
+
+
+def test_household_business_from_reception_to_returned_result(rt, session, users):
+    received = receive(rt, session, users)
+    d = received.dossier
+    assert d.code == f"{TANLAP}-260302-0001"
+    assert d.status == "processing"
+    # 3 working days from Monday 2 March 2026, 09:00 → end of Thursday 5 March
+    assert d.appointment_at == dt.datetime(2026, 3, 5, 17, 0, tzinfo=VN)
+    [first] = received.created
+    assert (first.bpmn_id, first.role, first.state) == ("examine", "specialist", "ready")
+    # examine budget P1DT4H = 12 working hours from Monday 09:00: 6.5 h on Monday, 5.5 h on Tuesday
+    assert first.due_at == dt.datetime(2026, 3, 3, 14, 30, tzinfo=VN)
+    assert first.warn_at == dt.datetime(2026, 3, 3, 10, 0, tzinfo=VN)  # 9 h of 12 used
+
+    steps = [("examine", HH_APPROVE), ("sign", SIGN_APPROVE), ("issue", HH_ISSUE), ("return_result", RETURN_COUNTER)]
+    for step, data in steps:
+        rt.clock.advance(dt.timedelta(hours=2))
+        act(rt, session, users, d.id, step, data)
+    session.refresh(d)
+    assert d.status == "returned"
+    assert d.closed_at is not None
+    done = session.scalars(select(Task).where(Task.dossier_id == d.id).order_by(Task.id)).all()
+    assert [(t.bpmn_id, t.state) for t in done] == [(s, "completed") for s, _ in steps]
+    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.dossier_id == d.id).order_by(AuditEvent.id)).all()
+    assert actions == ["received", "completed", "completed", "completed", "completed"]
+
+
+def test_birth_registration_is_due_the_same_day_or_the_next_after_the_cutoff(rt, session, users, clock):
+    clock.set(dt.datetime(2026, 3, 2, 14, 0, tzinfo=VN))
+    early = receive(rt, session, users, procedure="birth-registration").dossier
+    assert early.appointment_at == dt.datetime(2026, 3, 2, 17, 0, tzinfo=VN)
+    clock.set(dt.datetime(2026, 3, 2, 15, 30, tzinfo=VN))
+    late = receive(rt, session, users, procedure="birth-registration").dossier
+    assert late.appointment_at == dt.datetime(2026, 3, 3, 17, 0, tzinfo=VN)
+    assert late.code.endswith("-0002")
+    for step, data in [("examine", BR_APPROVE), ("sign", SIGN_APPROVE), ("return_result", RETURN_POSTAL)]:
+        act(rt, session, users, late.id, step, data)
+    session.refresh(late)
+    assert late.status == "returned"
+
+
+def test_supplement_pauses_the_clock_and_moves_due_times(rt, session, users, clock):
+    d = receive(rt, session, users).dossier
+    appointment = d.appointment_at
+    clock.set(dt.datetime(2026, 3, 2, 10, 0, tzinfo=VN))
+    act(rt, session, users, d.id, "examine", examine_supplement())
+    session.refresh(d)
+    assert d.status == "supplement_requested"
+    assert d.paused_at == clock.now()
+    waiting = open_task(session, d.id)
+    assert waiting.pauses_clock and waiting.due_at is None
+    # the citizen brings the documents on Wednesday at 10:00: two full working days (16 h) paused
+    clock.set(dt.datetime(2026, 3, 4, 10, 0, tzinfo=VN))
+    act(rt, session, users, d.id, "wait_supplement", SUPPLEMENT_RECEIVED)
+    session.refresh(d)
+    assert d.paused_at is None and d.status == "processing"
+    assert d.appointment_at == appointment  # the receipt's date stays for the statistics
+    assert d.due_at == dt.datetime(2026, 3, 9, 17, 0, tzinfo=VN)  # Thursday 17:00 + 16 working hours
+    pause = session.scalars(select(Pause).where(Pause.dossier_id == d.id)).one()
+    assert (pause.paused_at, pause.resumed_at) == (dt.datetime(2026, 3, 2, 3, 0, tzinfo=dt.UTC),
+                                                   dt.datetime(2026, 3, 4, 3, 0, tzinfo=dt.UTC))
+    again = open_task(session, d.id)
+    assert again.bpmn_id == "examine" and again.due_at == dt.datetime(2026, 3, 5, 15, 30, tzinfo=VN)
+
+
+def test_refusal_ends_the_dossier_as_refused(rt, session, users):
+    d = receive(rt, session, users).dossier
+    act(rt, session, users, d.id, "examine", examine_refuse("Không thuộc thẩm quyền."))
+    act(rt, session, users, d.id, "sign_refusal", SIGN_APPROVE)
+    act(rt, session, users, d.id, "return_refusal", RETURN_COUNTER)
+    session.refresh(d)
+    assert d.status == "refused" and d.closed_at is not None
+
+
+def test_leader_sends_the_draft_back_to_the_specialist(rt, session, users):
+    d = receive(rt, session, users).dossier
+    act(rt, session, users, d.id, "examine", HH_APPROVE)
+    act(rt, session, users, d.id, "sign", SIGN_SEND_BACK)
+    assert open_task(session, d.id).bpmn_id == "examine"
+
+
+def test_send_back_action_returns_to_the_previous_step(rt, session, users):
+    d = receive(rt, session, users).dossier
+    act(rt, session, users, d.id, "examine", HH_APPROVE)
+    sign = open_task(session, d.id)
+    result = dossiers.send_back(rt, session, sign.id, "Thiếu chữ ký", actor=users["tanlap.leader"], now=rt.clock.now())
+    session.commit()
+    assert [t.bpmn_id for t in result.created] == ["examine"]
+    assert [t.id for t in result.cancelled] == [sign.id]
+    assert open_task(session, d.id).bpmn_id == "examine"
+
+
+def test_form_errors_name_each_field_and_change_nothing(rt, session, users):
+    d = receive(rt, session, users).dossier
+    task = open_task(session, d.id)
+    version = d.version
+    with pytest.raises(InvalidInput) as exc:
+        dossiers.complete_task(rt, session, task.id, {"outcome": "approve"}, actor=users["tanlap.specialist"],
+                               now=rt.clock.now())
+    session.rollback()
+    assert "business_name" in exc.value.errors
+    with pytest.raises(InvalidInput) as exc:
+        dossiers.complete_task(rt, session, task.id, {**HH_APPROVE, "outcome": "maybe"},
+                               actor=users["tanlap.specialist"], now=rt.clock.now())
+    session.rollback()
+    assert "outcome" in exc.value.errors
+    session.refresh(d)
+    assert d.version == version and open_task(session, d.id).id == task.id
+
+
+def test_officials_of_another_role_or_agency_cannot_act(rt, session, users):
+    d = receive(rt, session, users).dossier
+    task = open_task(session, d.id)
+    for who in ("tanlap.leader", "hoabinh.specialist", "tinh.specialist"):
+        with pytest.raises(Forbidden):
+            dossiers.complete_task(rt, session, task.id, HH_APPROVE, actor=users[who], now=rt.clock.now())
+        session.rollback()
+    with pytest.raises(Forbidden):
+        dossiers.receive_dossier(rt, session, procedure="household-business", agency_id=agency_id(session),
+                                 channel="counter", applicant=APPLICANT, actor=users["hoabinh.reception"],
+                                 now=rt.clock.now())
+
+
+def test_claimed_task_belongs_to_its_claimer(rt, session, users):
+    d = receive(rt, session, users).dossier
+    task = open_task(session, d.id)
+    dossiers.claim_task(rt, session, task.id, actor=users["tanlap.specialist"], now=rt.clock.now())
+    session.commit()
+    assert task.state == "claimed"
+    with pytest.raises(Conflict):
+        dossiers.claim_task(rt, session, task.id, actor=users["admin"], now=rt.clock.now())
+    session.rollback()
+
+
+def test_reception_input_errors(rt, session, users):
+    with pytest.raises(InvalidInput) as exc:
+        dossiers.receive_dossier(rt, session, procedure="household-business", agency_id=agency_id(session),
+                                 channel="fax", applicant={}, actor=users["tanlap.reception"], now=rt.clock.now())
+    assert set(exc.value.errors) == {"channel", "applicant.name"}
+    with pytest.raises(InvalidInput) as exc:
+        dossiers.receive_dossier(rt, session, procedure="household-business", agency_id=agency_id(session),
+                                 channel="postal", applicant=APPLICANT, actor=users["tanlap.reception"],
+                                 now=rt.clock.now())
+    assert "clock_started_at" in exc.value.errors
+    with pytest.raises(NotFound):
+        dossiers.receive_dossier(rt, session, procedure="no-such", agency_id=agency_id(session), channel="counter",
+                                 applicant=APPLICANT, actor=users["tanlap.reception"], now=rt.clock.now())
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Dossier)) == 0
+
+
+def test_postal_clock_starts_at_the_postmark(rt, session, users, clock):
+    postmark = dt.datetime(2026, 2, 27, 16, 0, tzinfo=VN)  # Friday
+    d = receive(rt, session, users, channel="postal", clock_started_at=postmark).dossier
+    assert d.clock_started_at == postmark
+    assert d.appointment_at == dt.datetime(2026, 3, 4, 17, 0, tzinfo=VN)  # Mon, Tue, Wed
+    assert d.received_at == T0

@@ -20,7 +20,7 @@ test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup
-	$(BIN)/python bench/calendar.py
+	$(BIN)/python bench/workcalendar.py
 	$(BIN)/python bench/engine.py
 
 lint: setup

@@ -6,6 +6,7 @@ from flask import session as cookie
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
+from sqlalchemy.orm import joinedload
 
 from api import context
 from engine import accounts
@@ -24,7 +25,7 @@ def current_actor() -> User | None:
             if user is None:
                 abort(401, message="the Bearer token is invalid or revoked")
         elif "user_id" in cookie:
-            candidate = context.session().get(User, cookie["user_id"])
+            candidate = context.session().get(User, cookie["user_id"], options=[joinedload(User.memberships)])
             user = candidate if candidate is not None and candidate.is_active else None
         g.actor = user
     return g.actor

@@ -21,8 +21,9 @@ def _register() -> None:
     from api.commands.calendar import calendar
     from api.commands.db import db, deploy
     from api.commands.procedures import validate
+    from api.commands.serve import demo, serve
 
-    for command in (calendar, db, deploy, validate):
+    for command in (calendar, db, deploy, validate, serve, demo):
         main.add_command(command)
 
 

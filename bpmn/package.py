@@ -15,7 +15,6 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from bpmn.durations import DEADLINE_UNITS, Deadline
@@ -152,25 +151,17 @@ def read_parts(folder: Path) -> PackageParts:
                          for where, key, message, severity in found]
     bpmn_name, bpmn_text = _read_diagram(folder, meta.slug if meta else None, problems)
     forms = _read_forms(folder, problems)
-    return PackageParts(folder, meta, text, bpmn_name, bpmn_text, MappingProxyType(forms), tuple(problems),
+    return PackageParts(folder, meta, text, bpmn_name, bpmn_text, forms, tuple(problems),
                         toml_file)
-
-
-def read_package(folder: Path) -> tuple[ProcedurePackage | None, list[Problem]]:
-    """Load a package folder; return it (None on any error) and every problem met on the way."""
-    parts = read_parts(folder)
-    problems = list(parts.problems)
-    if parts.meta is None or parts.bpmn_text is None or any(p.is_error for p in problems):
-        return None, problems
-    return _package(parts.meta, parts.bpmn_filename, parts.bpmn_text, parts.forms), problems
 
 
 def load_package(folder: Path) -> ProcedurePackage:
     """Load a package folder; raise PackageError listing the problems when it cannot be loaded."""
-    pkg, problems = read_package(folder)
-    if pkg is None:
-        raise PackageError([p for p in problems if p.is_error])
-    return pkg
+    parts = read_parts(folder)
+    errors = [p for p in parts.problems if p.is_error]
+    if errors or parts.meta is None or parts.bpmn_text is None:  # no meta or text without an error is impossible
+        raise PackageError(errors)
+    return _package(parts.meta, parts.bpmn_filename, parts.bpmn_text, parts.forms)
 
 
 def package_to_document(pkg: ProcedurePackage) -> dict:
@@ -205,7 +196,7 @@ def compute_checksum(meta: ProcedureMeta, bpmn_filename: str, bpmn_text: str, fo
 
 
 def _package(meta: ProcedureMeta, bpmn_name: str, bpmn_text: str, forms: Mapping[str, dict]) -> ProcedurePackage:
-    forms = MappingProxyType({name: forms[name] for name in sorted(forms)})
+    forms = {name: forms[name] for name in sorted(forms)}
     return ProcedurePackage(meta, bpmn_name, bpmn_text, forms, compute_checksum(meta, bpmn_name, bpmn_text, forms))
 
 

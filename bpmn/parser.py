@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 from lxml import etree
@@ -38,8 +37,8 @@ class ParsedProcess:
     process_id: str
     spec: Any  # SpiffWorkflow BpmnProcessSpec
     subprocess_specs: dict
-    user_tasks: Mapping[str, UserTaskInfo]  # bpmn id -> info, subprocesses included
-    end_statuses: Mapping[str, str]  # end event bpmn id -> status, for end events that carry one
+    user_tasks: dict[str, UserTaskInfo]  # bpmn id -> info, subprocesses included
+    end_statuses: dict[str, str]  # end event bpmn id -> status, for end events that carry one
 
 
 def short_names(text: str) -> str:
@@ -111,8 +110,7 @@ def parse_package(pkg: ProcedurePackage) -> ParsedProcess:
                 end_statuses[task_spec.bpmn_id] = status
     if problems:
         raise PackageError(problems)
-    return ParsedProcess(pkg.meta.process_id, spec, subprocess_specs,
-                         MappingProxyType(user_tasks), MappingProxyType(end_statuses))
+    return ParsedProcess(pkg.meta.process_id, spec, subprocess_specs, user_tasks, end_statuses)
 
 
 # The validator's view: every element of the file, reachable or not, with its line.
@@ -206,8 +204,11 @@ def index_diagram(root: etree._Element, filename: str) -> Diagram:
         if el_id is None:
             continue
         if tag in FLOW_NODE_TAGS:
-            nodes.setdefault(el_id, Node(el_id, tag, el.get("name"), el.sourceline, _container(el),
-                                         lane_of.get(el_id), read_properties(el), el))
+            container = _container(el)
+            # Inside a subprocess SpiffWorkflow gives every node the subprocess's lane, whatever flowNodeRef says.
+            lane = nodes[container].lane if container in nodes else lane_of.get(el_id)
+            nodes.setdefault(el_id, Node(el_id, tag, el.get("name"), el.sourceline, container, lane,
+                                         read_properties(el), el))
         elif tag == "sequenceFlow":
             cond = el.find(".//bpmn:conditionExpression", NS)
             flows[el_id] = Flow(el_id, el.get("sourceRef"), el.get("targetRef"),

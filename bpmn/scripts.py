@@ -134,7 +134,7 @@ def check_script(source: str | None, mode: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def _compile(source: str | None, mode: str):
     """Check and compile once per distinct source; return (code, every code object it contains)."""
-    found = []
+    found = _violations(source, mode)
     if found:
         if found[0][1].startswith("syntax error"):
             raise SyntaxError(found[0][1], (_FILENAME, found[0][0], 0, ""))
@@ -225,7 +225,8 @@ class RestrictedEnvironment(TaskDataEnvironment):
 
     def _run_bounded(self, code, codes: frozenset, namespace: dict) -> None:
         """Exec `code`, counting the lines its own frames run and watching the clock between them."""
-        max_lines, deadline, count = self.max_lines, time.perf_counter() + self.max_seconds, 0
+        max_lines, clock = self.max_lines, time.perf_counter
+        deadline, count = clock() + self.max_seconds, 0
 
         def on_line(frame, event, arg):
             nonlocal count
@@ -233,7 +234,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
                 count += 1
                 if count > max_lines:
                     raise ScriptLimitError(f"script stopped after {max_lines} executed lines (the limit)")
-                if time.perf_counter() > deadline:
+                if clock() > deadline:
                     raise ScriptLimitError(f"script stopped after running {self.max_seconds} s (the limit)")
             return on_line
 

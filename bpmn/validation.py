@@ -85,11 +85,11 @@ def validate_package(folder: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_
                        deadline=meta.deadline if meta else None,
                        toml_file=parts.toml_file, toml_text=parts.toml_text)
         problems += lint_diagram(parts.bpmn_text, str(parts.folder / parts.bpmn_filename), ctx)
-    return problems
+    return sorted(problems, key=lambda p: (p.file, p.line or 0))
 
 
 def validation_targets(path: Path) -> list[Path]:
-    """List what validate_path checks: package folders, or the one .bpmn file; raise FileNotFoundError."""
+    """List what validate_path checks: package folders (any depth) and .bpmn files outside them."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
@@ -97,7 +97,13 @@ def validation_targets(path: Path) -> list[Path]:
         return [path.parent if path.name == "procedure.toml" else path]
     if (path / "procedure.toml").is_file():
         return [path]
-    return sorted(p for p in path.iterdir() if p.is_dir() and (p / "procedure.toml").is_file())
+    targets: list[Path] = []
+    for child in sorted(path.iterdir()):
+        if child.is_dir() and not child.name.startswith("."):
+            targets += validation_targets(child)
+        elif child.suffix == ".bpmn":
+            targets.append(child)
+    return targets
 
 
 def validate_path(path: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_AGENCY_KINDS,
@@ -107,7 +113,7 @@ def validate_path(path: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_AGENC
     path = Path(path)
     targets = validation_targets(path)
     if not targets:
-        return [Problem(str(path), None, None, "no procedure here: no sub-folder has a procedure.toml")]
+        return [Problem(str(path), None, None, "no procedure here: no procedure.toml or .bpmn file below")]
     problems: list[Problem] = []
     for target in targets:
         if target.is_dir():
@@ -268,7 +274,7 @@ def _lanes_and_tasks(d: Diagram, ctx: _Context, active: set[str]) -> list[Proble
     used_forms = set()
     for node in (n for n in d.nodes.values() if n.container in active):
         if node.tag == "manualTask":
-            out.append(_p(d, node.id, "a manual task has no role, budget or form: use a user task", "warning"))
+            out.append(_p(d, node.id, "a manual task carries no role, budget or form here: use a user task"))
         if node.tag == "endEvent":
             out += [_p(d, node.id, message, severity) for severity, message in end_event_problems(node.properties)]
         if node.tag != "userTask":

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -163,12 +163,11 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
     )
     runtime.save(dossier, workflow)
     session.add(dossier)
-    session.flush()  # the dossier id for its task rows and audit event
-    created, _ = sync_tasks(session, calendar, rt.settings.risk_threshold, dossier, agency, compiled, workflow,
-                            [], now)
+    created, _ = sync_tasks(session, calendar, rt.settings.risk_threshold, dossier, lambda: agency, compiled,
+                            workflow, [], now)
     _open_pause_if_waiting(session, dossier, created, now)
     dossier.status = _dossier_status(compiled, workflow, created)
-    audit.record(session, "received", dossier_id=dossier.id, actor=actor, at=now, channel=channel,
+    audit.record(session, "received", dossier=dossier, actor=actor, at=now, channel=channel,
                  appointment_at=due.isoformat(), procedure_version=version.version)
     _flush(session)
     return StepResult(dossier, created=created)
@@ -180,6 +179,19 @@ def _load_task(session: Session, task_id: int) -> tuple[Task, Dossier]:
         raise NotFound(f"no task {task_id}")
     dossier = session.get(Dossier, task.dossier_id)
     return task, dossier
+
+
+def _load_task_with_siblings(session: Session, task_id: int) -> tuple[Task, Dossier, list[Task]]:
+    """The task, its dossier and the dossier's other open tasks, in one query."""
+    owner = select(Task.dossier_id).where(Task.id == task_id).scalar_subquery()
+    rows = session.execute(
+        select(Task, Dossier).join(Dossier, Task.dossier_id == Dossier.id)
+        .where(Task.dossier_id == owner, or_(Task.id == task_id, Task.state.in_(OPEN_TASK_STATES)))
+    ).all()
+    task = next((t for t, _ in rows if t.id == task_id), None)
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    return task, rows[0][1], [t for t, _ in rows if t.id != task_id]
 
 
 def _require_open(task: Task) -> None:
@@ -232,7 +244,7 @@ def assign_task(rt: Runtime, session: Session, task_id: int, assignee_id: int, *
 def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, actor: User,
                   now: dt.datetime) -> StepResult:
     """Complete a task with its form data and advance the dossier's workflow."""
-    task, dossier = _load_task(session, task_id)
+    task, dossier, others = _load_task_with_siblings(session, task_id)
     require_work_on(actor, task)
     _require_open(task)
     if task.assignee_id not in (None, actor.id):
@@ -244,10 +256,13 @@ def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, ac
 
     task.state, task.completed_at, task.completed_by_id = "completed", now, actor.id
     task.outcome = data.get("outcome")
+    if "delivery" in data:  # the result (or refusal notice) handed over: counter, postal or online
+        dossier.result_delivery = {k: data[k] for k in ("delivery", "postal_tracking", "returned_to", "note")
+                                   if k in data}
     if task.assignee_id is None:
         task.assignee_id = actor.id
-    result = _after_step(rt, session, dossier, compiled, workflow, now, done=task)
-    audit.record(session, "completed", dossier_id=dossier.id, task_id=task.id, actor=actor, at=now,
+    result = _after_step(rt, session, dossier, compiled, workflow, now, done=task, open_rows=others)
+    audit.record(session, "completed", dossier=dossier, task_id=task.id, actor=actor, at=now,
                  step=task.bpmn_id, outcome=task.outcome, data=data)
     _flush(session)
     return result
@@ -258,7 +273,7 @@ def send_back(rt: Runtime, session: Session, task_id: int, reason: str, *, actor
     """Return the dossier to the previous step (the last completed task), with a reason."""
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput("sending back needs a reason", {"reason": ["required"]})
-    task, dossier = _load_task(session, task_id)
+    task, dossier, others = _load_task_with_siblings(session, task_id)
     require_work_on(actor, task)
     _require_open(task)
     previous = session.scalars(
@@ -271,7 +286,7 @@ def send_back(rt: Runtime, session: Session, task_id: int, reason: str, *, actor
     workflow = runtime.restore(rt, compiled, dossier)
     runtime.reset_to(workflow, previous.spiff_task_id)
     task.outcome = "sent_back"
-    result = _after_step(rt, session, dossier, compiled, workflow, now, done=None)
+    result = _after_step(rt, session, dossier, compiled, workflow, now, done=None, open_rows=[task, *others])
     audit.record(session, "sent_back", dossier_id=dossier.id, task_id=task.id, actor=actor, at=now,
                  step=task.bpmn_id, to_step=previous.bpmn_id, reason=reason.strip())
     _flush(session)
@@ -306,7 +321,7 @@ def withdraw_dossier(rt: Runtime, session: Session, dossier_id: int, reason: str
 def _open_pause_if_waiting(session: Session, dossier: Dossier, created: list[Task], now: dt.datetime) -> None:
     if dossier.paused_at is None and any(t.pauses_clock for t in created):
         dossier.paused_at = now
-        session.add(Pause(dossier_id=dossier.id, paused_at=now))
+        session.add(Pause(dossier=dossier, paused_at=now))
 
 
 def _close_pause(session: Session, dossier: Dossier, now: dt.datetime) -> Pause | None:
@@ -320,15 +335,14 @@ def _close_pause(session: Session, dossier: Dossier, now: dt.datetime) -> Pause 
 
 
 def _after_step(rt: Runtime, session: Session, dossier: Dossier, compiled: CompiledVersion, workflow,
-                now: dt.datetime, done: Task | None) -> StepResult:
+                now: dt.datetime, done: Task | None, open_rows: list[Task]) -> StepResult:
     calendar = rt.calendars.get(session)
-    open_rows = [t for t in _open_tasks(session, dossier.id) if done is None or t.id != done.id]
-    agency = session.get(Agency, dossier.agency_id)
     resumed = done is not None and done.pauses_clock and _close_pause(session, dossier, now) is not None
-    pauses = [(p.paused_at, p.resumed_at) for p in _pauses(session, dossier.id) if p.resumed_at]
-    created, cancelled = sync_tasks(session, calendar, rt.settings.risk_threshold, dossier, agency, compiled,
-                                    workflow, open_rows, now, pauses)
+    # New tasks start now, after every closed pause: pauses matter only to the rows already open.
+    created, cancelled = sync_tasks(session, calendar, rt.settings.risk_threshold, dossier,
+                                    lambda: session.get(Agency, dossier.agency_id), compiled, workflow, open_rows, now)
     if resumed:
+        pauses = [(p.paused_at, p.resumed_at) for p in _pauses(session, dossier.id) if p.resumed_at]
         _move_due_times(rt, calendar, dossier, compiled, [t for t in open_rows if t not in cancelled], pauses)
     _open_pause_if_waiting(session, dossier, created, now)
     still_open = [t for t in open_rows if t not in cancelled] + created

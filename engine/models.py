@@ -163,6 +163,7 @@ class Pause(Base):
     paused_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     resumed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reason: Mapped[str | None] = mapped_column(Text)
+    dossier: Mapped[Dossier] = relationship(lazy="raise")
 
 
 class Task(Base):
@@ -200,6 +201,7 @@ class Task(Base):
     outcome: Mapped[str | None] = mapped_column(String(40))
     #: guards claims and completions against concurrent writers
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    dossier: Mapped[Dossier] = relationship(lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -215,6 +217,7 @@ class AuditEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    dossier: Mapped[Dossier | None] = relationship(lazy="raise")
 
 
 class CalendarOverride(Base):
@@ -335,3 +338,24 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     holder: Mapped[str] = mapped_column(String(120))
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class DeskRecord(Base):
+    """A reception-desk outcome that starts no workflow: a supplement request (form 02) or a refusal (form 03)."""
+
+    __tablename__ = "desk_record"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: "supplement_request" (phiếu yêu cầu bổ sung, hoàn thiện hồ sơ) or "refusal" (phiếu từ chối tiếp nhận)
+    kind: Mapped[str] = mapped_column(String(24))
+    #: printed on the slip: <agency code>-<YYMMDD>-<kind letter><sequence>
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedure.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    applicant_name: Mapped[str] = mapped_column(String(255))
+    applicant: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: what is missing (form 02) — everything, at once
+    missing_documents: Mapped[list[Any] | None] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

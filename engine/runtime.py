@@ -42,6 +42,10 @@ class Runtime:
         engine = make_engine(settings.database_url, echo=settings.database_echo)
         return cls(settings=settings, sessions=make_sessionmaker(engine), clock=clock or Clock())
 
+    @property
+    def db_engine(self):
+        return self.sessions.kw["bind"]
+
     def compiled(self, session: Session, dossier: Dossier) -> CompiledVersion:
         compiled = self.specs.get_by_id(dossier.procedure_version_id)
         if compiled is None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bpmn.durations import Duration
 from engine.agencies import agency_of_kind
@@ -34,12 +34,13 @@ def task_deadlines(calendar: WorkCalendar, start: dt.datetime, budget: Duration 
     return due, warn
 
 
-def sync_tasks(session, calendar: WorkCalendar, threshold: float, dossier: Dossier, agency: Agency,
+def sync_tasks(session, calendar: WorkCalendar, threshold: float, dossier: Dossier, agency: Callable[[], Agency],
                compiled: CompiledVersion, workflow, open_rows: list[Task], now: dt.datetime,
                pauses: Pauses = ()) -> tuple[list[Task], list[Task]]:
     """Insert rows for newly READY user tasks and cancel open rows the workflow no longer waits on.
 
-    Returns (created, cancelled). The caller has already closed the row it completed.
+    Returns (created, cancelled). The caller has already closed the row it completed. `agency` gives the
+    dossier's agency when a new task needs it (loaded only then).
     """
     ready = {str(t.id): t for t in ready_human_tasks(workflow)}
     known = {row.spiff_task_id for row in open_rows}
@@ -55,11 +56,13 @@ def sync_tasks(session, calendar: WorkCalendar, threshold: float, dossier: Dossi
             continue
         info = compiled.user_tasks[spiff_task.task_spec.bpmn_id]
         if info.agency_kind not in agencies:
-            agencies[info.agency_kind] = agency_of_kind(session, agency, info.agency_kind)
+            base = agency() if info.agency_kind else None
+            agencies[info.agency_kind] = agency_of_kind(session, base, info.agency_kind) if base else None
         due, warn = (None, None) if info.pauses_clock else task_deadlines(calendar, now, info.budget, threshold,
                                                                           pauses)
-        row = Task(dossier_id=dossier.id, spiff_task_id=spiff_id, bpmn_id=info.bpmn_id, name=info.name,
-                   role=info.role or "", agency_id=agencies[info.agency_kind].id, state="ready",
+        target = agencies[info.agency_kind]
+        row = Task(dossier=dossier, agency_id=target.id if target else dossier.agency_id, spiff_task_id=spiff_id, bpmn_id=info.bpmn_id, name=info.name,
+                   role=info.role or "", state="ready",
                    budget=info.budget.isoformat() if info.budget else None, pauses_clock=info.pauses_clock,
                    created_at=now, due_at=due, warn_at=warn, risk="on_track")
         session.add(row)

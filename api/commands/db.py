@@ -22,7 +22,7 @@ def db():
 def upgrade(revision: str):
     """Apply the schema migrations to the configured database."""
     rt = Runtime.from_settings(load_settings())
-    migrate.upgrade(rt.sessions.kw["bind"], revision)
+    migrate.upgrade(rt.db_engine, revision)
     click.echo(f"database at {revision}: {rt.settings.database_url}")
 
 

@@ -45,6 +45,15 @@ def test_the_broken_corpus_fails_with_one_line_per_problem():
     assert any(unit in line for line in lines)
 
 
+def test_the_whole_corpus_tree_is_checked():
+    result = run(DATA)
+    assert result.exit_code == 1
+    errors, warnings, count = map(int, SUMMARY.match(result.stdout.splitlines()[-1]).groups())
+    loose = [p for p in DATA.rglob("*.bpmn") if not (p.parent / "procedure.toml").exists()]
+    packages = list(DATA.rglob("procedure.toml"))
+    assert count == len(loose) + len(packages) and errors > len(loose) / 2
+
+
 def test_one_broken_diagram_fails():
     result = run(DATA / "broken" / "diagrams" / "gateway-outcome-not-covered.bpmn")
     assert result.exit_code == 1

@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
 
 from bpmn.durations import Deadline, Duration
 from bpmn.extensions import UserTaskInfo, split_lane
@@ -20,6 +22,7 @@ from bpmn.package import (
     package_to_document,
 )
 from bpmn.parser import parse_package
+from bpmn.scripts import make_script_engine
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "bpmn"
 VALID = DATA / "valid" / "simple-permit"
@@ -187,3 +190,27 @@ def test_a_diagram_saved_by_the_modeler_loads_unchanged():
     assert modeler.user_tasks == plain.user_tasks
     assert modeler.end_statuses == plain.end_statuses
     assert load_package(MODELER).bpmn_text == text  # stored byte for byte, DI and all
+
+
+@pytest.mark.parametrize(("outcomes", "end"), [(["accept", "approve"], "end_returned"),
+                                               (["supplement", None, "accept", "refuse"], "end_refused")])
+def test_a_valid_package_runs_under_the_script_policy(outcomes, end):
+    parsed = parse_package(load_package(VALID))
+    wf = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=make_script_engine())
+    wf.task_tree.set_data(documents=["đơn", "cccd"])
+    wf.do_engine_steps()
+    for outcome in outcomes:
+        [task] = wf.get_tasks(state=TaskState.READY, manual=True)
+        assert parsed.user_tasks[task.task_spec.bpmn_id].role == task.task_spec.lane
+        if outcome:
+            task.data["outcome"] = outcome
+        task.run()
+        wf.do_engine_steps()
+    [task] = wf.get_tasks(state=TaskState.READY, manual=True) or [None]
+    if task is not None:  # the leader signs
+        task.run()
+        wf.do_engine_steps()
+    assert wf.completed
+    assert end in {t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.COMPLETED)}
+    if end == "end_returned":
+        assert wf.data["fee"] == 50000 and wf.data["lines"] == ["ĐƠN", "CCCD"]

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from bpmn.package import Problem
-from bpmn.validation import DEFAULT_AGENCY_KINDS, DEFAULT_ROLES, validate_package, validate_path
+from bpmn.parser import index_diagram, longest_path, read_xml
+from bpmn.validation import (
+    DEFAULT_AGENCY_KINDS,
+    DEFAULT_ROLES,
+    validate_package,
+    validate_path,
+    validation_targets,
+)
 from config import load_settings
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "bpmn"
@@ -92,7 +99,7 @@ CASES = [
          "needs quotes: \"PT8H\""),
     Case(D + "timer-import.bpmn", "timer-import.bpmn", "remind", "error",
          "timer expression: name '__import__' is not allowed"),
-    Case(D + "manual-task.bpmn", "manual-task.bpmn", "receive", "warning", "use a user task"),
+    Case(D + "manual-task.bpmn", "manual-task.bpmn", "receive", "error", "use a user task"),
     Case(D + "unreachable-task.bpmn", "unreachable-task.bpmn", "orphan", "warning", "no incoming flow"),
     Case(P + "toml-syntax-error", "procedure.toml", None, "error", "not valid TOML", 19),
     Case(P + "toml-missing-code", "procedure.toml", None, "error", "code: missing (required)", None),
@@ -179,7 +186,17 @@ def test_a_workflows_root_validates_every_package_sorted_by_file():
 
 
 def test_a_folder_without_packages_is_an_error(tmp_path):
-    assert [p.message for p in validate_path(tmp_path)] == ["no procedure here: no sub-folder has a procedure.toml"]
+    (tmp_path / "drafts").mkdir()
+    assert [p.message for p in validate_path(tmp_path)] == ["no procedure here: no procedure.toml or .bpmn file below"]
+
+
+def test_a_tree_is_searched_for_packages_and_loose_diagrams():
+    targets = validation_targets(DATA)
+    assert DATA / "valid" / "simple-permit" in targets and DATA / "broken" / "packages" / "form-missing" in targets
+    assert DATA / "broken" / "diagrams" / "dead-end.bpmn" in targets
+    assert not any(t.is_relative_to(DATA / "valid" / "simple-permit") and t != DATA / "valid" / "simple-permit"
+                   for t in targets)  # a package's own diagram is not checked twice
+    assert len(targets) == len(CASES) + 3  # + the valid package, the modeler's copy and one loose valid diagram
 
 
 def test_a_missing_path_raises():
@@ -209,3 +226,11 @@ def test_messages_name_no_namespace_uri():
     for case in CASES:
         for problem in validate_path(BROKEN / case.path):
             assert not re.search(r"\{http", problem.message), str(problem)
+
+
+def test_subprocess_tasks_take_the_subprocess_lane_and_budgets_sum_through_it():
+    path = DATA / "valid" / "inter-agency-subprocess.bpmn"
+    d = index_diagram(read_xml(path.read_text(encoding="utf-8"), str(path)), str(path))
+    assert d.nodes["verify"].lane == "police:specialist"  # no flowNodeRef: SpiffWorkflow's rule
+    # receive 2 h, then the longer branch of the parallel split: the subprocess's 1 working day
+    assert longest_path(d, "inter_agency", 8 * 3600) == (10 * 3600, [("receive", 7200), ("police_check", 28800)])

@@ -2,12 +2,12 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 12:30:19.689522
+Create Date: 2026-11-28 12:32:05.334504
 """
-from alembic import op
 import sqlalchemy as sa
-import engine.db
+from alembic import op
 
+import engine.db
 
 revision = '0001'
 down_revision = None
@@ -90,6 +90,28 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_day_sequence_agency_id_agency')),
     sa.PrimaryKeyConstraint('agency_id', 'day', name=op.f('pk_day_sequence'))
     )
+    op.create_table('desk_record',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('number', sa.String(length=64), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('procedure_id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('applicant_name', sa.String(length=255), nullable=False),
+    sa.Column('applicant', sa.JSON(), nullable=False),
+    sa.Column('missing_documents', sa.JSON(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('created_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_desk_record_agency_id_agency')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_desk_record_created_by_id_user_account')),
+    sa.ForeignKeyConstraint(['procedure_id'], ['procedure.id'], name=op.f('fk_desk_record_procedure_id_procedure')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_desk_record')),
+    sa.UniqueConstraint('number', name=op.f('uq_desk_record_number'))
+    )
+    with op.batch_alter_table('desk_record', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_desk_record_agency_id'), ['agency_id'], unique=False)
+
     op.create_table('membership',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -336,6 +358,10 @@ def downgrade() -> None:
     op.drop_table('dossier')
     op.drop_table('procedure_version')
     op.drop_table('membership')
+    with op.batch_alter_table('desk_record', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_desk_record_agency_id'))
+
+    op.drop_table('desk_record')
     op.drop_table('day_sequence')
     op.drop_table('calendar_override')
     with op.batch_alter_table('api_token', schema=None) as batch_op:

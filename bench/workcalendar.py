@@ -2,25 +2,21 @@
 
 Random starts across 2026-2027, durations PT1H..P30D (half whole working days, half working hours). Each
 figure is the median of several rounds over the same inputs, after the calendar has loaded its years.
-Prints one line a figure and writes them to bench/results/calendar.json.
+Prints one line a figure and writes them to bench/results/workcalendar.json.
 """
+import datetime as dt
+import json
+import os
+import platform
+import random
+import statistics
 import sys
+import time
+from importlib.metadata import version
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# This file is called calendar.py and Python puts its folder first on the path: remove it, or every
-# `import calendar` (holidays, email, http) would load this script instead of the standard module.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
-
-import datetime as dt  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import random  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-from importlib.metadata import version  # noqa: E402
 
 from bpmn.durations import Duration  # noqa: E402
 from engine.workcalendar import WorkCalendar  # noqa: E402
@@ -79,7 +75,7 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    out = HERE / "results" / "calendar.json"
+    out = HERE / "results" / "workcalendar.json"
     out.parent.mkdir(exist_ok=True)
     tmp = out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

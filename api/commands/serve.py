@@ -1,0 +1,64 @@
+"""`motcua serve` (the HTTP server) and `motcua demo` (a fresh demo system on SQLite, served)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from config import load_settings
+
+
+def _run(app, host: str, port: int) -> None:
+    # The development server is enough for the one-machine demo; production runs gunicorn:
+    #   gunicorn -w 4 -b 0.0.0.0:8000 'api:create_app()'
+    app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Address to listen on (default from config: 127.0.0.1).")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="Port (default from config: 8000).")
+def serve(host: str | None, port: int | None):
+    """Serve the web app and the API."""
+    from api import create_app
+
+    settings = load_settings()
+    _run(create_app(settings), host or settings.server_host, port or settings.server_port)
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workflows", "workflows", default="workflows", show_default=True,
+              type=click.Path(path_type=Path, exists=True, file_okay=False), help="The procedure library.")
+@click.option("--no-serve", is_flag=True, help="Set up the demo database and stop.")
+def demo(host: str, port: int, workflows: Path, no_serve: bool):
+    """Start over with a demo system: fresh SQLite under var/, procedures deployed, officials seeded."""
+    from api import create_app
+    from engine import migrate
+    from engine.deploy import deploy_path
+    from engine.runtime import Runtime
+    from engine.seed import seed_demo
+
+    db_file = Path("var/demo.db").resolve()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+    os.environ["MOTCUA_DATABASE_URL"] = f"sqlite:///{db_file}"
+    settings = load_settings()
+    rt = Runtime.from_settings(settings)
+    migrate.upgrade(rt.db_engine)
+    with rt.sessions() as session:
+        deployed = deploy_path(rt, session, workflows, actor=None, now=rt.clock.now())
+        logins = seed_demo(session)
+        session.commit()
+    click.echo(f"Database: {db_file}")
+    for d in deployed:
+        click.echo(f"Procedure deployed: {d.slug} (version {d.version})")
+    click.echo("Demo logins (printed once; username  password):")
+    for username, password in logins.items():
+        click.echo(f"  {username:22} {password}")
+    base = f"http://{host}:{port}"
+    click.echo(f"API:      {base}/api/v1/")
+    click.echo(f"API docs: {base}/api/v1/docs  (OpenAPI: {base}/api/v1/openapi.json)")
+    if not no_serve:
+        _run(create_app(runtime=rt), host, port)

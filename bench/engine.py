@@ -1,0 +1,167 @@
+"""Engine throughput against bare SpiffWorkflow, measured in the same run (a benchmark, not a test).
+
+Bare: the household-business diagram parsed once, each instance created and walked through its happy path
+in memory. Engine: the same path through engine.dossiers (receive + 4 completions), each action its own
+session and commit, as an HTTP request would do it, on SQLite (file, WAL) and on PostgreSQL when reachable.
+Prints dossiers/s, the ratio to bare, SQL statements and commits per dossier, and stored state bytes.
+
+    .venv/bin/python bench/engine.py [--seconds 5] [--postgres URL]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from samples import HH_APPROVE, HH_ISSUE, RETURN_COUNTER, SIGN_APPROVE  # noqa: E402
+from sqlalchemy import event, select, text  # noqa: E402
+from sqlalchemy.orm import joinedload  # noqa: E402
+from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
+from SpiffWorkflow.util.task import TaskState  # noqa: E402
+
+from bpmn.package import load_package  # noqa: E402
+from bpmn.parser import parse_package  # noqa: E402
+from config import load_settings  # noqa: E402
+from engine import dossiers, migrate  # noqa: E402
+from engine.clock import FrozenClock  # noqa: E402
+from engine.db import make_engine, make_sessionmaker  # noqa: E402
+from engine.deploy import deploy_path  # noqa: E402
+from engine.models import Agency, Dossier, Task, User  # noqa: E402
+from engine.runtime import Runtime  # noqa: E402
+from engine.seed import seed_demo  # noqa: E402
+
+STEPS = [("examine", HH_APPROVE), ("sign", SIGN_APPROVE), ("issue", HH_ISSUE), ("return_result", RETURN_COUNTER)]
+APPLICANT = {"name": "Trần Thị Bình", "id_number": "031190001234", "phone": "0912345678"}
+START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+
+
+def bare_rate(seconds: float) -> float:
+    parsed = parse_package(load_package(ROOT / "workflows" / "household-business"))
+    spec, subs = parsed.spec, parsed.subprocess_specs
+
+    def one():
+        wf = BpmnWorkflow(spec, subs)
+        wf.do_engine_steps()
+        for _step, data in STEPS:
+            task = wf.get_next_task(state=TaskState.READY, manual=True)
+            task.set_data(**data)
+            task.run()
+            wf.do_engine_steps()
+        assert wf.completed
+
+    return _rate(one, seconds)
+
+
+def _rate(fn, seconds: float) -> float:
+    """Median rate over rounds of about a second each."""
+    rates, deadline = [], time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(rates) < 3:
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < min(1.0, seconds / 3):
+            fn()
+            n += 1
+        rates.append(n / (time.perf_counter() - t0))
+    return statistics.median(rates)
+
+
+class Counter:
+    def __init__(self, engine):
+        self.statements = self.commits = 0
+        event.listen(engine, "before_cursor_execute", self._stmt)
+        event.listen(engine, "commit", self._commit)
+
+    def _stmt(self, *_a, **_k):
+        self.statements += 1
+
+    def _commit(self, *_a, **_k):
+        self.commits += 1
+
+
+def engine_rate(url: str, seconds: float) -> dict:
+    db = make_engine(url)
+    migrate.upgrade(db)
+    clock = FrozenClock(START)
+    rt = Runtime(settings=load_settings({"database": {"url": url}}), sessions=make_sessionmaker(db), clock=clock)
+    with rt.sessions() as s:
+        seed_demo(s, password="bench-password", hash_method="pbkdf2:sha256:1000")
+        deploy_path(rt, s, ROOT / "workflows" / "household-business", actor=None, now=clock.now())
+        s.commit()
+        agency_id = s.scalars(select(Agency.id).where(Agency.code == "000.01.31.H26")).one()
+        ids = {u.username: u.id for u in s.scalars(select(User))}
+
+    def actor(s, role):
+        # as the API's authentication does: the user and their memberships in one query
+        return s.get(User, ids[f"tanlap.{role}"], options=[joinedload(User.memberships)])
+
+    last = {}
+
+    def one():
+        with rt.sessions() as s:
+            r = dossiers.receive_dossier(rt, s, procedure="household-business", agency_id=agency_id,
+                                         channel="counter", applicant=APPLICANT, actor=actor(s, "reception"),
+                                         now=clock.now())
+            s.commit()
+            dossier_id, task_id = r.dossier.id, r.created[0].id
+        for _step, data in STEPS:
+            with rt.sessions() as s:
+                role = s.get(Task, task_id).role
+                r = dossiers.complete_task(rt, s, task_id, data, actor=actor(s, role), now=clock.now())
+                s.commit()
+                task_id = r.created[0].id if r.created else None
+        last["id"] = dossier_id
+
+    one()  # warm the spec cache and the calendar
+    counter = Counter(db)
+    one()
+    per_dossier = {"statements": counter.statements, "commits": counter.commits}
+    rate = _rate(one, seconds)
+    with rt.sessions() as s:
+        d = s.get(Dossier, last["id"])
+        assert d.status == "returned", d.status
+        per_dossier["state_bytes"] = len(d.workflow_state)
+        per_dossier["state_bytes_uncompressed"] = len(zlib.decompress(d.workflow_state))
+    db.dispose()
+    return {"rate": rate, **per_dossier}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/bench")
+    args = parser.parse_args()
+    results = {"bare": {"rate": bare_rate(args.seconds)}}
+    with tempfile.TemporaryDirectory() as tmp:
+        results["sqlite"] = engine_rate(f"sqlite:///{tmp}/bench.db", args.seconds)
+    try:
+        admin = make_engine(args.postgres.rsplit("/", 1)[0] + "/postgres", echo=False)
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("DROP DATABASE IF EXISTS bench"))
+            conn.execute(text("CREATE DATABASE bench"))
+        admin.dispose()
+        results["postgresql"] = engine_rate(args.postgres, args.seconds)
+    except Exception as exc:  # PostgreSQL is optional for the benchmark
+        print(f"postgresql: skipped ({type(exc).__name__}: {str(exc).splitlines()[0]})")
+    bare = results["bare"]["rate"]
+    print(f"bare SpiffWorkflow, in memory: {bare:8.1f} instances/s")
+    for name in ("sqlite", "postgresql"):
+        if name in results:
+            r = results[name]
+            print(f"engine on {name:10}: {r['rate']:8.1f} dossiers/s = 1/{bare / r['rate']:.2f} of bare; "
+                  f"{r['statements']} SQL statements and {r['commits']} commits per dossier (5 actions); "
+                  f"state {r['state_bytes']} bytes stored ({r['state_bytes_uncompressed']} uncompressed)")
+    out = ROOT / "bench" / "results" / "engine.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

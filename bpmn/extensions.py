@@ -1,6 +1,6 @@
 """Our BPMN extension properties (`spiffworkflow:properties`) read into frozen dataclasses.
 
-A user task carries `budget`, `form`, `outcomes`, `pause`, `status` and `action`; an end event may carry
+A user task carries `budget`, `form`, `outcomes`, `pause` and `status`; an end event may carry
 `status`. SpiffWorkflow hands every value over as a string, so all checking of those strings lives here,
 next to the code that reads them: the validator reports these messages, the engine gets typed values.
 """
@@ -22,9 +22,7 @@ STATUSES = (
 )
 #: What an end event without `status` means: the result was returned to the citizen.
 DEFAULT_END_STATUS = "returned"
-#: Engine actions a user task may trigger on completion (workflows/README.md).
-ACTIONS = ("supplement", "refuse", "return")
-USER_TASK_PROPERTIES = ("budget", "form", "outcomes", "pause", "status", "action")
+USER_TASK_PROPERTIES = ("budget", "form", "outcomes", "pause", "status")
 END_EVENT_PROPERTIES = ("status",)
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -45,7 +43,6 @@ class UserTaskInfo:
     outcomes: tuple[str, ...]
     pauses_clock: bool
     status: str | None
-    action: str | None = None
 
 
 def split_lane(lane: str | None) -> tuple[str | None, str | None]:
@@ -121,9 +118,6 @@ def user_task_problems(props: Mapping[str, str]) -> list[tuple[str, str]]:
     status = props.get("status")
     if status is not None and status.strip() not in STATUSES:
         out.append(("error", f"property status: {status!r} is not one of {', '.join(STATUSES)}"))
-    action = props.get("action")
-    if action is not None and action.strip() not in ACTIONS:
-        out.append(("error", f"property action: {action!r} is not one of {', '.join(ACTIONS)}"))
     return out
 
 
@@ -146,7 +140,6 @@ def read_user_task(bpmn_id: str, name: str | None, lane: str | None, props: Mapp
     budget = props.get("budget")
     form = props.get("form")
     status = props.get("status")
-    action = props.get("action")
     return UserTaskInfo(
         bpmn_id=bpmn_id,
         name=name or bpmn_id,
@@ -158,7 +151,6 @@ def read_user_task(bpmn_id: str, name: str | None, lane: str | None, props: Mapp
         outcomes=parse_outcomes(props.get("outcomes")),
         pauses_clock=parse_flag(props.get("pause")),
         status=status.strip() if status is not None else None,
-        action=action.strip() if action is not None else None,
     )
 
 

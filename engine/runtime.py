@@ -55,15 +55,26 @@ class Runtime:
         return compiled
 
 
+def _failed_element(workflow: BpmnWorkflow, exc: Exception) -> tuple[str | None, str | None]:
+    """The BPMN id and name of the element whose script or expression failed."""
+    task = getattr(exc, "task", None)
+    if task is None:
+        task = next(iter(workflow.get_tasks(state=TaskState.ERROR)), None)
+    if task is None:
+        return None, None
+    return task.task_spec.bpmn_id, task.task_spec.bpmn_name
+
+
 def _step(workflow: BpmnWorkflow, where: str) -> None:
     try:
         workflow.do_engine_steps()
-    except SpiffWorkflowException as exc:
-        # The in-memory workflow is now half-advanced; the caller throws it away and saves nothing.
-        raise WorkflowError(f"{where}: {exc}", element_id=getattr(getattr(exc, "task", None), "task_spec", None)
-                            and exc.task.task_spec.bpmn_id) from exc
-    except Exception as exc:  # a restricted script raising anything is a diagram error, not a crash
-        raise WorkflowError(f"{where}: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:
+        # The in-memory workflow is now half-advanced: the caller throws it away and saves nothing.
+        # A restricted script raising anything is the diagram's error, reported with its element.
+        element_id, name = _failed_element(workflow, exc)
+        reason = exc if isinstance(exc, SpiffWorkflowException) else f"{type(exc).__name__}: {exc}"
+        label = f"{element_id} ({name})" if element_id else where
+        raise WorkflowError(f"{label}: {reason}", element_id=element_id) from exc
 
 
 def start(rt: Runtime, compiled: CompiledVersion, data: dict) -> BpmnWorkflow:

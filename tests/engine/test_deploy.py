@@ -1,0 +1,93 @@
+"""Deploying versions, and diagrams that try to escape the script policy."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from samples import HH_APPROVE, SIGN_APPROVE
+from sqlalchemy import select
+from test_dossiers import act, open_task, receive
+
+from bpmn.package import load_package
+from engine import dossiers
+from engine.deploy import deploy_package, deploy_path
+from engine.errors import InvalidInput, WorkflowError
+from engine.models import Dossier, Procedure, ProcedureVersion
+
+ROOT = Path(__file__).resolve().parents[2]
+SIMPLE = ROOT / "tests" / "data" / "bpmn" / "valid" / "simple-permit"
+LEAK = ROOT / "var" / "leaked-by-script.txt"
+
+
+def test_redeploying_an_unchanged_library_adds_no_version(rt, session):
+    before = session.scalars(select(ProcedureVersion.id)).all()
+    result = deploy_path(rt, session, ROOT / "workflows", actor=None, now=rt.clock.now())
+    assert {d.is_new for d in result} == {False}
+    assert session.scalars(select(ProcedureVersion.id)).all() == before
+
+
+def test_running_dossiers_stay_on_their_version(rt, session, users, tmp_path):
+    old = receive(rt, session, users).dossier
+    copy = tmp_path / "household-business"
+    shutil.copytree(ROOT / "workflows" / "household-business", copy)
+    bpmn = copy / "household-business.bpmn"
+    bpmn.write_text(bpmn.read_text(encoding="utf-8").replace('value="P1DT4H"', 'value="P1D"'), encoding="utf-8")
+    [deployment] = deploy_path(rt, session, copy, actor=None, now=rt.clock.now())
+    session.commit()
+    try:
+        assert deployment.is_new and deployment.version >= 2
+        new = receive(rt, session, users).dossier
+        assert new.procedure_version_id != old.procedure_version_id
+        assert open_task(session, new.id).budget == "P1D"
+        assert open_task(session, old.id).budget == "P1DT4H"
+        act(rt, session, users, old.id, "examine", HH_APPROVE)
+        act(rt, session, users, old.id, "sign", SIGN_APPROVE)
+        assert open_task(session, old.id).bpmn_id == "issue"
+    finally:  # put the library's version back on top for the other tests
+        session.rollback()
+        deploy_package(rt, session, load_package(ROOT / "workflows" / "household-business"), actor=None,
+                       now=rt.clock.now())
+        session.commit()
+
+
+def _malicious_package(tmp_path) -> Path:
+    folder = tmp_path / "leaky-permit"
+    shutil.copytree(SIMPLE, folder)
+    (folder / "simple-permit.bpmn").rename(folder / "leaky-permit.bpmn")
+    toml = (folder / "procedure.toml").read_text(encoding="utf-8")
+    (folder / "procedure.toml").write_text(toml.replace('slug = "simple-permit"', 'slug = "leaky-permit"'),
+                                           encoding="utf-8")
+    bpmn = folder / "leaky-permit.bpmn"
+    script = f'import os\nopen("{LEAK}", "w").write(str(os.listdir("/")))'
+    text = bpmn.read_text(encoding="utf-8")
+    start = text.index("<bpmn:script>") + len("<bpmn:script>")
+    bpmn.write_text(text[:start] + script + text[text.index("</bpmn:script>"):], encoding="utf-8")
+    return folder
+
+
+def test_a_script_that_imports_os_is_refused_at_deploy(rt, session, tmp_path):
+    with pytest.raises(InvalidInput) as exc:
+        deploy_path(rt, session, _malicious_package(tmp_path), actor=None, now=rt.clock.now())
+    assert any("compute_fee" in line and "import" in line for line in exc.value.errors["problems"])
+    session.rollback()
+    assert session.scalars(select(Procedure).where(Procedure.slug == "leaky-permit")).first() is None
+
+
+def test_a_script_forced_into_the_database_is_refused_at_run_time(rt, session, users, tmp_path):
+    LEAK.unlink(missing_ok=True)
+    deploy_package(rt, session, load_package(_malicious_package(tmp_path)), actor=None, now=rt.clock.now())
+    session.commit()
+    d = receive(rt, session, users, procedure="leaky-permit").dossier
+    act(rt, session, users, d.id, "receive", {"outcome": "accept", "documents": ["a"]})
+    examine = open_task(session, d.id)
+    version = d.version
+    with pytest.raises(WorkflowError) as exc:
+        dossiers.complete_task(rt, session, examine.id, {"outcome": "approve"},
+                               actor=users["tanlap.specialist"], now=rt.clock.now())
+    session.rollback()
+    assert "compute_fee" in str(exc.value.detail)
+    assert not LEAK.exists()
+    session.expire_all()
+    assert session.get(Dossier, d.id).version == version
+    assert open_task(session, d.id).id == examine.id

@@ -67,7 +67,7 @@ def dump_state(workflow: BpmnWorkflow) -> bytes:
     """Serialize a workflow without its spec, compressed (the state column)."""
     ser = _serializer()
     text = _encode(ser, workflow)
-    return zlib.compress(f'{{"format":"{STATE_FORMAT}","spiff":"{ser.VERSION}","state":{text}}}'.encode(), 3)
+    return zlib.compress(f'{{"format":"{STATE_FORMAT}","spiff":"{ser.VERSION}","state":{text}}}'.encode(), 1)
 
 
 def load_state(blob: bytes, spec, subprocess_specs, script_engine=None) -> BpmnWorkflow:

@@ -161,7 +161,7 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
         applicant_name=name.strip(), applicant=applicant, received_by_id=actor.id if actor else None,
         received_at=now, clock_started_at=started, appointment_at=due, due_at=due,
     )
-    runtime.save(dossier, workflow)
+    runtime.save(rt, session, dossier, workflow)
     session.add(dossier)
     created, _ = sync_tasks(session, calendar, rt.settings.risk_threshold, dossier, lambda: agency, compiled,
                             workflow, [], now)
@@ -350,7 +350,7 @@ def _after_step(rt: Runtime, session: Session, dossier: Dossier, compiled: Compi
     if workflow.completed:
         dossier.processed_at = dossier.processed_at or now
         dossier.closed_at = now
-    runtime.save(dossier, workflow)
+    runtime.save(rt, session, dossier, workflow)
     return StepResult(dossier, completed=done, created=created, cancelled=cancelled)
 
 

@@ -16,6 +16,7 @@ from engine.calendar_store import CalendarStore
 from engine.clock import Clock
 from engine.db import make_engine, make_sessionmaker
 from engine.errors import Conflict, WorkflowError
+from engine.live import LiveWorkflows
 from engine.models import Dossier
 from engine.specs import CompiledVersion, SpecCache
 
@@ -30,8 +31,10 @@ class Runtime:
     specs: SpecCache = field(default_factory=SpecCache)
     calendars: CalendarStore | None = None
     script_engine: object = None
+    live: LiveWorkflows = field(default_factory=LiveWorkflows)
 
     def __post_init__(self):
+        self.live.attach(self.sessions)
         if self.calendars is None:
             self.calendars = CalendarStore(self.settings)
         if self.script_engine is None:
@@ -86,11 +89,17 @@ def start(rt: Runtime, compiled: CompiledVersion, data: dict) -> BpmnWorkflow:
 
 
 def restore(rt: Runtime, compiled: CompiledVersion, dossier: Dossier) -> BpmnWorkflow:
-    return load_state(dossier.workflow_state, compiled.spec, compiled.subprocess_specs, rt.script_engine)
+    """The dossier's workflow: the live one of this exact version if this process has it, else from the row."""
+    workflow = rt.live.take(dossier.id, dossier.version)
+    if workflow is None:
+        workflow = load_state(dossier.workflow_state, compiled.spec, compiled.subprocess_specs, rt.script_engine)
+    return workflow
 
 
-def save(dossier: Dossier, workflow: BpmnWorkflow) -> None:
+def save(rt: Runtime, session: Session, dossier: Dossier, workflow: BpmnWorkflow) -> None:
+    """Write the state to the row; keep the workflow alive for the next action once this one commits."""
     dossier.workflow_state = dump_state(workflow)
+    rt.live.hold(session, dossier, workflow)
 
 
 def ready_human_tasks(workflow: BpmnWorkflow) -> list:

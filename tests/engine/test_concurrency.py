@@ -93,3 +93,24 @@ def test_concurrent_claims_leave_one_claimer(rt, session, users):
     assert len(winners) == 1 and all(isinstance(r, Conflict) for r in results if not isinstance(r, int))
     session.expire_all()
     assert session.get(Task, task_id).assignee_id == winners[0]
+
+
+def test_two_processes_alternating_on_one_dossier_never_reuse_a_stale_live_workflow(rt, session, users):
+    """Each runtime keeps live workflows; a version written by the other must be read from the row."""
+    from samples import HH_ISSUE, SIGN_APPROVE
+
+    from engine.runtime import Runtime
+
+    other = Runtime(settings=rt.settings, sessions=rt.sessions.__class__(**rt.sessions.kw), clock=rt.clock)
+    d = receive(rt, session, users).dossier
+    for runtime, step, role, data in [(rt, "examine", "specialist", HH_APPROVE),
+                                      (other, "sign", "leader", SIGN_APPROVE),
+                                      (rt, "issue", "clerk", HH_ISSUE)]:
+        with runtime.sessions() as s:
+            task = open_task(s, d.id)
+            assert task.bpmn_id == step
+            dossiers.complete_task(runtime, s, task.id, data, actor=s.get(User, users[f"tanlap.{role}"].id),
+                                   now=runtime.clock.now())
+            s.commit()
+    session.expire_all()
+    assert open_task(session, d.id).bpmn_id == "return_result"

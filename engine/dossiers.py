@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -181,13 +181,17 @@ def _load_task(session: Session, task_id: int) -> tuple[Task, Dossier]:
     return task, dossier
 
 
+# Built once: constructing a statement costs more than running it here.
+_OWNER = select(Task.dossier_id).where(Task.id == bindparam("task_id")).scalar_subquery()
+_TASK_WITH_SIBLINGS = (
+    select(Task, Dossier).join(Dossier, Task.dossier_id == Dossier.id)
+    .where(Task.dossier_id == _OWNER, or_(Task.id == bindparam("task_id"), Task.state.in_(OPEN_TASK_STATES)))
+)
+
+
 def _load_task_with_siblings(session: Session, task_id: int) -> tuple[Task, Dossier, list[Task]]:
     """The task, its dossier and the dossier's other open tasks, in one query."""
-    owner = select(Task.dossier_id).where(Task.id == task_id).scalar_subquery()
-    rows = session.execute(
-        select(Task, Dossier).join(Dossier, Task.dossier_id == Dossier.id)
-        .where(Task.dossier_id == owner, or_(Task.id == task_id, Task.state.in_(OPEN_TASK_STATES)))
-    ).all()
+    rows = session.execute(_TASK_WITH_SIBLINGS, {"task_id": task_id}).all()
     task = next((t for t, _ in rows if t.id == task_id), None)
     if task is None:
         raise NotFound(f"no task {task_id}")

@@ -24,6 +24,8 @@ def current_actor() -> User | None:
             user = accounts.user_for_token(context.session(), header[7:].strip(), context.now())
             if user is None:
                 abort(401, message="the Bearer token is invalid or revoked")
+            if context.session().dirty:  # last_used_at moved: keep it even when the request only reads
+                context.commit()
         elif "user_id" in cookie:
             candidate = context.session().get(User, cookie["user_id"], options=[joinedload(User.memberships)])
             user = candidate if candidate is not None and candidate.is_active else None
@@ -121,7 +123,7 @@ class Tokens(MethodView):
         """Create a personal API token (the token is shown only in this answer)."""
         row, token = accounts.create_token(context.session(), require_actor(), payload["name"], context.now())
         context.commit()
-        return {**TokenSchema().dump(row), "token": token}
+        return {**{name: getattr(row, name) for name in TokenSchema().fields}, "token": token}
 
 
 @blp.route("/tokens/<int:token_id>")

@@ -5,7 +5,7 @@ from flask_smorest import Api
 
 
 def register_blueprints(api: Api) -> None:
-    from api import auth
+    from api import auth, calendar, dossiers, procedures, public, tasks
 
-    for module in (auth,):
+    for module in (auth, procedures, dossiers, public, tasks, calendar):
         api.register_blueprint(module.blp)

@@ -9,7 +9,7 @@ import datetime as dt
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -110,6 +110,22 @@ class Settings:
     roles: tuple[str, ...]
     agency_kinds: tuple[str, ...]
     raw: Mapping[str, Any]
+    history_min_samples: int = 20
+    history_max_samples: int = 200
+    expected_budget_share: float = 1.0
+    #: procedure slug -> the longest extension its law allows (ISO 8601 working time)
+    extensions: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    mail_timeout: float = 10.0
+    webhook_timeout: float = 5.0
+    scheduler_in_process: bool = True
+    scan_interval: int = 60
+    outbox_interval: int = 30
+    timers_interval: int = 60
+    digest_time: dt.time = dt.time(7, 30)
+    lease_seconds: int = 300
+    retry_base_seconds: int = 60
+    retry_max_seconds: int = 21600
+    max_attempts: int = 10
 
 
 def load_settings(overrides: Mapping | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -159,4 +175,39 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping[str, str] |
         roles=tuple(data["organization"]["roles"]),
         agency_kinds=tuple(data["organization"]["agency_kinds"]),
         raw=MappingProxyType(data),
+        **_deadline_settings(dl, mail, data.get("webhook", {}), data.get("scheduler", {})),
+    )
+
+
+def _deadline_settings(dl: Mapping, mail: Mapping, hook: Mapping, sched: Mapping) -> dict[str, Any]:
+    """Read the keys of the deadline scan, the outbox and the scheduler; raise SettingsError on a bad one."""
+    def positive(section: Mapping, key: str, name: str, default: float, kind=int):
+        try:
+            value = kind(section.get(key, default))
+        except (TypeError, ValueError):
+            raise SettingsError(f"{name}: expected a number, got {section.get(key)!r}") from None
+        if value <= 0:
+            raise SettingsError(f"{name}: must be positive")
+        return value
+
+    share = positive(dl, "expected_budget_share", "deadlines.expected_budget_share", 1.0, float)
+    extensions = dl.get("extensions", {})
+    if not isinstance(extensions, Mapping):
+        raise SettingsError("deadlines.extensions: expected a table of slug = \"P2D\"")
+    return dict(
+        history_min_samples=positive(dl, "history_min_samples", "deadlines.history_min_samples", 20),
+        history_max_samples=positive(dl, "history_max_samples", "deadlines.history_max_samples", 200),
+        expected_budget_share=share,
+        extensions=MappingProxyType({str(k): str(v) for k, v in extensions.items()}),
+        mail_timeout=positive(mail, "timeout_seconds", "mail.timeout_seconds", 10.0, float),
+        webhook_timeout=positive(hook, "timeout_seconds", "webhook.timeout_seconds", 5.0, float),
+        scheduler_in_process=bool(sched.get("in_process", True)),
+        scan_interval=positive(sched, "scan_interval_seconds", "scheduler.scan_interval_seconds", 60),
+        outbox_interval=positive(sched, "outbox_interval_seconds", "scheduler.outbox_interval_seconds", 30),
+        timers_interval=positive(sched, "timers_interval_seconds", "scheduler.timers_interval_seconds", 60),
+        digest_time=_time(str(sched.get("digest_time", "07:30")), "scheduler.digest_time"),
+        lease_seconds=positive(sched, "lease_seconds", "scheduler.lease_seconds", 300),
+        retry_base_seconds=positive(sched, "retry_base_seconds", "scheduler.retry_base_seconds", 60),
+        retry_max_seconds=positive(sched, "retry_max_seconds", "scheduler.retry_max_seconds", 21600),
+        max_attempts=positive(sched, "max_attempts", "scheduler.max_attempts", 10),
     )

@@ -35,12 +35,12 @@ class VersionInfo:
     checksum: str
     deployed_at: dt.datetime
     deployed_by: str | None
-    is_latest: bool
+    is_current: bool
 
 
-def _latest_versions(session: Session, slug: str | None = None) -> list[ProcedureVersion]:
+def _current_versions(session: Session, slug: str | None = None) -> list[ProcedureVersion]:
     stmt = (select(ProcedureVersion).join(Procedure)
-            .where(ProcedureVersion.version == Procedure.latest_version).order_by(Procedure.slug)
+            .where(ProcedureVersion.version == Procedure.current_version).order_by(Procedure.slug)
             # the big columns load only on a spec-cache miss
             .options(defer(ProcedureVersion.spec), defer(ProcedureVersion.package)))
     if slug is not None:
@@ -51,7 +51,7 @@ def _latest_versions(session: Session, slug: str | None = None) -> list[Procedur
 def list_procedures(rt: Runtime, session: Session) -> list[CatalogEntry]:
     """Every deployed procedure with its latest catalog entry, by slug."""
     entries = []
-    for version in _latest_versions(session):
+    for version in _current_versions(session):
         # The spec cache holds the parsed package; after the first request this costs no parsing.
         meta = rt.specs.get(version).meta
         entries.append(CatalogEntry(meta.slug, version.version, version.deployed_at, meta))
@@ -60,7 +60,7 @@ def list_procedures(rt: Runtime, session: Session) -> list[CatalogEntry]:
 
 def get_procedure(rt: Runtime, session: Session, slug: str) -> CatalogEntry:
     """One procedure's latest catalog entry with its forms."""
-    found = _latest_versions(session, slug)
+    found = _current_versions(session, slug)
     if not found:
         raise NotFound(f"no deployed procedure '{slug}'")
     version = found[0]
@@ -80,4 +80,4 @@ def list_versions(session: Session, slug: str, *, actor: User) -> list[VersionIn
         .outerjoin(User, User.id == ProcedureVersion.deployed_by_id)
         .where(ProcedureVersion.procedure_id == procedure.id).order_by(ProcedureVersion.version.desc())
     ).all()
-    return [VersionInfo(v, c, at, who, v == procedure.latest_version) for v, c, at, who in rows]
+    return [VersionInfo(v, c, at, who, v == procedure.current_version) for v, c, at, who in rows]

@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bpmn.package import ProcedurePackage, load_package, package_to_document
@@ -22,7 +22,12 @@ from engine.specs import compile_version
 class Deployment:
     slug: str
     version: int
-    is_new: bool
+    #: "deployed" (a new version), "unchanged" (already current) or "reinstated" (an earlier version is current again)
+    outcome: str
+
+    @property
+    def is_new(self) -> bool:
+        return self.outcome == "deployed"
 
 
 def package_folders(path: Path) -> list[Path]:
@@ -41,22 +46,29 @@ def deploy_package(rt: Runtime, session: Session, pkg: ProcedurePackage, *, acto
         same = session.scalars(select(ProcedureVersion).where(ProcedureVersion.procedure_id == procedure.id,
                                                               ProcedureVersion.checksum == pkg.checksum)).first()
         if same is not None:
-            return Deployment(meta.slug, same.version, False)
+            # Deploying an earlier version's files again makes that version current again (a revert).
+            outcome = "unchanged" if procedure.current_version == same.version else "reinstated"
+            procedure.current_version = same.version
+            session.flush()
+            return Deployment(meta.slug, same.version, outcome)
     else:
-        procedure = Procedure(slug=meta.slug, latest_version=0)
+        procedure = Procedure(slug=meta.slug, current_version=0)
         session.add(procedure)
     parsed = parse_package(pkg)
     procedure.code, procedure.local_code = meta.code, meta.local_code
     procedure.name_vi, procedure.name_en, procedure.level = meta.name_vi, meta.name_en, meta.level
     procedure.agency_kind = meta.agency_kind
-    procedure.latest_version += 1
-    version = ProcedureVersion(procedure=procedure, version=procedure.latest_version, checksum=pkg.checksum,
+    last = session.scalar(select(func.max(ProcedureVersion.version))
+                          .where(ProcedureVersion.procedure_id == procedure.id)) if procedure.id else None
+    number = (last or 0) + 1
+    procedure.current_version = number
+    version = ProcedureVersion(procedure=procedure, version=number, checksum=pkg.checksum,
                                package=package_to_document(pkg), spec=dump_spec(parsed.spec, parsed.subprocess_specs),
                                deployed_at=now, deployed_by_id=actor.id if actor else None)
     session.add(version)
     session.flush()
     rt.specs.put(compile_version(version.id, pkg.checksum, pkg, parsed.spec, parsed.subprocess_specs))
-    return Deployment(meta.slug, version.version, True)
+    return Deployment(meta.slug, version.version, "deployed")
 
 
 def deploy_path(rt: Runtime, session: Session, path: Path, *, actor: User | None, now: dt.datetime) -> list[Deployment]:

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit, runtime
-from engine.access import ASSIGNING_ROLES, require_role, require_work_on, roles_in
+from engine.access import ASSIGNING_ROLES, may_work_on, require_role, require_work_on, roles_in
 from engine.codes import dossier_code, lookup_secret
-from engine.errors import Conflict, InvalidInput, NotFound
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import (
     CHANNELS,
     OPEN_TASK_STATES,
@@ -100,10 +100,10 @@ def _dossier_status(compiled: CompiledVersion, workflow, open_tasks: list[Task])
     return "processing"
 
 
-def _latest_version(session: Session, slug: str) -> ProcedureVersion:
+def _current_version(session: Session, slug: str) -> ProcedureVersion:
     row = session.execute(
-        select(ProcedureVersion).join(Procedure).where(Procedure.slug == slug)
-        .order_by(ProcedureVersion.version.desc()).limit(1)
+        select(ProcedureVersion).join(Procedure)
+        .where(Procedure.slug == slug, ProcedureVersion.version == Procedure.current_version)
     ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"no deployed procedure '{slug}'")
@@ -141,7 +141,7 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
     if agency is None:
         raise NotFound(f"no agency {agency_id}")
     require_role(actor, agency.id, {"reception"}, "receiving a dossier")
-    version = _latest_version(session, procedure)
+    version = _current_version(session, procedure)
     compiled = rt.specs.get(version)
     meta = compiled.meta
     if agency.kind != meta.agency_kind:
@@ -217,10 +217,13 @@ def claim_task(rt: Runtime, session: Session, task_id: int, *, actor: User, now:
 
 
 def unclaim_task(rt: Runtime, session: Session, task_id: int, *, actor: User, now: dt.datetime) -> Task:
-    """Put a claimed task back into the group inbox."""
+    """Put a claimed task back into the group inbox (its claimer, or a head and above of the agency)."""
     task, dossier = _load_task(session, task_id)
+    may_assign = actor.is_admin or bool(roles_in(actor, task.agency_id) & ASSIGNING_ROLES)
+    if not (may_work_on(actor, task) or may_assign):
+        raise Forbidden(f"task {task.id} belongs to another agency or role")
     _require_open(task)
-    if task.assignee_id != actor.id and not (actor.is_admin or roles_in(actor, task.agency_id) & ASSIGNING_ROLES):
+    if task.assignee_id != actor.id and not may_assign:
         raise Conflict(f"task {task.id} is not claimed by you")
     task.assignee_id, task.state, task.claimed_at = None, "ready", None
     audit.record(session, "unclaimed", dossier_id=dossier.id, task_id=task.id, actor=actor, at=now)
@@ -232,8 +235,8 @@ def assign_task(rt: Runtime, session: Session, task_id: int, assignee_id: int, *
                 now: dt.datetime) -> Task:
     """Hand a task to a colleague holding its role (heads, leaders and supervisors of the agency)."""
     task, dossier = _load_task(session, task_id)
-    _require_open(task)
     require_role(actor, task.agency_id, ASSIGNING_ROLES, "assigning a task")
+    _require_open(task)
     assignee = session.get(User, assignee_id)
     if assignee is None or not assignee.is_active or task.role not in roles_in(assignee, task.agency_id):
         raise InvalidInput(f"the assignee must hold the role '{task.role}' in this agency",

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     Date,
     ForeignKey,
     Index,
@@ -85,7 +86,8 @@ class Procedure(Base):
     name_en: Mapped[str | None] = mapped_column(String(500))
     level: Mapped[str] = mapped_column(String(40))
     agency_kind: Mapped[str] = mapped_column(String(40))
-    latest_version: Mapped[int] = mapped_column(Integer, default=0)
+    #: the version new dossiers start on: the last deployed, or an earlier one deployed again
+    current_version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ProcedureVersion(Base):
@@ -110,6 +112,14 @@ class Dossier(Base):
     """A citizen's dossier (hồ sơ) and its workflow; `version` guards every write (optimistic locking)."""
 
     __tablename__ = "dossier"
+    __table_args__ = (
+        # the deadline scan reads open dossiers near or past their due time, and revisits those at risk;
+        # literal predicates, repeated verbatim in engine.deadlines, so SQLite can use them too
+        Index("ix_dossier_open_due", "due_at", postgresql_where=text("closed_at IS NULL"),
+              sqlite_where=text("closed_at IS NULL")),
+        Index("ix_dossier_open_risky", "risk", postgresql_where=text("closed_at IS NULL AND risk <> 'on_track'"),
+              sqlite_where=text("closed_at IS NULL AND risk <> 'on_track'")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     #: <agency code>-<YYMMDD>-<4-digit sequence of the day> (Circular 01/2018/TT-VPCP art. 19)
     code: Mapped[str] = mapped_column(String(64), unique=True)
@@ -131,6 +141,7 @@ class Dossier(Base):
     appointment_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     #: the legal due time now: the appointment moved by paused working time
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    #: on_track | at_risk (one working day left, or a step at risk) | overdue; kept by engine.deadlines
     risk: Mapped[str] = mapped_column(String(16), default="on_track")
     #: while the clock is paused (waiting for the citizen), since when
     paused_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -143,6 +154,13 @@ class Dossier(Base):
     procedure_version: Mapped[ProcedureVersion] = relationship(lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+#: Dossier's earliest waiting BPMN timer (engine.timers.next_timer_at); the timer job polls this column.
+#: A table column the ORM does not map yet (engine.jobs reads and writes it with Core), so that databases
+#: migrated before it existed keep working: once the initial migration is regenerated with it, declare it
+#: in the class as `next_timer_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)`.
+Dossier.__table__.append_column(Column("next_timer_at", UTCDateTime, nullable=True, index=True))
 
 
 class DaySequence(Base):
@@ -176,6 +194,15 @@ class Task(Base):
         # the deadline scan reads only open tasks whose warning time has come
         Index("ix_task_open_warn", "warn_at", postgresql_where=text("state IN ('ready', 'claimed')"),
               sqlite_where=text("state IN ('ready', 'claimed')")),
+        # tasks the deadline scan has not seen yet (the remaining-path rule), and those it flagged
+        Index("ix_task_open_created", "created_at", postgresql_where=text("state IN ('ready', 'claimed')"),
+              sqlite_where=text("state IN ('ready', 'claimed')")),
+        Index("ix_task_open_risky", "risk",
+              postgresql_where=text("state IN ('ready', 'claimed') AND risk <> 'on_track'"),
+              sqlite_where=text("state IN ('ready', 'claimed') AND risk <> 'on_track'")),
+        # expected step durations: the latest completions of a step
+        Index("ix_task_done_step", "bpmn_id", "completed_at", postgresql_where=text("state = 'completed'"),
+              sqlite_where=text("state = 'completed'")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
@@ -195,6 +222,7 @@ class Task(Base):
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: when the task turns "at risk" (a share of its budget used); the scan polls this column
     warn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: on_track | at_risk (warn_at passed) | overdue (due_at passed); kept by engine.deadlines
     risk: Mapped[str] = mapped_column(String(16), default="on_track")
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -303,6 +331,9 @@ class Outbox(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: makes a message once-only across processes (e.g. "digest:2026-03-02:user:7"); a unique index, not a
+    #: constraint, so that it can be added to an existing SQLite table
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True, index=True)
 
 
 class ApologyLetter(Base):
@@ -338,6 +369,8 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     holder: Mapped[str] = mapped_column(String(120))
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: how far the job got (the deadline scan: the latest task creation it has assessed)
+    watermark: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class DeskRecord(Base):

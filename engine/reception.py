@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bpmn.package import Fee, ProcedureMeta
 from engine import audit
 from engine.access import require_role
+from engine.dossier_views import DossierRow
 from engine.dossiers import StepResult, receive_dossier
 from engine.errors import InvalidInput, NotFound
 from engine.models import CHANNELS, Agency, DeskRecord, Dossier, Procedure, ProcedureVersion, User
@@ -37,6 +38,12 @@ class Receipt:
     documents: list[dict]
     fees: tuple[Fee, ...]
     official: User | None
+
+    @property
+    def row(self) -> DossierRow:
+        d = self.dossier
+        return DossierRow(d, self.meta.slug, self.meta.code, self.meta.name_vi, self.agency.code, self.agency.name,
+                          d.applicant_name)
 
     @property
     def fees_total(self) -> int:
@@ -93,7 +100,7 @@ def receive_with_receipt(rt: Runtime, session: Session, *, procedure: str, agenc
 def _procedure_meta(rt: Runtime, session: Session, slug: str) -> tuple[Procedure, ProcedureMeta]:
     version = session.scalars(
         select(ProcedureVersion).join(Procedure)
-        .where(Procedure.slug == slug, ProcedureVersion.version == Procedure.latest_version)
+        .where(Procedure.slug == slug, ProcedureVersion.version == Procedure.current_version)
     ).first()
     if version is None:
         raise NotFound(f"no deployed procedure '{slug}'")

@@ -1,12 +1,11 @@
 """Shared fixtures: the databases (SQLite and PostgreSQL), a runtime with a frozen clock, demo data."""
 from __future__ import annotations
 
-import datetime as dt
 import os
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
+from support import DYNAMIC_TABLES, PASSWORD, POSTGRES_URL, T0, WORKFLOWS
 
 from config import load_settings
 from engine import migrate
@@ -15,15 +14,6 @@ from engine.db import make_engine, make_sessionmaker
 from engine.models import User
 from engine.runtime import Runtime
 from engine.seed import seed_demo
-
-ROOT = Path(__file__).resolve().parent.parent
-WORKFLOWS = ROOT / "workflows"
-PASSWORD = "demo-pass-123"
-POSTGRES_URL = os.environ.get("MOTCUA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-#: rows that tests create; the organisation and deployed procedures are seeded once per database
-DYNAMIC_TABLES = ("audit_event", "pause", "task", "dossier", "day_sequence", "calendar_override")
-#: a Monday, 09:00 in Hà Nội
-T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))
 
 
 def _postgres_available() -> bool:

@@ -1,17 +1,21 @@
 """`motcua calendar`: due instants and the year's days off, from the configured working calendar.
 
-No database: the overrides come from the settings only. Bad input gives one `error: <option>: ...` line
-on stderr and exit status 2, so scripts can rely on stdout holding the answer alone.
+The calendar in force: the settings plus the day swaps stored in the database, when the configured database
+exists (the same answer as the API); the settings alone otherwise. `set-day` and `clear-day` record the
+government's day swaps at run time. Bad input gives one `error: <option>: ...` line on stderr and exit
+status 2, so scripts can rely on stdout holding the answer alone.
 """
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import click
 
-from bpmn.durations import parse_duration
 from config import load_settings
 from config.settings import SettingsError
+from engine.deadline_query import ask_due
+from engine.errors import InvalidInput, NotFound
 from engine.workcalendar import WorkCalendar
 
 
@@ -34,21 +38,49 @@ class _OneLineCommand(click.Command):
             raise CalendarError(exc.format_message()) from None
 
 
-def _calendar() -> WorkCalendar:
+def _settings():
     try:
-        return WorkCalendar.from_settings(load_settings())
+        return load_settings()
     except SettingsError as exc:
         error = CalendarError(str(exc))
         error.exit_code = 1  # the configuration, not the arguments, is wrong
         raise error from None
 
 
-def _instant(text: str, tz: dt.tzinfo) -> dt.datetime:
-    try:
-        at = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise CalendarError(f"--start: {text!r} is not an ISO 8601 instant like 2026-02-13T16:00:00+07:00") from None
-    return at.replace(tzinfo=tz) if at.tzinfo is None else at
+def _database_exists(url: str) -> bool:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1] if "///" in url else ""
+        return bool(path) and path != ":memory:" and Path(path).is_file()
+    return True
+
+
+def _calendar() -> WorkCalendar:
+    settings = _settings()
+    if _database_exists(settings.database_url):
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from engine.runtime import Runtime
+
+        try:
+            rt = Runtime.from_settings(settings)
+            with rt.sessions() as session:
+                return rt.calendars.get(session)
+        except SQLAlchemyError:  # no schema yet, or the server is down: the configured calendar still answers
+            pass
+    return WorkCalendar.from_settings(settings)
+
+
+def _runtime_for_update():
+    from engine.runtime import Runtime
+
+    settings = _settings()
+    if not _database_exists(settings.database_url):
+        raise CalendarError(f"database: {settings.database_url} does not exist; run `motcua db upgrade` first")
+    return Runtime.from_settings(settings)
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 @click.group()
@@ -79,33 +111,13 @@ def due(start: str | None, duration: str | None, same_day: bool, calendar_days: 
     Example: motcua calendar due --start 2026-02-13T16:00:00+07:00 --duration P3D
              2026-02-25T17:00:00+07:00   (Tết 16-20/02 and the weekend are skipped)
     """
-    chosen = [name for name, given in (("--duration", duration is not None), ("--same-day", same_day),
-                                       ("--calendar-days", calendar_days is not None)) if given]
-    if start is None:
-        raise CalendarError("--start: missing; give the reception instant, e.g. 2026-02-13T16:00:00+07:00")
-    if len(chosen) > 1:
-        raise CalendarError(f"{chosen[1]}: cannot be combined with {chosen[0]}; give one deadline option")
-    if not chosen:
-        raise CalendarError("--duration: missing; give --duration, --same-day or --calendar-days")
-    if duration is not None:
-        try:
-            parsed = parse_duration(duration)
-        except ValueError as exc:
-            raise CalendarError(f"--duration: {exc}") from None
-    if calendar_days is not None and not (calendar_days.strip().isdigit() and int(calendar_days) >= 1):
-        raise CalendarError(f"--calendar-days: {calendar_days!r} is not a positive whole number of days")
     cal = _calendar()
-    at = _instant(start, cal.tzinfo)
     try:
-        if duration is not None:
-            result = cal.add(at, parsed)
-        elif calendar_days is not None:
-            result = cal.add_calendar_days(at, int(calendar_days))
-        else:
-            result = cal.due_same_day(at)
-    except (ValueError, OverflowError) as exc:  # e.g. a year the calendar cannot reach
-        raise CalendarError(f"--start: {start!r}: {exc}") from None
-    click.echo(result.astimezone(cal.tzinfo).isoformat())
+        answer = ask_due(cal, start, duration, same_day, calendar_days, option=_option)
+    except InvalidInput as exc:  # the first problem, as one line
+        name, messages = next(iter(exc.errors.items()))
+        raise CalendarError(f"{name}: {messages[0]}") from None
+    click.echo(answer.due.isoformat())
 
 
 @calendar.command(cls=_OneLineCommand)
@@ -124,3 +136,47 @@ def days(year: str | None) -> None:
     lines += [(d, f"[làm việc] {name}") for d, name in cal.make_up_days(number)]
     for d, name in sorted(lines):
         click.echo(f"{d.isoformat()}  {name}")
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise CalendarError(f"DATE: {text!r} is not a date like 2027-04-29") from None
+
+
+@calendar.command("set-day", cls=_OneLineCommand)
+@click.argument("day", metavar="DATE")
+@click.option("--off", "kind", flag_value="off", help="The date is a day off (a swapped weekday).")
+@click.option("--working", "kind", flag_value="working", help="The date is a working day (a make-up Saturday).")
+@click.option("--name", required=True, help="What the government decided, e.g. 'Nghỉ bù hoán đổi cho 02/05'.")
+def set_day(day: str, kind: str | None, name: str) -> None:
+    """Record a day swap in the database (every process sees it within a minute)."""
+    if kind is None:
+        raise CalendarError("--off/--working: say whether DATE is a day off or a working day")
+    date = _day(day)
+    rt = _runtime_for_update()
+    with rt.sessions() as session:
+        try:
+            rt.calendars.set_override(session, date, is_working=kind == "working", name=name, actor_id=None,
+                                      now=rt.clock.now())
+        except InvalidInput as exc:
+            field, messages = next(iter(exc.errors.items()))
+            raise CalendarError(f"--{field}: {messages[0]}") from None
+        session.commit()
+    click.echo(f"{date.isoformat()}  {'[làm việc] ' if kind == 'working' else ''}{name.strip()}")
+
+
+@calendar.command("clear-day", cls=_OneLineCommand)
+@click.argument("day", metavar="DATE")
+def clear_day(day: str) -> None:
+    """Remove a day swap recorded in the database."""
+    date = _day(day)
+    rt = _runtime_for_update()
+    with rt.sessions() as session:
+        try:
+            rt.calendars.remove_override(session, date)
+        except NotFound as exc:
+            raise CalendarError(f"DATE: {exc.detail}") from None
+        session.commit()
+    click.echo(f"{date.isoformat()}  removed")

@@ -46,4 +46,4 @@ def deploy(path: Path):
                 click.echo(f"  {line}", err=True)
             raise SystemExit(1) from None
     for d in deployments:
-        click.echo(f"{d.slug}: version {d.version} {'deployed' if d.is_new else 'unchanged'}")
+        click.echo(f"{d.slug}: version {d.version} {d.outcome}")

@@ -5,7 +5,7 @@ import threading
 
 from samples import HH_APPROVE
 from sqlalchemy import select
-from test_dossiers import APPLICANT, agency_id, open_task, receive
+from support import APPLICANT, agency_id, open_task, receive
 
 from engine import dossiers
 from engine.errors import Conflict

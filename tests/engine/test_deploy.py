@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from samples import HH_APPROVE, SIGN_APPROVE
 from sqlalchemy import select
-from test_dossiers import act, open_task, receive
+from support import act, open_task, receive
 
 from bpmn.package import load_package
 from engine import dossiers
 from engine.deploy import deploy_package, deploy_path
-from engine.errors import InvalidInput, WorkflowError
-from engine.models import Dossier, Procedure, ProcedureVersion
+from engine.errors import Forbidden, InvalidInput, WorkflowError
+from engine.models import Agency, Dossier, Procedure, ProcedureVersion
 
 ROOT = Path(__file__).resolve().parents[2]
 SIMPLE = ROOT / "tests" / "data" / "bpmn" / "valid" / "simple-permit"
@@ -29,6 +29,7 @@ def test_redeploying_an_unchanged_library_adds_no_version(rt, session):
 
 def test_running_dossiers_stay_on_their_version(rt, session, users, tmp_path):
     old = receive(rt, session, users).dossier
+    old_version = session.get(ProcedureVersion, old.procedure_version_id).version
     copy = tmp_path / "household-business"
     shutil.copytree(ROOT / "workflows" / "household-business", copy)
     bpmn = copy / "household-business.bpmn"
@@ -44,11 +45,13 @@ def test_running_dossiers_stay_on_their_version(rt, session, users, tmp_path):
         act(rt, session, users, old.id, "examine", HH_APPROVE)
         act(rt, session, users, old.id, "sign", SIGN_APPROVE)
         assert open_task(session, old.id).bpmn_id == "issue"
-    finally:  # put the library's version back on top for the other tests
+    finally:  # deploying the library's files again reinstates its version for the other tests
         session.rollback()
-        deploy_package(rt, session, load_package(ROOT / "workflows" / "household-business"), actor=None,
-                       now=rt.clock.now())
+        again = deploy_package(rt, session, load_package(ROOT / "workflows" / "household-business"), actor=None,
+                               now=rt.clock.now())
         session.commit()
+    assert (again.outcome, again.version) == ("reinstated", old_version)
+    assert receive(rt, session, users).dossier.procedure_version_id == old.procedure_version_id
 
 
 def _malicious_package(tmp_path) -> Path:
@@ -91,3 +94,25 @@ def test_a_script_forced_into_the_database_is_refused_at_run_time(rt, session, u
     session.expire_all()
     assert session.get(Dossier, d.id).version == version
     assert open_task(session, d.id).id == examine.id
+
+
+def test_an_inter_agency_lane_sends_the_step_to_the_nearest_agency_of_that_kind(rt, session, users, tmp_path):
+    folder = tmp_path / "police-permit"
+    shutil.copytree(SIMPLE, folder)
+    (folder / "simple-permit.bpmn").rename(folder / "police-permit.bpmn")
+    toml = (folder / "procedure.toml").read_text(encoding="utf-8")
+    (folder / "procedure.toml").write_text(toml.replace('slug = "simple-permit"', 'slug = "police-permit"'),
+                                           encoding="utf-8")
+    bpmn = folder / "police-permit.bpmn"
+    bpmn.write_text(bpmn.read_text(encoding="utf-8").replace('name="specialist"', 'name="police:specialist"'),
+                    encoding="utf-8")
+    deploy_path(rt, session, folder, actor=None, now=rt.clock.now())
+    session.commit()
+    d = receive(rt, session, users, procedure="police-permit").dossier
+    act(rt, session, users, d.id, "receive", {"outcome": "accept", "documents": ["a"]})
+    examine = open_task(session, d.id)
+    police = session.scalars(select(Agency).where(Agency.kind == "police")).one()
+    assert (examine.agency_id, examine.role) == (police.id, "specialist")
+    with pytest.raises(Forbidden):
+        dossiers.complete_task(rt, session, examine.id, {"outcome": "approve"}, actor=users["tanlap.specialist"],
+                               now=rt.clock.now())

@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import T0
 from samples import (
     BR_APPROVE,
     HH_APPROVE,
@@ -18,42 +17,11 @@ from samples import (
     examine_supplement,
 )
 from sqlalchemy import func, select
+from support import APPLICANT, T0, TANLAP, VN, act, agency_id, open_task, receive  # noqa: F401 (re-exported)
 
 from engine import dossiers
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from engine.models import Agency, AuditEvent, Dossier, Pause, Task
-
-VN = dt.timezone(dt.timedelta(hours=7))
-TANLAP = "000.01.31.H26"
-APPLICANT = {"name": "Trần Thị Bình", "id_number": "031190001234", "phone": "0912345678",
-             "email": "binh@example.vn"}
-
-
-def agency_id(session, code=TANLAP) -> int:
-    return session.scalars(select(Agency.id).where(Agency.code == code)).one()
-
-
-def receive(rt, session, users, procedure="household-business", **kw):
-    kw.setdefault("channel", "counter")
-    result = dossiers.receive_dossier(rt, session, procedure=procedure, agency_id=agency_id(session),
-                                      applicant=APPLICANT, actor=users["tanlap.reception"], now=rt.clock.now(), **kw)
-    session.commit()
-    return result
-
-
-def open_task(session, dossier_id) -> Task:
-    rows = session.scalars(select(Task).where(Task.dossier_id == dossier_id, Task.state.in_(("ready", "claimed")))).all()
-    assert len(rows) == 1, [r.bpmn_id for r in rows]
-    return rows[0]
-
-
-def act(rt, session, users, dossier_id, expected_step, data, role=None):
-    task = open_task(session, dossier_id)
-    assert task.bpmn_id == expected_step
-    actor = users[f"tanlap.{role or task.role}"]
-    result = dossiers.complete_task(rt, session, task.id, data, actor=actor, now=rt.clock.now())
-    session.commit()
-    return result
+from engine.models import AuditEvent, Dossier, Pause, Task
 
 
 def test_household_business_from_reception_to_returned_result(rt, session, users):

@@ -2,12 +2,12 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 12:32:05.334504
+Create Date: 2026-11-28 13:05:10.490515
 """
-import sqlalchemy as sa
 from alembic import op
-
+import sqlalchemy as sa
 import engine.db
+
 
 revision = '0001'
 down_revision = None
@@ -33,6 +33,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=80), nullable=False),
     sa.Column('holder', sa.String(length=120), nullable=False),
     sa.Column('expires_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('watermark', engine.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_lease'))
     )
     op.create_table('procedure',
@@ -44,7 +45,7 @@ def upgrade() -> None:
     sa.Column('name_en', sa.String(length=500), nullable=True),
     sa.Column('level', sa.String(length=40), nullable=False),
     sa.Column('agency_kind', sa.String(length=40), nullable=False),
-    sa.Column('latest_version', sa.Integer(), nullable=False),
+    sa.Column('current_version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_procedure')),
     sa.UniqueConstraint('slug', name=op.f('uq_procedure_slug'))
     )
@@ -159,6 +160,7 @@ def upgrade() -> None:
     sa.Column('result_delivery', sa.JSON(), nullable=True),
     sa.Column('workflow_state', sa.LargeBinary(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('next_timer_at', engine.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_dossier_agency_id_agency')),
     sa.ForeignKeyConstraint(['procedure_version_id'], ['procedure_version.id'], name=op.f('fk_dossier_procedure_version_id_procedure_version')),
     sa.ForeignKeyConstraint(['received_by_id'], ['user_account.id'], name=op.f('fk_dossier_received_by_id_user_account')),
@@ -168,6 +170,9 @@ def upgrade() -> None:
     with op.batch_alter_table('dossier', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_dossier_agency_id'), ['agency_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_dossier_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dossier_next_timer_at'), ['next_timer_at'], unique=False)
+        batch_op.create_index('ix_dossier_open_due', ['due_at'], unique=False, postgresql_where=sa.text('closed_at IS NULL'), sqlite_where=sa.text('closed_at IS NULL'))
+        batch_op.create_index('ix_dossier_open_risky', ['risk'], unique=False, postgresql_where=sa.text("closed_at IS NULL AND risk <> 'on_track'"), sqlite_where=sa.text("closed_at IS NULL AND risk <> 'on_track'"))
 
     op.create_table('apology_letter',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -249,8 +254,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.create_index('ix_task_assignee', ['assignee_id', 'state', 'due_at'], unique=False)
+        batch_op.create_index('ix_task_done_step', ['bpmn_id', 'completed_at'], unique=False, postgresql_where=sa.text("state = 'completed'"), sqlite_where=sa.text("state = 'completed'"))
         batch_op.create_index(batch_op.f('ix_task_dossier_id'), ['dossier_id'], unique=False)
         batch_op.create_index('ix_task_inbox', ['agency_id', 'role', 'state', 'due_at'], unique=False)
+        batch_op.create_index('ix_task_open_created', ['created_at'], unique=False, postgresql_where=sa.text("state IN ('ready', 'claimed')"), sqlite_where=sa.text("state IN ('ready', 'claimed')"))
+        batch_op.create_index('ix_task_open_risky', ['dossier_id'], unique=False, postgresql_where=sa.text("state IN ('ready', 'claimed') AND risk <> 'on_track'"), sqlite_where=sa.text("state IN ('ready', 'claimed') AND risk <> 'on_track'"))
         batch_op.create_index('ix_task_open_warn', ['warn_at'], unique=False, postgresql_where=sa.text("state IN ('ready', 'claimed')"), sqlite_where=sa.text("state IN ('ready', 'claimed')"))
 
     op.create_table('audit_event',
@@ -309,10 +317,12 @@ def upgrade() -> None:
     sa.Column('next_attempt_at', engine.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', engine.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('dedupe_key', sa.String(length=120), nullable=True),
     sa.ForeignKeyConstraint(['escalation_id'], ['escalation.id'], name=op.f('fk_outbox_escalation_id_escalation')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_dedupe_key'), ['dedupe_key'], unique=True)
         batch_op.create_index('ix_outbox_due', ['next_attempt_at'], unique=False, postgresql_where=sa.text('sent_at IS NULL'), sqlite_where=sa.text('sent_at IS NULL'))
 
     # ### end Alembic commands ###
@@ -322,6 +332,7 @@ def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_due', postgresql_where=sa.text('sent_at IS NULL'), sqlite_where=sa.text('sent_at IS NULL'))
+        batch_op.drop_index(batch_op.f('ix_outbox_dedupe_key'))
 
     op.drop_table('outbox')
     with op.batch_alter_table('escalation', schema=None) as batch_op:
@@ -336,8 +347,11 @@ def downgrade() -> None:
     op.drop_table('audit_event')
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.drop_index('ix_task_open_warn', postgresql_where=sa.text("state IN ('ready', 'claimed')"), sqlite_where=sa.text("state IN ('ready', 'claimed')"))
+        batch_op.drop_index('ix_task_open_risky', postgresql_where=sa.text("state IN ('ready', 'claimed') AND risk <> 'on_track'"), sqlite_where=sa.text("state IN ('ready', 'claimed') AND risk <> 'on_track'"))
+        batch_op.drop_index('ix_task_open_created', postgresql_where=sa.text("state IN ('ready', 'claimed')"), sqlite_where=sa.text("state IN ('ready', 'claimed')"))
         batch_op.drop_index('ix_task_inbox')
         batch_op.drop_index(batch_op.f('ix_task_dossier_id'))
+        batch_op.drop_index('ix_task_done_step', postgresql_where=sa.text("state = 'completed'"), sqlite_where=sa.text("state = 'completed'"))
         batch_op.drop_index('ix_task_assignee')
 
     op.drop_table('task')
@@ -352,6 +366,9 @@ def downgrade() -> None:
     op.drop_table('extension')
     op.drop_table('apology_letter')
     with op.batch_alter_table('dossier', schema=None) as batch_op:
+        batch_op.drop_index('ix_dossier_open_risky', postgresql_where=sa.text("closed_at IS NULL AND risk <> 'on_track'"), sqlite_where=sa.text("closed_at IS NULL AND risk <> 'on_track'"))
+        batch_op.drop_index('ix_dossier_open_due', postgresql_where=sa.text('closed_at IS NULL'), sqlite_where=sa.text('closed_at IS NULL'))
+        batch_op.drop_index(batch_op.f('ix_dossier_next_timer_at'))
         batch_op.drop_index(batch_op.f('ix_dossier_due_at'))
         batch_op.drop_index(batch_op.f('ix_dossier_agency_id'))
 

@@ -1,0 +1,106 @@
+"""The citizen's look-up by dossier code and receipt secret, and the service rating. No login.
+
+Rate-limited per client IP with a token bucket held in this process's memory: behind several app
+processes (gunicorn workers, several machines) each process keeps its own buckets, so a client gets up to
+N times the limit. That is enough against guessing secrets (8 characters from 32: 2^40 tries); a shared
+limit would belong in the reverse proxy. Behind a proxy, the app must be wrapped in werkzeug's ProxyFix,
+or every citizen shares the proxy's address.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api import context
+from api.errors import PROBLEM_JSON, ProblemSchema, problem
+from api.schemas.dossiers import PublicLookupArgs, PublicStatusSchema, RatingInSchema, RatingSchema
+from engine import public
+
+blp = Blueprint("public", __name__, url_prefix="/api/v1/public",
+                description="Public look-up of a dossier's progress and the citizen's rating (no login)")
+
+#: requests per period per client address; override with app.config["PUBLIC_RATE_LIMIT"] = (n, seconds)
+DEFAULT_RATE_LIMIT = (30, 60.0)
+_LIMITER_KEY = "motcua.public_limiter"
+
+
+class TokenBucket:
+    """Per-key token buckets: `capacity` requests at once, refilled at capacity/period per second."""
+
+    def __init__(self, capacity: int, period: float, clock=time.monotonic, max_keys: int = 10_000):
+        self.capacity, self.rate, self.clock, self.max_keys = capacity, capacity / period, clock, max_keys
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> float:
+        """Spend one token; return 0 if allowed, else the seconds until a token is available."""
+        with self._lock:
+            now = self.clock()
+            tokens, at = self._buckets.get(key, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - at) * self.rate)
+            if tokens < 1:
+                self._buckets[key] = (tokens, now)
+                return (1 - tokens) / self.rate
+            self._buckets[key] = (tokens - 1, now)
+            if len(self._buckets) > self.max_keys:
+                self._forget_full(now)
+            return 0.0
+
+    def _forget_full(self, now: float) -> None:
+        """Drop buckets refilled to capacity (they behave like new ones), keeping memory bounded."""
+        for key, (tokens, at) in list(self._buckets.items()):
+            if tokens + (now - at) * self.rate >= self.capacity:
+                del self._buckets[key]
+
+
+def _limiter() -> TokenBucket:
+    limiter = current_app.extensions.get(_LIMITER_KEY)
+    if limiter is None:
+        capacity, period = current_app.config.get("PUBLIC_RATE_LIMIT", DEFAULT_RATE_LIMIT)
+        limiter = current_app.extensions.setdefault(_LIMITER_KEY, TokenBucket(int(capacity), float(period)))
+    return limiter
+
+
+@blp.before_request
+def _rate_limit():
+    wait = _limiter().take(request.remote_addr or "unknown")
+    if wait:
+        response = problem(429, "Too Many Requests", "too many look-ups from your address; wait and try again",
+                           "rate_limited")
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
+    return None
+
+
+@blp.route("/dossiers/<code>")
+class PublicDossier(MethodView):
+    @blp.arguments(PublicLookupArgs, location="query")
+    @blp.response(200, PublicStatusSchema)
+    @blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                      description="unknown code or wrong secret (the answer does not say which)")
+    @blp.alt_response(429, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                      description="too many requests from this address; see Retry-After")
+    def get(self, args, code):
+        """Look up a dossier's status and dates with the code and secret printed on the receipt."""
+        return public.lookup(context.session(), code, args["secret"])
+
+
+@blp.route("/dossiers/<code>/rating")
+class PublicRating(MethodView):
+    @blp.arguments(RatingInSchema)
+    @blp.response(201, RatingSchema)
+    @blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM_JSON, description="as for the look-up")
+    @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                      description="not yet returned, or already rated")
+    @blp.alt_response(429, schema=ProblemSchema, content_type=PROBLEM_JSON, description="as for the look-up")
+    def post(self, payload, code):
+        """Rate the service once, after the result was returned (score 1-5, optional criteria and comment)."""
+        rating = public.rate(context.session(), code, payload["secret"], score=payload["score"],
+                             criteria=payload.get("criteria"), comment=payload.get("comment"), now=context.now())
+        context.commit()
+        return rating

@@ -1,0 +1,415 @@
+"""Schemas of the catalog, dossiers, reception slips, the tracking book and the public look-up.
+
+Instants are ISO 8601 (UTC as stored); the dates a printed slip shows come also as `*_local`, the same
+instant with the local offset (+07:00).
+"""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from marshmallow import Schema, fields, validate
+from webargs.fields import DelimitedList
+
+from api import context
+from engine.dossier_views import STATUS_VI
+from engine.models import CHANNELS, DOSSIER_STATUSES
+from engine.reception import COPY_TYPES
+
+
+class LocalDateTime(fields.DateTime):
+    """An instant written with the local offset, as a slip prints it (2026-03-05T17:00:00+07:00)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.astimezone(ZoneInfo(context.runtime().settings.timezone)).isoformat()
+
+
+def _local(attribute: str) -> LocalDateTime:
+    return LocalDateTime(attribute=attribute, dump_only=True)
+
+
+# --- input -------------------------------------------------------------------------------------------------
+
+
+class ApplicantSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    id_number = fields.String(validate=validate.Length(min=1, max=20),
+                              metadata={"description": "citizen identity number (số định danh cá nhân)"})
+    phone = fields.String(validate=validate.Length(min=1, max=20))
+    email = fields.Email(validate=validate.Length(max=255))
+    address = fields.String(validate=validate.Length(min=1, max=500))
+
+
+class DocumentInSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    copies = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100))
+
+
+class _DeskInputSchema(Schema):
+    procedure = fields.String(required=True, validate=validate.Length(min=1, max=80),
+                              metadata={"description": "the procedure's slug"})
+    agency_id = fields.Integer(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    applicant = fields.Nested(ApplicantSchema, required=True)
+
+
+class ReceiveSchema(_DeskInputSchema):
+    data = fields.Dict(keys=fields.String(), load_default=dict,
+                       metadata={"description": "workflow data known at reception"})
+    clock_started_at = fields.AwareDateTime(
+        metadata={"description": "postal: the postmark of arrival; online: when the dossier was recorded complete"})
+    documents = fields.List(fields.Nested(DocumentInSchema), validate=validate.Length(max=100),
+                            metadata={"description": "documents received; default: the catalog's required ones"})
+
+
+class MissingDocumentSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    copy_type = fields.String(validate=validate.OneOf(COPY_TYPES))
+    quantity = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100))
+    note = fields.String(validate=validate.Length(max=1000))
+
+
+class SupplementRequestSchema(_DeskInputSchema):
+    missing_documents = fields.List(fields.Nested(MissingDocumentSchema), required=True,
+                                    validate=validate.Length(min=1, max=100))
+    reason = fields.String(validate=validate.Length(max=2000), metadata={"description": "guidance for the citizen"})
+
+
+class RefusalSchema(_DeskInputSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class WithdrawSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class DossierListArgs(Schema):
+    agency_id = fields.Integer()
+    status = DelimitedList(fields.String(validate=validate.OneOf(DOSSIER_STATUSES)),
+                           metadata={"description": "comma-separated statuses"})
+    q = fields.String(validate=validate.Length(min=1, max=100),
+                      metadata={"description": "part of the code or of the applicant's name"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class TrackingBookArgs(Schema):
+    start = fields.Date(required=True, data_key="from")
+    end = fields.Date(required=True, data_key="to")
+    agency_id = fields.Integer()
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+
+
+class PublicLookupArgs(Schema):
+    secret = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class RatingInSchema(Schema):
+    secret = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    score = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    criteria = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=40)),
+                           values=fields.Integer(validate=validate.Range(min=1, max=5)),
+                           metadata={"description": "optional scores 1-5 per criterion"})
+    comment = fields.String(validate=validate.Length(max=2000))
+
+
+# --- the catalog -------------------------------------------------------------------------------------------
+
+
+class FeeSchema(Schema):
+    name_vi = fields.String()
+    name_en = fields.String(allow_none=True)
+    amount = fields.Integer(metadata={"description": "VND"})
+
+
+class RequiredDocumentSchema(Schema):
+    name_vi = fields.String()
+    name_en = fields.String(allow_none=True)
+    copies = fields.Integer()
+    required = fields.Boolean()
+
+
+class DeadlineSchema(Schema):
+    unit = fields.String(attribute="deadline.unit")
+    value = fields.Integer(attribute="deadline.value")
+    cutoff = fields.Time(attribute="same_day_cutoff", allow_none=True)
+    text_vi = fields.Function(lambda meta: meta.deadline.describe_vi())
+
+
+class ProcedureSchema(Schema):
+    slug = fields.String()
+    version = fields.Integer(metadata={"description": "the latest deployed version"})
+    deployed_at = fields.DateTime()
+    code = fields.String(attribute="meta.code")
+    local_code = fields.String(attribute="meta.local_code", allow_none=True)
+    name_vi = fields.String(attribute="meta.name_vi")
+    name_en = fields.String(attribute="meta.name_en")
+    level = fields.String(attribute="meta.level")
+    field = fields.String(attribute="meta.field")
+    agency_kind = fields.String(attribute="meta.agency_kind")
+    deadline = fields.Nested(DeadlineSchema, attribute="meta")
+    pause_rule = fields.String(attribute="meta.pause_rule")
+    fees = fields.List(fields.Nested(FeeSchema), attribute="meta.fees")
+    documents = fields.List(fields.Nested(RequiredDocumentSchema), attribute="meta.documents")
+    channels = fields.List(fields.String(), attribute="meta.channels")
+    result_delivery = fields.List(fields.String(), attribute="meta.result_delivery")
+
+
+class ProcedureDetailSchema(ProcedureSchema):
+    forms = fields.Dict(keys=fields.String(), values=fields.Dict(),
+                        metadata={"description": "form file -> JSON Schema of a step's form"})
+
+
+class ProcedureVersionSchema(Schema):
+    version = fields.Integer()
+    checksum = fields.String()
+    deployed_at = fields.DateTime()
+    deployed_by = fields.String(allow_none=True)
+    is_current = fields.Boolean()
+
+
+# --- dossiers ----------------------------------------------------------------------------------------------
+
+
+class DossierSummarySchema(Schema):
+    id = fields.Integer(attribute="dossier.id")
+    code = fields.String(attribute="dossier.code")
+    status = fields.String(attribute="dossier.status")
+    status_vi = fields.String()
+    channel = fields.String(attribute="dossier.channel")
+    procedure_slug = fields.String()
+    procedure_code = fields.String()
+    procedure_name = fields.String()
+    agency_id = fields.Integer(attribute="dossier.agency_id")
+    agency_code = fields.String()
+    agency_name = fields.String()
+    applicant_name = fields.String(allow_none=True, metadata={"description": "null when hidden from the caller"})
+    received_at = fields.DateTime(attribute="dossier.received_at")
+    clock_started_at = fields.DateTime(attribute="dossier.clock_started_at")
+    appointment_at = fields.DateTime(attribute="dossier.appointment_at")
+    appointment_at_local = _local("dossier.appointment_at")
+    due_at = fields.DateTime(attribute="dossier.due_at")
+    paused_at = fields.DateTime(attribute="dossier.paused_at", allow_none=True)
+    closed_at = fields.DateTime(attribute="dossier.closed_at", allow_none=True)
+    risk = fields.String(attribute="dossier.risk")
+
+
+class DossierPageSchema(Schema):
+    items = fields.List(fields.Nested(DossierSummarySchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+class DossierStateSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    status = fields.String()
+    closed_at = fields.DateTime(allow_none=True)
+
+
+class ReceivedDocumentSchema(Schema):
+    name = fields.String()
+    copies = fields.Integer()
+
+
+class ReceiptSchema(Schema):
+    """Form 01 — giấy tiếp nhận hồ sơ và hẹn trả kết quả."""
+
+    form = fields.Constant("01")
+    code = fields.String(attribute="dossier.code")
+    lookup_secret = fields.String(attribute="dossier.lookup_secret",
+                                  metadata={"description": "printed on the receipt; opens the public look-up"})
+    procedure_code = fields.String(attribute="meta.code")
+    procedure_local_code = fields.String(attribute="meta.local_code", allow_none=True)
+    procedure_name = fields.String(attribute="meta.name_vi")
+    agency_code = fields.String(attribute="agency.code")
+    agency_name = fields.String(attribute="agency.name")
+    applicant = fields.Dict(attribute="dossier.applicant")
+    channel = fields.String(attribute="dossier.channel")
+    documents = fields.List(fields.Nested(ReceivedDocumentSchema))
+    received_at = fields.DateTime(attribute="dossier.received_at")
+    received_at_local = _local("dossier.received_at")
+    clock_started_at = fields.DateTime(attribute="dossier.clock_started_at")
+    appointment_at = fields.DateTime(attribute="dossier.appointment_at")
+    appointment_at_local = _local("dossier.appointment_at")
+    deadline_vi = fields.Function(lambda r: r.meta.deadline.describe_vi())
+    fees = fields.List(fields.Nested(FeeSchema))
+    fees_total = fields.Integer()
+    official = fields.String(attribute="official.full_name", allow_none=True)
+
+
+class ReceiveResponseSchema(Schema):
+    dossier = fields.Nested(DossierSummarySchema)
+    receipt = fields.Nested(ReceiptSchema)
+
+
+class SlipSchema(Schema):
+    """Form 02 (request to supplement) or form 03 (refusal to receive)."""
+
+    form = fields.Function(lambda s: "02" if s.record.kind == "supplement_request" else "03")
+    kind = fields.String(attribute="record.kind")
+    number = fields.String(attribute="record.number")
+    procedure_code = fields.String(attribute="meta.code")
+    procedure_name = fields.String(attribute="meta.name_vi")
+    agency_code = fields.String(attribute="agency.code")
+    agency_name = fields.String(attribute="agency.name")
+    channel = fields.String(attribute="record.channel")
+    applicant = fields.Dict(attribute="record.applicant")
+    missing_documents = fields.List(fields.Dict(), attribute="record.missing_documents", allow_none=True)
+    reason = fields.String(attribute="record.reason")
+    created_at = fields.DateTime(attribute="record.created_at")
+    created_at_local = _local("record.created_at")
+    official = fields.String(attribute="official.full_name", allow_none=True)
+
+
+class HandoverSchema(Schema):
+    from_step = fields.String()
+    from_step_name = fields.String()
+    from_official = fields.String(allow_none=True)
+    to_step = fields.String()
+    to_step_name = fields.String()
+    to_role = fields.String()
+    to_agency = fields.String()
+    to_official = fields.String(allow_none=True)
+    handed_at = fields.DateTime()
+    received_at = fields.DateTime(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+    state = fields.String()
+    outcome = fields.String(allow_none=True)
+    mark = fields.String(allow_none=True, metadata={"description": "early | on_time | late"})
+    mark_vi = fields.String(allow_none=True)
+
+
+class ControlSheetSchema(Schema):
+    """Form 05 — phiếu kiểm soát quá trình giải quyết hồ sơ."""
+
+    form = fields.Constant("05")
+    dossier_id = fields.Integer()
+    code = fields.String()
+    procedure_name = fields.String()
+    agency_name = fields.String()
+    received_at = fields.DateTime()
+    received_at_local = _local("received_at")
+    received_by = fields.String(allow_none=True)
+    appointment_at = fields.DateTime()
+    appointment_at_local = _local("appointment_at")
+    due_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    status = fields.String()
+    mark = fields.String(allow_none=True)
+    mark_vi = fields.String(allow_none=True)
+    handovers = fields.List(fields.Nested(HandoverSchema))
+
+
+class TimelineEntrySchema(Schema):
+    at = fields.DateTime()
+    action = fields.String()
+    label = fields.String()
+    actor = fields.String(allow_none=True)
+    step = fields.String(allow_none=True)
+    step_name = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class AuditEntrySchema(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    action = fields.String()
+    actor_id = fields.Integer(allow_none=True)
+    actor = fields.String(allow_none=True)
+    task_id = fields.Integer(allow_none=True)
+    detail = fields.Dict(allow_none=True)
+
+
+class CurrentStepSchema(Schema):
+    task_id = fields.Integer()
+    step = fields.String()
+    name = fields.String()
+    role = fields.String()
+    agency = fields.String()
+    assignee = fields.String(allow_none=True)
+    state = fields.String()
+    due_at = fields.DateTime(allow_none=True)
+
+
+class RatingSchema(Schema):
+    score = fields.Integer()
+    criteria = fields.Dict(allow_none=True)
+    comment = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class DossierDetailSchema(Schema):
+    dossier = fields.Nested(DossierSummarySchema, attribute="row")
+    procedure_version = fields.Integer()
+    received_by = fields.String(allow_none=True)
+    received_at_local = _local("dossier.received_at")
+    applicant = fields.Dict(allow_none=True, metadata={"description": "null unless you handle the dossier"})
+    personal_data_visible = fields.Boolean()
+    current_steps = fields.List(fields.Nested(CurrentStepSchema))
+    documents = fields.List(fields.Nested(RequiredDocumentSchema))
+    documents_received = fields.List(fields.Nested(ReceivedDocumentSchema), allow_none=True)
+    result_delivery = fields.Dict(allow_none=True)
+    rating = fields.Nested(RatingSchema, allow_none=True)
+    timeline = fields.List(fields.Nested(TimelineEntrySchema))
+    control_sheet = fields.Nested(ControlSheetSchema)
+    audit_trail = fields.List(fields.Nested(AuditEntrySchema))
+
+
+class BookLineSchema(Schema):
+    number = fields.Integer()
+    dossier_id = fields.Integer()
+    code = fields.String()
+    procedure_code = fields.String()
+    procedure_name = fields.String()
+    applicant_name = fields.String()
+    applicant_address = fields.String(allow_none=True)
+    received_at = fields.DateTime()
+    received_at_local = _local("received_at")
+    appointment_at = fields.DateTime()
+    appointment_at_local = _local("appointment_at")
+    handed_to = fields.String(allow_none=True)
+    handed_at = fields.DateTime(allow_none=True)
+    result_at = fields.DateTime(allow_none=True)
+    status = fields.String()
+    status_vi = fields.String()
+    signature = fields.String()
+
+
+class TrackingBookSchema(Schema):
+    """Form 06 — sổ theo dõi hồ sơ."""
+
+    form = fields.Constant("06")
+    agency_id = fields.Integer()
+    agency_code = fields.String()
+    agency_name = fields.String()
+    start = fields.Date(data_key="from")
+    end = fields.Date(data_key="to")
+    lines = fields.List(fields.Nested(BookLineSchema))
+
+
+# --- the public look-up ------------------------------------------------------------------------------------
+
+
+class PublicStatusSchema(Schema):
+    code = fields.String()
+    procedure_code = fields.String()
+    procedure_name = fields.String()
+    agency_name = fields.String()
+    status = fields.String()
+    status_vi = fields.Function(lambda s: STATUS_VI.get(s.status, s.status))
+    received_at = fields.DateTime()
+    received_at_local = _local("received_at")
+    appointment_at = fields.DateTime()
+    appointment_at_local = _local("appointment_at")
+    due_at = fields.DateTime()
+    due_at_local = _local("due_at")
+    closed_at = fields.DateTime(allow_none=True)
+    is_paused = fields.Boolean()
+    current_steps = fields.List(fields.String())
+    may_rate = fields.Boolean()
+    is_rated = fields.Boolean()

@@ -1,0 +1,294 @@
+"""The escalation ladder: decide (a pure function) and apply (rows), the deadline scan, the escalation inbox.
+
+Rungs, each reached once per task or dossier (unique key (rung, subject)):
+1. a step at risk -> its assignee, or the holders of its role in its agency when unclaimed;
+2. a step overdue -> the supervisor(s) of that agency;
+3. a dossier in its last working day (form 04 rule) -> the competent agency's leader, with an apology
+   letter drafted (engine.letters);
+4. a dossier overdue -> recorded for the leader; the daily digest mails the list (engine.jobs).
+Escalations are inserted with INSERT .. ON CONFLICT DO NOTHING: a repeated or concurrent scan is harmless,
+and only the rows actually inserted (RETURNING) get e-mails and webhooks.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, false, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from engine import deadlines, letters, notify
+from engine.access import roles_in
+from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.models import Dossier, Escalation, Task, User
+
+LADDER = {
+    ("task", "at_risk"): (1,),
+    ("task", "overdue"): (1, 2),
+    ("dossier", "at_risk"): (3,),
+    ("dossier", "overdue"): (3, 4),
+}
+RUNG_NAMES = {1: "at_risk", 2: "step_overdue", 3: "will_be_late", 4: "dossier_overdue"}
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A task or dossier that reached a risk level, as plain values."""
+
+    kind: str  # "task" | "dossier"
+    id: int
+    dossier_id: int
+    agency_id: int
+    role: str | None = None
+    assignee_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One rung to record: who receives it (one official, or a role in an agency)."""
+
+    rung: int
+    subject: str
+    dossier_id: int
+    task_id: int | None
+    agency_id: int
+    recipient_id: int | None
+    recipient_role: str | None
+
+
+def decide(subject: Subject, level: str) -> tuple[Decision, ...]:
+    """Return every rung that a subject at `level` has reached (already recorded ones included)."""
+    out = []
+    for rung in LADDER.get((subject.kind, level), ()):
+        if rung == 1:
+            recipient, role = (subject.assignee_id, None) if subject.assignee_id else (None, subject.role)
+        else:
+            recipient, role = None, "supervisor" if rung == 2 else "leader"
+        out.append(Decision(rung, f"{subject.kind}:{subject.id}", subject.dossier_id,
+                            subject.id if subject.kind == "task" else None, subject.agency_id, recipient, role))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class CreatedEscalation:
+    """An escalation this scan recorded (not one that already existed)."""
+
+    id: int
+    rung: int
+    subject: str
+    dossier_id: int
+    dossier_code: str
+    task_id: int | None
+    task_name: str | None
+    agency_id: int
+    recipient_id: int | None
+    recipient_role: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What one deadline scan did."""
+
+    at: dt.datetime
+    assessed: int  # tasks whose warning time the remaining-path rule moved earlier
+    tasks_raised: int
+    rows_lowered: int
+    created: tuple[CreatedEscalation, ...]
+    letters_drafted: int
+    messages_queued: int
+
+
+def _local(rt, at: dt.datetime | None) -> str:
+    return at.astimezone(ZoneInfo(rt.settings.timezone)).strftime("%H:%M %d/%m/%Y") if at else "—"
+
+
+def _message(rt, rung: int, code: str, name: str | None, due: dt.datetime | None, role: str | None,
+             proposed: dt.datetime | None) -> str:
+    if rung == 1:
+        return f"Hồ sơ {code}: bước «{name}» có nguy cơ trễ hạn (hạn của bước: {_local(rt, due)})."
+    if rung == 2:
+        return f"Hồ sơ {code}: bước «{name}» ({role}) đã quá hạn (hạn của bước: {_local(rt, due)})."
+    if rung == 3:
+        return (f"Hồ sơ {code} còn một ngày làm việc đến hạn trả kết quả ({_local(rt, due)}): gửi Phiếu xin lỗi "
+                f"và hẹn lại ngày trả kết quả (Mẫu 04); dự thảo đề xuất ngày hẹn mới {_local(rt, proposed)}.")
+    return f"Hồ sơ {code} đã quá hạn trả kết quả ({_local(rt, due)})."
+
+
+def record(session: Session, decisions: list[tuple[Decision, str]], now: dt.datetime) -> dict[tuple[int, str], int]:
+    """Insert the decided rungs once each; return {(rung, subject): id} of the rows actually inserted."""
+    if not decisions:
+        return {}
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = Escalation.__table__
+    stmt = (dialect.insert(table).on_conflict_do_nothing(index_elements=["rung", "subject"])
+            .returning(table.c.id, table.c.rung, table.c.subject))
+    params = [dict(rung=d.rung, subject=d.subject, dossier_id=d.dossier_id, task_id=d.task_id,
+                   agency_id=d.agency_id, recipient_role=d.recipient_role, recipient_id=d.recipient_id,
+                   created_at=now, message=message) for d, message in decisions]
+    out = {}
+    for i in range(0, len(params), 1000):
+        out.update({(r.rung, r.subject): r.id for r in session.execute(stmt, params[i:i + 1000])})
+    return out
+
+
+def scan(rt, session: Session, now: dt.datetime) -> ScanResult:
+    """Recompute risk, record the rungs reached, draft form 04 letters and queue messages; flush only."""
+    calendar = rt.calendars.get(session)
+    paths = deadlines.VersionPaths(rt, session, calendar)
+    earlier = deadlines.assess_new_tasks(session, paths, now)
+    changes = deadlines.refresh_risk(session, calendar, now, rt.settings.risk_threshold, earlier)
+
+    proposals = _proposals(session, paths, calendar, now, [d for d in changes.dossiers])
+    decided: list[tuple[Decision, str]] = []
+    facts: dict[str, tuple[str, int | None, str | None]] = {}  # subject -> (dossier code, task id, task name)
+    for t in changes.tasks:
+        subject = Subject("task", t.id, t.dossier_id, t.agency_id, t.role, t.assignee_id)
+        facts[f"task:{t.id}"] = (t.dossier_code, t.id, t.name)
+        decided += [(d, _message(rt, d.rung, t.dossier_code, t.name, t.due_at, t.role, None))
+                    for d in decide(subject, t.level)]
+    for x in changes.dossiers:
+        facts[f"dossier:{x.id}"] = (x.code, None, None)
+        decided += [(d, _message(rt, d.rung, x.code, None, x.due_at, None, proposals.get(x.id)))
+                    for d in decide(Subject("dossier", x.id, x.id, x.agency_id), x.level)]
+    decided = _not_yet_recorded(session, decided)
+    inserted = record(session, decided, now)
+
+    created = []
+    for d, message in decided:
+        key = (d.rung, d.subject)
+        if key in inserted:
+            code, task_id, name = facts[d.subject]
+            created.append(CreatedEscalation(inserted[key], d.rung, d.subject, d.dossier_id, code, task_id, name,
+                                             d.agency_id, d.recipient_id, d.recipient_role, message))
+    drafts = [(c.dossier_id, proposals[c.dossier_id]) for c in created if c.rung == 3]
+    drafted = letters.draft_letters(session, drafts, now)
+    queued = notify.queue_escalations(session, rt.settings, created, now)
+    session.flush()
+    return ScanResult(now, len(earlier), len(changes.tasks), changes.lowered_tasks + changes.lowered_dossiers,
+                      tuple(created), drafted, queued)
+
+
+def _not_yet_recorded(session: Session, decided: list[tuple[Decision, str]]) -> list[tuple[Decision, str]]:
+    """Drop the rungs already recorded, so that a dossier met at every scan costs one indexed read."""
+    subjects = sorted({d.subject for d, _ in decided})
+    rungs = sorted({d.rung for d, _ in decided})
+    seen = set()
+    for i in range(0, len(subjects), deadlines.CHUNK):
+        # rung first: the unique index (rung, subject) answers it
+        seen.update(session.execute(select(Escalation.rung, Escalation.subject).where(
+            Escalation.rung.in_(rungs), Escalation.subject.in_(subjects[i:i + deadlines.CHUNK]))))
+    return [(d, m) for d, m in decided if (d.rung, d.subject) not in seen]
+
+
+def _proposals(session: Session, paths: deadlines.VersionPaths, calendar, now: dt.datetime,
+               dossiers: list[deadlines.DossierRisk]) -> dict[int, dt.datetime]:
+    """Propose a new appointment for each dossier: its due time plus the expected work left, day-rounded."""
+    if not dossiers:
+        return {}
+    rows = session.execute(select(Task.dossier_id, Task.bpmn_id, Task.created_at)
+                           .where(deadlines.OPEN_TASK, Task.dossier_id.in_([d.id for d in dossiers]))).all()
+    left: dict[int, int] = {}
+    versions = {d.id: d.procedure_version_id for d in dossiers}
+    for r in rows:
+        worked = int(calendar.between(r.created_at, now).total_seconds())
+        left[r.dossier_id] = max(left.get(r.dossier_id, 0), paths.remaining(versions[r.dossier_id], r.bpmn_id, worked))
+    return {d.id: letters.propose_date(calendar, d.due_at, left.get(d.id, 0)) for d in dossiers}
+
+
+# -- the escalation inbox ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """An escalation as its recipient sees it."""
+
+    id: int
+    rung: int
+    rung_name: str
+    dossier_id: int
+    dossier_code: str
+    task_id: int | None
+    task_name: str | None
+    agency_id: int
+    recipient_id: int | None
+    recipient_role: str | None
+    created_at: dt.datetime
+    message: str
+    read_at: dt.datetime | None
+    acknowledged_at: dt.datetime | None
+    comment: str | None
+
+
+def _addressed_to(user: User):
+    roles = [and_(Escalation.recipient_id.is_(None), Escalation.agency_id == m.agency_id,
+                  Escalation.recipient_role == m.role) for m in user.memberships]
+    return or_(Escalation.recipient_id == user.id, *roles) if roles else or_(Escalation.recipient_id == user.id,
+                                                                             false())
+
+
+def list_for_user(session: Session, user: User, *, unread_only: bool = False, open_only: bool = False,
+                  rung: int | None = None, limit: int = 50, before_id: int | None = None) -> list[InboxItem]:
+    """List the escalations addressed to the user or to a role they hold in the agency, newest first."""
+    query = (select(Escalation, Dossier.code, Task.name).join(Dossier, Dossier.id == Escalation.dossier_id)
+             .outerjoin(Task, Task.id == Escalation.task_id).where(_addressed_to(user)))
+    if unread_only:
+        query = query.where(Escalation.read_at.is_(None))
+    if open_only:
+        query = query.where(Escalation.acknowledged_at.is_(None))
+    if rung is not None:
+        query = query.where(Escalation.rung == rung)
+    if before_id is not None:
+        query = query.where(Escalation.id < before_id)
+    rows = session.execute(query.order_by(Escalation.id.desc()).limit(limit)).all()
+    return [InboxItem(e.id, e.rung, RUNG_NAMES[e.rung], e.dossier_id, code, e.task_id, name, e.agency_id,
+                      e.recipient_id, e.recipient_role, e.created_at, e.message, e.read_at, e.acknowledged_at,
+                      e.comment) for e, code, name in rows]
+
+
+def _for_recipient(session: Session, escalation_id: int, user: User) -> Escalation:
+    esc = session.get(Escalation, escalation_id)
+    if esc is None:
+        raise NotFound(f"no escalation {escalation_id}")
+    if not (user.is_admin or esc.recipient_id == user.id
+            or (esc.recipient_id is None and esc.recipient_role in roles_in(user, esc.agency_id))):
+        raise Forbidden(f"escalation {escalation_id} is addressed to someone else")
+    return esc
+
+
+def mark_read(session: Session, escalation_id: int, *, user: User, now: dt.datetime) -> Escalation:
+    """Mark an escalation read (once: the first reader's time stays)."""
+    esc = _for_recipient(session, escalation_id, user)
+    esc.read_at = esc.read_at or now
+    session.flush()
+    return esc
+
+
+def acknowledge(session: Session, escalation_id: int, *, user: User, now: dt.datetime,
+                comment: str | None = None) -> Escalation:
+    """Acknowledge an escalation, with an optional comment (what will be done)."""
+    esc = _for_recipient(session, escalation_id, user)
+    if comment is not None and not comment.strip():
+        raise InvalidInput("the comment is empty", {"comment": ["write something or leave it out"]})
+    esc.read_at = esc.read_at or now
+    esc.acknowledged_at, esc.acknowledged_by_id = now, user.id
+    if comment:
+        esc.comment = comment.strip()
+    session.flush()
+    return esc
+
+
+def reassign(rt, session: Session, escalation_id: int, assignee_id: int, *, user: User, now: dt.datetime,
+             comment: str | None = None) -> Task:
+    """Hand the escalated step to another official (heads, leaders, supervisors) and acknowledge it."""
+    from engine import dossiers  # dossiers imports the runtime; keep this module light to import
+
+    esc = _for_recipient(session, escalation_id, user)
+    if esc.task_id is None:
+        raise InvalidInput("this escalation is about a dossier, not a step: there is no task to reassign",
+                           {"escalation_id": ["not about a step"]})
+    task = dossiers.assign_task(rt, session, esc.task_id, assignee_id, actor=user, now=now)
+    acknowledge(session, escalation_id, user=user, now=now, comment=comment or f"giao lại cho người dùng {assignee_id}")
+    return task

@@ -1,0 +1,55 @@
+"""Constants and dossier steps shared by the test folders (a plain module: conftest files share one name)."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from sqlalchemy import select
+
+from engine import dossiers
+from engine.models import Agency, Task
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / "workflows"
+PASSWORD = "demo-pass-123"
+POSTGRES_URL = os.environ.get("MOTCUA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+#: rows that tests create, children first; the organisation and the deployed procedures stay
+DYNAMIC_TABLES = ("outbox", "escalation", "apology_letter", "extension", "rating", "desk_record", "audit_event",
+                  "pause", "task", "dossier", "day_sequence", "calendar_override", "api_token", "lease")
+VN = dt.timezone(dt.timedelta(hours=7))
+#: a Monday, 09:00 in Hà Nội
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=VN)
+TANLAP = "000.01.31.H26"
+APPLICANT = {"name": "Trần Thị Bình", "id_number": "031190001234", "phone": "0912345678",
+             "email": "binh@example.vn"}
+
+
+def agency_id(session, code=TANLAP) -> int:
+    return session.scalars(select(Agency.id).where(Agency.code == code)).one()
+
+
+def receive(rt, session, users, procedure="household-business", **kw):
+    """Receive a dossier at Tân Lập's desk now, committed."""
+    kw.setdefault("channel", "counter")
+    result = dossiers.receive_dossier(rt, session, procedure=procedure, agency_id=agency_id(session),
+                                      applicant=APPLICANT, actor=users["tanlap.reception"], now=rt.clock.now(), **kw)
+    session.commit()
+    return result
+
+
+def open_task(session, dossier_id) -> Task:
+    """The dossier's only open task."""
+    rows = session.scalars(select(Task).where(Task.dossier_id == dossier_id, Task.state.in_(("ready", "claimed")))).all()
+    assert len(rows) == 1, [r.bpmn_id for r in rows]
+    return rows[0]
+
+
+def act(rt, session, users, dossier_id, expected_step, data, role=None):
+    """Complete the dossier's open task, which must be `expected_step`, as Tân Lập's official of its role."""
+    task = open_task(session, dossier_id)
+    assert task.bpmn_id == expected_step
+    actor = users[f"tanlap.{role or task.role}"]
+    result = dossiers.complete_task(rt, session, task.id, data, actor=actor, now=rt.clock.now())
+    session.commit()
+    return result

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from api import context
 from api.auth import protect, require_actor
-from api.errors import PROBLEM_JSON, ProblemSchema
+from api.errors import problems
 from api.schemas.dossiers import (
     ControlSheetSchema,
     DossierDetailSchema,
@@ -30,20 +30,11 @@ blp = protect(Blueprint("dossiers", __name__, url_prefix="/api/v1",
                         description="Receive dossiers, follow them, print forms 01, 02, 03, 05 and 06"))
 
 
-def _problems(*statuses: int):
-    """Document the problem answers (RFC 7807) a view can give."""
-    def decorate(view):
-        for status in statuses:
-            view = blp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON)(view)
-        return view
-    return decorate
-
-
 @blp.route("/dossiers")
 class Dossiers(MethodView):
     @blp.arguments(DossierListArgs, location="query")
     @blp.response(200, DossierPageSchema)
-    @_problems(401, 403, 422)
+    @problems(blp, 401, 403, 422)
     def get(self, args):
         """List the dossiers of your agencies, newest first (filter by status, search code or applicant)."""
         return dossier_views.list_dossiers(context.session(), actor=require_actor(), agency_id=args.get("agency_id"),
@@ -52,7 +43,7 @@ class Dossiers(MethodView):
 
     @blp.arguments(ReceiveSchema)
     @blp.response(201, ReceiveResponseSchema)
-    @_problems(401, 403, 404, 422)
+    @problems(blp, 401, 403, 404, 422)
     def post(self, payload):
         """Receive a complete dossier and issue its receipt and appointment slip (form 01)."""
         receipt = reception.receive_with_receipt(context.runtime(), context.session(), actor=require_actor(),
@@ -64,7 +55,7 @@ class Dossiers(MethodView):
 @blp.route("/dossiers/<int:dossier_id>")
 class DossierItem(MethodView):
     @blp.response(200, DossierDetailSchema)
-    @_problems(401, 403, 404)
+    @problems(blp, 401, 403, 404)
     def get(self, dossier_id):
         """Open a dossier: status, applicant, current steps, timeline, control sheet, documents, audit trail."""
         detail = dossier_views.dossier_detail(context.runtime(), context.session(), dossier_id,
@@ -76,7 +67,7 @@ class DossierItem(MethodView):
 @blp.route("/dossiers/<int:dossier_id>/control-sheet")
 class ControlSheet(MethodView):
     @blp.response(200, ControlSheetSchema)
-    @_problems(401, 403, 404)
+    @problems(blp, 401, 403, 404)
     def get(self, dossier_id):
         """Show the process control sheet (form 05): every handover and how each step finished."""
         return dossier_views.control_sheet(context.runtime(), context.session(), dossier_id, actor=require_actor(),
@@ -87,7 +78,7 @@ class ControlSheet(MethodView):
 class Withdrawal(MethodView):
     @blp.arguments(WithdrawSchema)
     @blp.response(200, DossierStateSchema)
-    @_problems(401, 403, 404, 409, 422)
+    @problems(blp, 401, 403, 404, 409, 422)
     def post(self, payload, dossier_id):
         """Record the citizen's withdrawal of a dossier, with the reason (reception of the agency)."""
         result = dossiers.withdraw_dossier(context.runtime(), context.session(), dossier_id, payload["reason"],
@@ -100,7 +91,7 @@ class Withdrawal(MethodView):
 class SupplementRequests(MethodView):
     @blp.arguments(SupplementRequestSchema)
     @blp.response(201, SlipSchema)
-    @_problems(401, 403, 404, 422)
+    @problems(blp, 401, 403, 404, 422)
     def post(self, payload):
         """Issue a request to supplement an incomplete dossier at the desk (form 02); no workflow starts."""
         slip = reception.request_supplement(context.runtime(), context.session(), actor=require_actor(),
@@ -113,7 +104,7 @@ class SupplementRequests(MethodView):
 class Refusals(MethodView):
     @blp.arguments(RefusalSchema)
     @blp.response(201, SlipSchema)
-    @_problems(401, 403, 404, 422)
+    @problems(blp, 401, 403, 404, 422)
     def post(self, payload):
         """Issue a refusal to receive a dossier at the desk, with its reason (form 03)."""
         slip = reception.refuse_at_desk(context.runtime(), context.session(), actor=require_actor(),
@@ -126,7 +117,7 @@ class Refusals(MethodView):
 class TrackingBook(MethodView):
     @blp.arguments(TrackingBookArgs, location="query")
     @blp.response(200, TrackingBookSchema)
-    @_problems(401, 403, 404, 422)
+    @problems(blp, 401, 403, 404, 422)
     def get(self, args):
         """Show the dossier tracking book (form 06) for a period; `format=csv` gives a file for Excel."""
         actor = require_actor()

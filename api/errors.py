@@ -68,3 +68,12 @@ def init_app(app: Flask, api: Api) -> None:
 
     # Registered after flask-smorest's own handler so that this one answers.
     app.register_error_handler(HTTPException, _http_error)
+
+
+def problems(blp, *statuses: int):
+    """Document the problem answers (RFC 7807) a view can give, for the OpenAPI document."""
+    def decorate(view):
+        for status in statuses:
+            view = blp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON)(view)
+        return view
+    return decorate

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from api import context
 from api.auth import protect, require_actor
-from api.errors import PROBLEM_JSON, ProblemSchema
+from api.errors import problems
 from api.schemas.dossiers import ProcedureDetailSchema, ProcedureSchema, ProcedureVersionSchema
 from engine import catalog
 
@@ -14,19 +14,10 @@ blp = protect(Blueprint("procedures", __name__, url_prefix="/api/v1/procedures",
                         description="The procedure catalog: deadlines, fees, documents, forms"))
 
 
-def _problems(*statuses: int):
-    """Document the problem answers (RFC 7807) a view can give."""
-    def decorate(view):
-        for status in statuses:
-            view = blp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON)(view)
-        return view
-    return decorate
-
-
 @blp.route("")
 class Procedures(MethodView):
     @blp.response(200, ProcedureSchema(many=True))
-    @_problems(401)
+    @problems(blp, 401)
     def get(self):
         """List the deployed procedures with their latest catalog entry."""
         return catalog.list_procedures(context.runtime(), context.session())
@@ -35,7 +26,7 @@ class Procedures(MethodView):
 @blp.route("/<slug>")
 class ProcedureItem(MethodView):
     @blp.response(200, ProcedureDetailSchema)
-    @_problems(401, 404)
+    @problems(blp, 401, 404)
     def get(self, slug):
         """Show a procedure's latest catalog entry and its forms."""
         return catalog.get_procedure(context.runtime(), context.session(), slug)
@@ -44,7 +35,7 @@ class ProcedureItem(MethodView):
 @blp.route("/<slug>/versions")
 class ProcedureVersions(MethodView):
     @blp.response(200, ProcedureVersionSchema(many=True))
-    @_problems(401, 403, 404)
+    @problems(blp, 401, 403, 404)
     def get(self, slug):
         """List every deployed version of a procedure (designers and admins)."""
         return catalog.list_versions(context.session(), slug, actor=require_actor())

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from api import context
 from api.auth import current_actor, protect
-from api.errors import ProblemSchema
+from api.errors import problems
 from api.schemas.tasks import (
     AssignSchema,
     CompleteSchema,
@@ -27,20 +27,11 @@ blp = protect(Blueprint("tasks", __name__, url_prefix="/api/v1/tasks",
                         description="Inboxes and the work on each task"))
 
 
-def _refusals(*statuses: int):
-    """Document the problem answers an action can give."""
-    def decorate(view):
-        for status in statuses:
-            view = blp.alt_response(status, schema=ProblemSchema, content_type="application/problem+json")(view)
-        return view
-    return decorate
-
-
 @blp.route("")
 class Inbox(MethodView):
     @blp.arguments(InboxQuerySchema, location="query")
     @blp.response(200, InboxPageSchema)
-    @_refusals(401, 422)
+    @problems(blp, 401, 422)
     def get(self, args):
         """List the caller's tasks, soonest due first, one page at a time."""
         return inbox.list_tasks(context.runtime(), context.session(), args["filters"], actor=current_actor(),
@@ -50,7 +41,7 @@ class Inbox(MethodView):
 @blp.route("/<int:task_id>")
 class TaskItem(MethodView):
     @blp.response(200, TaskDetailSchema)
-    @_refusals(401, 403, 404)
+    @problems(blp, 401, 403, 404)
     def get(self, task_id):
         """Show a task with its form (JSON Schema) and outcomes."""
         return inbox.get_task(context.runtime(), context.session(), task_id, actor=current_actor(),
@@ -60,7 +51,7 @@ class TaskItem(MethodView):
 @blp.route("/<int:task_id>/claim")
 class TaskClaim(MethodView):
     @blp.response(200, TaskBriefSchema)
-    @_refusals(401, 403, 404, 409)
+    @problems(blp, 401, 403, 404, 409)
     def post(self, task_id):
         """Take a task from the group inbox into one's own."""
         task = dossiers.claim_task(context.runtime(), context.session(), task_id, actor=current_actor(),
@@ -72,7 +63,7 @@ class TaskClaim(MethodView):
 @blp.route("/<int:task_id>/unclaim")
 class TaskUnclaim(MethodView):
     @blp.response(200, TaskBriefSchema)
-    @_refusals(401, 403, 404, 409)
+    @problems(blp, 401, 403, 404, 409)
     def post(self, task_id):
         """Put a claimed task back into the group inbox."""
         task = dossiers.unclaim_task(context.runtime(), context.session(), task_id, actor=current_actor(),
@@ -85,7 +76,7 @@ class TaskUnclaim(MethodView):
 class TaskAssign(MethodView):
     @blp.arguments(AssignSchema)
     @blp.response(200, TaskBriefSchema)
-    @_refusals(401, 403, 404, 409, 422)
+    @problems(blp, 401, 403, 404, 409, 422)
     def post(self, payload, task_id):
         """Hand a task to a colleague holding its role (head, leader or supervisor)."""
         task = dossiers.assign_task(context.runtime(), context.session(), task_id, payload["assignee_id"],
@@ -98,7 +89,7 @@ class TaskAssign(MethodView):
 class TaskCompletion(MethodView):
     @blp.arguments(CompleteSchema)
     @blp.response(200, StepResultSchema)
-    @_refusals(401, 403, 404, 409, 422)
+    @problems(blp, 401, 403, 404, 409, 422)
     def post(self, payload, task_id):
         """Complete a task with its form data; 422 names each bad field."""
         result = dossiers.complete_task(context.runtime(), context.session(), task_id, payload["data"],
@@ -111,7 +102,7 @@ class TaskCompletion(MethodView):
 class TaskSendBack(MethodView):
     @blp.arguments(SendBackSchema)
     @blp.response(200, StepResultSchema)
-    @_refusals(401, 403, 404, 409, 422)
+    @problems(blp, 401, 403, 404, 409, 422)
     def post(self, payload, task_id):
         """Return the dossier to the previous step, with a reason."""
         result = dossiers.send_back(context.runtime(), context.session(), task_id, payload["reason"],

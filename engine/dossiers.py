@@ -100,7 +100,8 @@ def _dossier_status(compiled: CompiledVersion, workflow, open_tasks: list[Task])
     return "processing"
 
 
-def _current_version(session: Session, slug: str) -> ProcedureVersion:
+def current_version(session: Session, slug: str) -> ProcedureVersion:
+    """The version of a procedure that new dossiers start on."""
     row = session.execute(
         select(ProcedureVersion).join(Procedure)
         .where(Procedure.slug == slug, ProcedureVersion.version == Procedure.current_version)
@@ -141,7 +142,7 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
     if agency is None:
         raise NotFound(f"no agency {agency_id}")
     require_role(actor, agency.id, {"reception"}, "receiving a dossier")
-    version = _current_version(session, procedure)
+    version = current_version(session, procedure)
     compiled = rt.specs.get(version)
     meta = compiled.meta
     if agency.kind != meta.agency_kind:
@@ -153,7 +154,7 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
     calendar = rt.calendars.get(session)
     started = clock_started_at or now
     due = calendar.legal_due(started, meta.deadline, (), meta.same_day_cutoff)
-    workflow = runtime.start(rt, compiled, {"channel": channel, **data})
+    workflow = runtime.start(rt, compiled, {"channel": channel, **data}, now)
 
     dossier = Dossier(
         code=dossier_code(session, agency, now.astimezone(_local_tz(rt)).date()), lookup_secret=lookup_secret(),
@@ -259,7 +260,7 @@ def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, ac
     compiled = rt.compiled(session, dossier)
     _validate_form(compiled, task.bpmn_id, data)
     workflow = runtime.restore(rt, compiled, dossier)
-    runtime.run_human_task(workflow, task.spiff_task_id, data)
+    runtime.run_human_task(workflow, task.spiff_task_id, data, now)
 
     task.state, task.completed_at, task.completed_by_id = "completed", now, actor.id
     task.outcome = data.get("outcome")
@@ -268,7 +269,7 @@ def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, ac
                                    if k in data}
     if task.assignee_id is None:
         task.assignee_id = actor.id
-    result = _after_step(rt, session, dossier, compiled, workflow, now, done=task, open_rows=others)
+    result = after_step(rt, session, dossier, compiled, workflow, now, done=task, open_rows=others)
     audit.record(session, "completed", dossier=dossier, task_id=task.id, actor=actor, at=now,
                  step=task.bpmn_id, outcome=task.outcome, data=data)
     _flush(session)
@@ -291,9 +292,9 @@ def send_back(rt: Runtime, session: Session, task_id: int, reason: str, *, actor
         raise Conflict("this is the first step: there is no previous step to send back to")
     compiled = rt.compiled(session, dossier)
     workflow = runtime.restore(rt, compiled, dossier)
-    runtime.reset_to(workflow, previous.spiff_task_id)
+    runtime.reset_to(workflow, previous.spiff_task_id, now)
     task.outcome = "sent_back"
-    result = _after_step(rt, session, dossier, compiled, workflow, now, done=None, open_rows=[task, *others])
+    result = after_step(rt, session, dossier, compiled, workflow, now, done=None, open_rows=[task, *others])
     audit.record(session, "sent_back", dossier_id=dossier.id, task_id=task.id, actor=actor, at=now,
                  step=task.bpmn_id, to_step=previous.bpmn_id, reason=reason.strip())
     _flush(session)
@@ -341,8 +342,9 @@ def _close_pause(session: Session, dossier: Dossier, now: dt.datetime) -> Pause 
     return pause
 
 
-def _after_step(rt: Runtime, session: Session, dossier: Dossier, compiled: CompiledVersion, workflow,
-                now: dt.datetime, done: Task | None, open_rows: list[Task]) -> StepResult:
+def after_step(rt: Runtime, session: Session, dossier: Dossier, compiled: CompiledVersion, workflow,
+               now: dt.datetime, done: Task | None, open_rows: list[Task]) -> StepResult:
+    """Bring the rows in step after the workflow moved: tasks, pauses, due times, status, state."""
     calendar = rt.calendars.get(session)
     resumed = done is not None and done.pauses_clock and _close_pause(session, dossier, now) is not None
     # New tasks start now, after every closed pause: pauses matter only to the rows already open.

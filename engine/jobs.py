@@ -16,13 +16,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text, update
 
-from engine import audit, escalation, lease, notify, runtime, timers
+from engine import audit, dossiers, escalation, lease, notify, runtime
 from engine.errors import EngineError
 from engine.models import Dossier, Membership, Procedure, ProcedureVersion, Task, User
 from engine.runtime import Runtime
 
 log = logging.getLogger(__name__)
-NEXT_TIMER = Dossier.__table__.c.next_timer_at
 
 
 def scan_deadlines(rt: Runtime, now: dt.datetime) -> escalation.ScanResult | None:
@@ -117,34 +116,24 @@ class TimerReport:
 
 def fire_dossier_timers(rt: Runtime, session, dossier_id: int, now: dt.datetime):
     """Let the dossier's due timers fire at `now` and advance its workflow (flush only)."""
-    from engine.dossiers import _after_step  # the common "after the workflow moved" of every use case
-
     dossier = session.get(Dossier, dossier_id)
     compiled = rt.compiled(session, dossier)
     open_rows = list(session.scalars(select(Task).where(Task.dossier_id == dossier.id,
                                                         text("task.state IN ('ready', 'claimed')"))))
-    with timers.clock_at(now):
-        workflow = runtime.restore(rt, compiled, dossier)
-        workflow.refresh_timers()
-        runtime._step(workflow, "timer")  # the runtime's own error wrapping (WorkflowError with the element)
-        result = _after_step(rt, session, dossier, compiled, workflow, now, done=None, open_rows=open_rows)
+    workflow = runtime.restore(rt, compiled, dossier)
+    runtime.fire_timers(workflow, now)
+    result = dossiers.after_step(rt, session, dossier, compiled, workflow, now, done=None, open_rows=open_rows)
     audit.record(session, "timer_fired", dossier_id=dossier.id, actor=None, at=now,
                  created=[t.bpmn_id for t in result.created], cancelled=[t.bpmn_id for t in result.cancelled])
     session.flush()
-    set_next_timer(session, dossier.id, None if dossier.closed_at else timers.next_timer_at(workflow))
     return result
-
-
-def set_next_timer(session, dossier_id: int, at: dt.datetime | None) -> None:
-    """Store when the dossier's next BPMN timer fires (Core: the column is not mapped yet, see models)."""
-    session.execute(update(Dossier.__table__).where(Dossier.id == dossier_id).values(next_timer_at=at))
 
 
 def fire_timers(rt: Runtime, now: dt.datetime, limit: int = 100) -> TimerReport:
     """Fire the BPMN timers that are due, one dossier per transaction."""
     with rt.sessions() as session:
-        ids = list(session.scalars(select(Dossier.id).where(NEXT_TIMER <= now, Dossier.closed_at.is_(None))
-                                   .order_by(NEXT_TIMER).limit(limit)))
+        ids = list(session.scalars(select(Dossier.id).where(Dossier.next_timer_at <= now, Dossier.closed_at.is_(None))
+                                   .order_by(Dossier.next_timer_at).limit(limit)))
     fired = failed = 0
     for dossier_id in ids:
         with rt.sessions() as session:
@@ -159,6 +148,7 @@ def fire_timers(rt: Runtime, now: dt.datetime, limit: int = 100) -> TimerReport:
                 failed += 1
                 log.warning("timers of dossier %s: %s", dossier_id, exc.detail)
                 if exc.code != "conflict":
-                    set_next_timer(session, dossier_id, now + dt.timedelta(hours=1))
+                    session.execute(update(Dossier).where(Dossier.id == dossier_id)
+                                    .values(next_timer_at=now + dt.timedelta(hours=1)))
                     session.commit()
     return TimerReport(fired, failed)

@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    Column,
     Date,
     ForeignKey,
     Index,
@@ -150,17 +149,12 @@ class Dossier(Base):
     result_delivery: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: SpiffWorkflow state without its spec (bpmn.serializer.dump_state)
     workflow_state: Mapped[bytes] = mapped_column(LargeBinary)
+    #: the earliest waiting BPMN timer (engine.timers.next_timer_at); the timer job polls this column
+    next_timer_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     procedure_version: Mapped[ProcedureVersion] = relationship(lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}
-
-
-#: Dossier's earliest waiting BPMN timer (engine.timers.next_timer_at); the timer job polls this column.
-#: A table column the ORM does not map yet (engine.jobs reads and writes it with Core), so that databases
-#: migrated before it existed keep working: once the initial migration is regenerated with it, declare it
-#: in the class as `next_timer_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)`.
-Dossier.__table__.append_column(Column("next_timer_at", UTCDateTime, nullable=True, index=True))
 
 
 class DaySequence(Base):

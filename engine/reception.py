@@ -17,9 +17,9 @@ from bpmn.package import Fee, ProcedureMeta
 from engine import audit
 from engine.access import require_role
 from engine.dossier_views import DossierRow
-from engine.dossiers import StepResult, receive_dossier
+from engine.dossiers import StepResult, current_version, receive_dossier
 from engine.errors import InvalidInput, NotFound
-from engine.models import CHANNELS, Agency, DeskRecord, Dossier, Procedure, ProcedureVersion, User
+from engine.models import CHANNELS, Agency, DeskRecord, Dossier, Procedure, User
 from engine.runtime import Runtime
 
 #: the letter before a slip's sequence number tells the two kinds apart: B(ổ sung), T(ừ chối)
@@ -98,12 +98,7 @@ def receive_with_receipt(rt: Runtime, session: Session, *, procedure: str, agenc
 
 
 def _procedure_meta(rt: Runtime, session: Session, slug: str) -> tuple[Procedure, ProcedureMeta]:
-    version = session.scalars(
-        select(ProcedureVersion).join(Procedure)
-        .where(Procedure.slug == slug, ProcedureVersion.version == Procedure.current_version)
-    ).first()
-    if version is None:
-        raise NotFound(f"no deployed procedure '{slug}'")
+    version = current_version(session, slug)
     return version.procedure, rt.specs.get(version).meta
 
 

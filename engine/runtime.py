@@ -1,6 +1,7 @@
 """The engine's collaborators, and the one place that drives SpiffWorkflow: start, restore, step, save."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bpmn.scripts import make_script_engine
 from bpmn.serializer import dump_state, load_state
 from config import Settings
+from engine import timers
 from engine.calendar_store import CalendarStore
 from engine.clock import Clock
 from engine.db import make_engine, make_sessionmaker
@@ -38,7 +40,13 @@ class Runtime:
         if self.calendars is None:
             self.calendars = CalendarStore(self.settings)
         if self.script_engine is None:
-            self.script_engine = make_script_engine()
+            # Timer expressions may count working time: add_working_time(received_at, "PT4H").
+            self.script_engine = make_script_engine(functions=timers.script_functions(self.calendar))
+
+    def calendar(self):
+        """The working calendar in force (config plus the admins' day swaps)."""
+        with self.sessions() as session:
+            return self.calendars.get(session)
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
@@ -68,7 +76,11 @@ def _failed_element(workflow: BpmnWorkflow, exc: Exception) -> tuple[str | None,
     return task.task_spec.bpmn_id, task.task_spec.bpmn_name
 
 
-def _step(workflow: BpmnWorkflow, where: str) -> None:
+def step(workflow: BpmnWorkflow, where: str) -> None:
+    """Run the workflow's engine steps (gateways, scripts, timers, events) until people are needed.
+
+    Any failure becomes a WorkflowError naming the BPMN element; the caller saves nothing.
+    """
     try:
         workflow.do_engine_steps()
     except Exception as exc:
@@ -80,11 +92,12 @@ def _step(workflow: BpmnWorkflow, where: str) -> None:
         raise WorkflowError(f"{label}: {reason}", element_id=element_id) from exc
 
 
-def start(rt: Runtime, compiled: CompiledVersion, data: dict) -> BpmnWorkflow:
+def start(rt: Runtime, compiled: CompiledVersion, data: dict, now: dt.datetime) -> BpmnWorkflow:
     """Create a workflow on the cached spec, seed its data, and run it to the first human tasks."""
     workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=rt.script_engine)
     workflow.task_tree.set_data(**data)
-    _step(workflow, "start")
+    with timers.clock_at(now):  # timers started now count from the engine's clock, not the wall clock
+        step(workflow, "start")
     return workflow
 
 
@@ -97,8 +110,9 @@ def restore(rt: Runtime, compiled: CompiledVersion, dossier: Dossier) -> BpmnWor
 
 
 def save(rt: Runtime, session: Session, dossier: Dossier, workflow: BpmnWorkflow) -> None:
-    """Write the state to the row; keep the workflow alive for the next action once this one commits."""
+    """Write the state and the next timer to the row; keep the workflow alive once this action commits."""
     dossier.workflow_state = dump_state(workflow)
+    dossier.next_timer_at = None if workflow.completed else timers.next_timer_at(workflow)
     rt.live.hold(session, dossier, workflow)
 
 
@@ -106,7 +120,7 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> list:
     return workflow.get_tasks(state=TaskState.READY, manual=True)
 
 
-def run_human_task(workflow: BpmnWorkflow, spiff_task_id: str, data: dict) -> None:
+def run_human_task(workflow: BpmnWorkflow, spiff_task_id: str, data: dict, now: dt.datetime) -> None:
     """Complete a READY user task with form data and advance the workflow."""
     task = workflow.get_task_from_id(UUID(spiff_task_id))
     if task is None or task.state != TaskState.READY:
@@ -116,13 +130,22 @@ def run_human_task(workflow: BpmnWorkflow, spiff_task_id: str, data: dict) -> No
         task.run()
     except SpiffWorkflowException as exc:
         raise WorkflowError(f"{task.task_spec.bpmn_id}: {exc}", element_id=task.task_spec.bpmn_id) from exc
-    _step(workflow, task.task_spec.bpmn_id)
+    with timers.clock_at(now):
+        step(workflow, task.task_spec.bpmn_id)
 
 
-def reset_to(workflow: BpmnWorkflow, spiff_task_id: str) -> None:
+def reset_to(workflow: BpmnWorkflow, spiff_task_id: str, now: dt.datetime) -> None:
     """Send the work back: make an earlier task READY again and drop what came after it."""
     workflow.reset_from_task_id(UUID(spiff_task_id))
-    _step(workflow, "send back")
+    with timers.clock_at(now):
+        step(workflow, "send back")
+
+
+def fire_timers(workflow: BpmnWorkflow, now: dt.datetime) -> None:
+    """Let the timers due at `now` fire and advance the workflow."""
+    with timers.clock_at(now):
+        workflow.refresh_timers()
+        step(workflow, "timer")
 
 
 def reached_end_statuses(workflow: BpmnWorkflow, compiled: CompiledVersion) -> list[str]:

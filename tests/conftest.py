@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 from support import DYNAMIC_TABLES, PASSWORD, POSTGRES_URL, T0, WORKFLOWS
 
 from config import load_settings
-from engine import migrate
+from engine import deadlines, migrate
 from engine.clock import FrozenClock
 from engine.db import make_engine, make_sessionmaker
 from engine.models import User
@@ -83,6 +83,7 @@ def rt(db_url, clock):
         for table in DYNAMIC_TABLES:
             conn.execute(text(f"DELETE FROM {table}"))
     runtime = Runtime(settings=settings, sessions=make_sessionmaker(engine), clock=clock)
+    deadlines.clear_history_cache()  # step-duration medians are cached per process
     yield runtime
     engine.dispose()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine import dossiers
+from engine import dossiers, escalation
 from engine.models import Agency, Task
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,4 +52,17 @@ def act(rt, session, users, dossier_id, expected_step, data, role=None):
     actor = users[f"tanlap.{role or task.role}"]
     result = dossiers.complete_task(rt, session, task.id, data, actor=actor, now=rt.clock.now())
     session.commit()
+    return result
+
+
+def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    """An instant in March 2026, Hà Nội time."""
+    return dt.datetime(2026, 3, day, hour, minute, tzinfo=VN)
+
+
+def scan(rt, session, now):
+    """One deadline scan at `now`, committed."""
+    result = escalation.scan(rt, session, now)
+    session.commit()
+    session.expire_all()
     return result

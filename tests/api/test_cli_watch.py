@@ -11,10 +11,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from sqlalchemy import func, select
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))  # the engine tests' shared helpers
-from test_deadlines import _deadline_tables, deadline_tables  # noqa: E402,F401  (fixtures: clean deadline tables)
-from test_dossiers import receive  # noqa: E402
+from support import receive
 
 from api.commands.watch import escalate  # noqa: E402
 from engine.models import Escalation  # noqa: E402

@@ -305,11 +305,11 @@ def test_two_officials_completing_at_once_one_wins_the_other_gets_409(receive, c
     calls = itertools.count()
     run_human_task = runtime.run_human_task
 
-    def paced(workflow, spiff_task_id, data):
+    def paced(workflow, spiff_task_id, data, now):
         if next(calls) == 0:
             loaded.set()
             other_done.wait(10)
-        return run_human_task(workflow, spiff_task_id, data)
+        return run_human_task(workflow, spiff_task_id, data, now)
 
     monkeypatch.setattr(runtime, "run_human_task", paced)
     first = {}

@@ -1,7 +1,4 @@
 """Risk levels: pure rules, the remaining-path rule, and the rows the scan keeps up to date.
-
-Also the helpers the other deadline/escalation test modules share (`rt` with clean outbox/escalation
-tables, `ensure_schema`).
 """
 from __future__ import annotations
 
@@ -10,77 +7,13 @@ import datetime as dt
 
 import pytest
 from samples import HH_APPROVE, SUPPLEMENT_RECEIVED, examine_supplement
-from sqlalchemy import inspect, select, text
-from sqlalchemy.schema import CreateColumn
-from test_dossiers import act, open_task, receive
+from sqlalchemy import select
+from support import act, at, open_task, receive, scan
 
 from bpmn.durations import Duration
-from engine import deadlines, escalation
-from engine.db import Base, make_engine
+from engine import deadlines
 from engine.models import Dossier, Escalation, Task
 from engine.workcalendar import WorkCalendar
-
-VN = dt.timezone(dt.timedelta(hours=7))
-#: rows of the deadline machinery; the shared fixture only cleans the lead's tables
-OUR_TABLES = ("outbox", "escalation", "apology_letter", "extension", "lease")
-_migrated: set[str] = set()
-
-
-def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
-    """An instant in March 2026, Hà Nội time."""
-    return dt.datetime(2026, 3, day, hour, minute, tzinfo=VN)
-
-
-def ensure_schema(url: str) -> None:
-    """Add the columns and indexes the models have and the test database lacks.
-
-    Stop-gap until the initial migration is regenerated with them (the suite migrates with Alembic).
-    """
-    if url in _migrated:
-        return
-    engine = make_engine(url)
-    insp = inspect(engine)
-    with engine.begin() as conn:
-        for table in Base.metadata.sorted_tables:
-            have = {c["name"] for c in insp.get_columns(table.name)}
-            for column in table.columns:
-                if column.name not in have:
-                    ddl = CreateColumn(column).compile(dialect=engine.dialect)
-                    conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {ddl}"))
-            for index in table.indexes:
-                index.create(conn, checkfirst=True)
-    engine.dispose()
-    _migrated.add(url)
-
-
-def clean(rt) -> None:
-    with rt.db_engine.begin() as conn:
-        for table in OUR_TABLES:
-            conn.execute(text(f"DELETE FROM {table}"))
-
-
-@pytest.fixture
-def deadline_tables(rt, db_url):
-    """The deadline tables present (see ensure_schema) and empty before and after the test."""
-    ensure_schema(db_url)
-    clean(rt)
-    deadlines.clear_history_cache()
-    yield
-    clean(rt)
-
-
-@pytest.fixture(autouse=True)
-def _deadline_tables(request):
-    """Clean the deadline tables around every test that uses the database (import this into a module)."""
-    if "rt" in request.fixturenames:
-        request.getfixturevalue("deadline_tables")
-
-
-def scan(rt, session, now):
-    result = escalation.scan(rt, session, now)
-    session.commit()
-    session.expire_all()
-    return result
 
 
 def risk_of(session, model, row_id):

@@ -8,8 +8,7 @@ from collections import Counter
 import pytest
 from samples import SUPPLEMENT_RECEIVED, examine_supplement
 from sqlalchemy import func, select
-from test_deadlines import _deadline_tables, at, deadline_tables, scan  # noqa: F401  (fixtures: clean deadline tables)
-from test_dossiers import act, open_task, receive
+from support import act, at, open_task, receive, scan
 
 from engine import dossiers, escalation, jobs
 from engine.errors import Forbidden, InvalidInput

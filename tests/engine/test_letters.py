@@ -5,8 +5,7 @@ import dataclasses
 
 import pytest
 from sqlalchemy import select
-from test_deadlines import VN, _deadline_tables, at, deadline_tables, scan  # noqa: F401  (fixtures: clean deadline tables)
-from test_dossiers import receive
+from support import VN, at, receive, scan
 
 from engine import letters
 from engine.errors import Conflict, Forbidden, InvalidInput

@@ -13,8 +13,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
-from test_deadlines import _deadline_tables, at, deadline_tables  # noqa: F401  (fixtures: clean deadline tables)
-from test_dossiers import receive
+from support import at, receive
 
 from engine import jobs, notify
 from engine.models import Outbox

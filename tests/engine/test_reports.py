@@ -5,7 +5,6 @@ import datetime as dt
 import io
 
 from sqlalchemy import select
-from test_deadlines import _deadline_tables, deadline_tables  # noqa: F401  (fixtures: clean deadline tables)
 
 from engine import reports
 from engine.models import Agency, Dossier, Procedure, ProcedureVersion, Task

@@ -8,11 +8,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from test_deadlines import _deadline_tables, at, deadline_tables  # noqa: F401  (fixtures: clean deadline tables)
-from test_dossiers import agency_id
+from support import agency_id, at
 
-from bpmn.scripts import make_script_engine
-from engine import dossiers, jobs, lease, runtime, scheduler, timers
+from engine import dossiers, jobs, lease, scheduler, timers
 from engine.deploy import deploy_path
 from engine.models import AuditEvent, Dossier, Task
 
@@ -142,21 +140,15 @@ value = 3
 
 @pytest.fixture
 def timed_rt(rt, tmp_path: Path):
-    """The runtime with add_working_time offered to diagrams, and a procedure with a boundary timer."""
+    """The runtime (it offers add_working_time to diagrams) with a procedure that has a boundary timer."""
     package = tmp_path / "timer-probe"
     package.mkdir()
     (package / "procedure.toml").write_text(TIMER_TOML, encoding="utf-8")
     (package / "timer-probe.bpmn").write_text(TIMER_BPMN, encoding="utf-8")
-
-    def calendar():
-        with rt.sessions() as s:
-            return rt.calendars.get(s)
-
-    timed = dataclasses.replace(rt, script_engine=make_script_engine(functions=timers.script_functions(calendar)))
-    with timed.sessions() as session:
-        deploy_path(timed, session, package, actor=None, now=at(2, 8))
+    with rt.sessions() as session:
+        deploy_path(rt, session, package, actor=None, now=at(2, 8))
         session.commit()
-    return timed
+    return rt
 
 
 def test_add_working_time_counts_working_hours(rt, session):
@@ -166,24 +158,20 @@ def test_add_working_time_counts_working_hours(rt, session):
 
 def test_a_due_boundary_timer_fires_from_the_timer_job_on_the_engine_clock(timed_rt, session, users):
     rt = timed_rt
-    # The lead's wiring: engine steps run on the engine's clock, and each save stores the next timer.
-    with timers.clock_at(at(2, 9)):
-        received = dossiers.receive_dossier(rt, session, procedure="timer-probe", agency_id=agency_id(session),
-                                            channel="counter", applicant={"name": "Lê Văn Cường"},
-                                            actor=users["tanlap.reception"], now=at(2, 9),
-                                            data={"received_at": at(2, 9).isoformat()})
-        session.commit()
-        d = received.dossier
-        workflow = runtime.restore(rt, rt.compiled(session, d), d)
-    jobs.set_next_timer(session, d.id, timers.next_timer_at(workflow))
+    # Engine steps run on the engine's clock (not the wall clock), and each save stores the next timer.
+    received = dossiers.receive_dossier(rt, session, procedure="timer-probe", agency_id=agency_id(session),
+                                        channel="counter", applicant={"name": "Lê Văn Cường"},
+                                        actor=users["tanlap.reception"], now=at(2, 9),
+                                        data={"received_at": at(2, 9).isoformat()})
     session.commit()
-    assert session.scalar(select(jobs.NEXT_TIMER).where(Dossier.id == d.id)) == at(2, 14, 30)  # 4 working hours
+    d = received.dossier
+    assert session.scalar(select(Dossier.next_timer_at).where(Dossier.id == d.id)) == at(2, 14, 30)  # 4 working hours
 
     assert jobs.fire_timers(rt, at(2, 14, 29)) == jobs.TimerReport(0, 0)
     assert jobs.fire_timers(rt, at(2, 14, 31)) == jobs.TimerReport(1, 0)
     session.expire_all()
     tasks = {t.bpmn_id: t.state for t in session.scalars(select(Task).where(Task.dossier_id == d.id))}
     assert tasks == {"examine": "cancelled", "take_over": "ready"}  # the interrupting timer took the step away
-    assert session.scalar(select(jobs.NEXT_TIMER).where(Dossier.id == d.id)) is None
+    assert session.scalar(select(Dossier.next_timer_at).where(Dossier.id == d.id)) is None
     assert session.scalar(select(AuditEvent.action).where(AuditEvent.action == "timer_fired")) == "timer_fired"
     assert jobs.fire_timers(rt, at(2, 15)) == jobs.TimerReport(0, 0)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 13:05:10.490515
+Create Date: 2026-11-28 13:14:47.607040
 """
 from alembic import op
 import sqlalchemy as sa
@@ -159,8 +159,8 @@ def upgrade() -> None:
     sa.Column('closed_at', engine.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('result_delivery', sa.JSON(), nullable=True),
     sa.Column('workflow_state', sa.LargeBinary(), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('next_timer_at', engine.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_dossier_agency_id_agency')),
     sa.ForeignKeyConstraint(['procedure_version_id'], ['procedure_version.id'], name=op.f('fk_dossier_procedure_version_id_procedure_version')),
     sa.ForeignKeyConstraint(['received_by_id'], ['user_account.id'], name=op.f('fk_dossier_received_by_id_user_account')),
@@ -258,7 +258,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_task_dossier_id'), ['dossier_id'], unique=False)
         batch_op.create_index('ix_task_inbox', ['agency_id', 'role', 'state', 'due_at'], unique=False)
         batch_op.create_index('ix_task_open_created', ['created_at'], unique=False, postgresql_where=sa.text("state IN ('ready', 'claimed')"), sqlite_where=sa.text("state IN ('ready', 'claimed')"))
-        batch_op.create_index('ix_task_open_risky', ['dossier_id'], unique=False, postgresql_where=sa.text("state IN ('ready', 'claimed') AND risk <> 'on_track'"), sqlite_where=sa.text("state IN ('ready', 'claimed') AND risk <> 'on_track'"))
+        batch_op.create_index('ix_task_open_risky', ['risk'], unique=False, postgresql_where=sa.text("state IN ('ready', 'claimed') AND risk <> 'on_track'"), sqlite_where=sa.text("state IN ('ready', 'claimed') AND risk <> 'on_track'"))
         batch_op.create_index('ix_task_open_warn', ['warn_at'], unique=False, postgresql_where=sa.text("state IN ('ready', 'claimed')"), sqlite_where=sa.text("state IN ('ready', 'claimed')"))
 
     op.create_table('audit_event',

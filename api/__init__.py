@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         },
     )
     app.extensions["motcua"] = runtime
+    app.json.ensure_ascii = False  # Vietnamese stays readable in the answers (UTF-8 JSON)
 
     from api import context, errors
 

@@ -61,3 +61,25 @@ def seed_demo(session: Session, password: str | None = None, path: Path = DEMO_F
         add_user(admin["username"], admin["full_name"], is_admin=True)
     session.flush()
     return created
+
+
+DEMO_APPLICANTS = (
+    ("household-business", {"name": "Trần Thị Bình", "phone": "0912345678", "email": "binh@example.vn"}),
+    ("birth-registration", {"name": "Phạm Văn Minh", "phone": "0987654321"}),
+    ("household-business", {"name": "Lê Văn Cường", "phone": "0901234567"}),
+)
+
+
+def seed_demo_dossiers(rt, session: Session, now, agency_code: str = "000.01.31.H26") -> list[tuple[str, str]]:
+    """Receive a few dossiers at a commune's desk so the inboxes have work; return (code, secret) pairs."""
+    from engine.dossiers import receive_dossier
+
+    agency = session.scalars(select(Agency).where(Agency.code == agency_code)).one()
+    reception = session.scalars(select(User).join(Membership).where(
+        Membership.agency_id == agency.id, Membership.role == "reception")).first()
+    out = []
+    for procedure, applicant in DEMO_APPLICANTS:
+        result = receive_dossier(rt, session, procedure=procedure, agency_id=agency.id, channel="counter",
+                                 applicant=applicant, actor=reception, now=now)
+        out.append((result.dossier.code, result.dossier.lookup_secret))
+    return out

@@ -5,14 +5,25 @@ import os
 from pathlib import Path
 
 import click
+from werkzeug.serving import run_simple
 
 from config import load_settings
 
 
 def _run(app, host: str, port: int) -> None:
-    # The development server is enough for the one-machine demo; production runs gunicorn:
-    #   gunicorn -w 4 -b 0.0.0.0:8000 'api:create_app()'
-    app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+    """Serve, with the deadline jobs in this process unless `motcua scheduler` runs them elsewhere."""
+    # The development server is enough for the one-machine default; production runs gunicorn
+    # (`gunicorn -w 4 -b 0.0.0.0:8000 'api:create_app()'`) with `motcua scheduler` beside it.
+    from engine.scheduler import start_in_process
+
+    rt = app.extensions["motcua"]
+    scheduler = start_in_process(rt) if rt.settings.scheduler_in_process else None
+    try:
+        # werkzeug directly: Flask's app.run() refuses to serve from inside a `flask`-style CLI command
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
 
 
 @click.command("serve")
@@ -38,7 +49,7 @@ def demo(host: str, port: int, workflows: Path, no_serve: bool):
     from engine import migrate
     from engine.deploy import deploy_path
     from engine.runtime import Runtime
-    from engine.seed import seed_demo
+    from engine.seed import seed_demo, seed_demo_dossiers
 
     db_file = Path("var/demo.db").resolve()
     for suffix in ("", "-wal", "-shm"):
@@ -50,10 +61,13 @@ def demo(host: str, port: int, workflows: Path, no_serve: bool):
     with rt.sessions() as session:
         deployed = deploy_path(rt, session, workflows, actor=None, now=rt.clock.now())
         logins = seed_demo(session)
+        received = seed_demo_dossiers(rt, session, now=rt.clock.now())
         session.commit()
     click.echo(f"Database: {db_file}")
     for d in deployed:
         click.echo(f"Procedure deployed: {d.slug} (version {d.version})")
+    for code, secret in received:
+        click.echo(f"Demo dossier: {code}  (public look-up secret {secret})")
     click.echo("Demo logins (printed once; username  password):")
     for username, password in logins.items():
         click.echo(f"  {username:22} {password}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -12,13 +13,21 @@ from engine.models import Agency, DaySequence
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at the counter
 
 
+def _upsert(insert):
+    return insert(DaySequence).values(agency_id=bindparam("agency_id"), day=bindparam("day"), last=1) \
+        .on_conflict_do_update(index_elements=[DaySequence.agency_id, DaySequence.day],
+                               set_={"last": DaySequence.last + 1}) \
+        .returning(DaySequence.last)
+
+
+# Built once per dialect: constructing the statement costs more than running it.
+_NEXT = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
+
+
 def next_sequence(session: Session, agency_id: int, day: dt.date) -> int:
     """Take the next number of the agency's day atomically (one upsert, safe under concurrent receptions)."""
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(DaySequence)
-    stmt = insert.values(agency_id=agency_id, day=day, last=1).on_conflict_do_update(
-        index_elements=[DaySequence.agency_id, DaySequence.day], set_={"last": DaySequence.last + 1}
-    ).returning(DaySequence.last)
-    return session.execute(stmt).scalar_one()
+    stmt = _NEXT[session.get_bind().dialect.name]
+    return session.execute(stmt, {"agency_id": agency_id, "day": day}).scalar_one()
 
 
 def dossier_code(session: Session, agency: Agency, local_day: dt.date) -> str:

@@ -100,15 +100,18 @@ def _dossier_status(compiled: CompiledVersion, workflow, open_tasks: list[Task])
     return "processing"
 
 
-def current_version(session: Session, slug: str) -> ProcedureVersion:
-    """The version of a procedure that new dossiers start on."""
-    row = session.execute(
-        select(ProcedureVersion).join(Procedure)
-        .where(Procedure.slug == slug, ProcedureVersion.version == Procedure.current_version)
-    ).scalar_one_or_none()
-    if row is None:
+_CURRENT_VERSION_ID = (
+    select(ProcedureVersion.id).join(Procedure)
+    .where(Procedure.slug == bindparam("slug"), ProcedureVersion.version == Procedure.current_version)
+)
+
+
+def current_version(rt: Runtime, session: Session, slug: str) -> CompiledVersion:
+    """The parsed version of a procedure that new dossiers start on (one small query; the rest is cached)."""
+    version_id = session.execute(_CURRENT_VERSION_ID, {"slug": slug}).scalar_one_or_none()
+    if version_id is None:
         raise NotFound(f"no deployed procedure '{slug}'")
-    return row
+    return rt.compiled_version(session, version_id)
 
 
 def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id: int, channel: str,
@@ -142,8 +145,7 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
     if agency is None:
         raise NotFound(f"no agency {agency_id}")
     require_role(actor, agency.id, {"reception"}, "receiving a dossier")
-    version = current_version(session, procedure)
-    compiled = rt.specs.get(version)
+    compiled = current_version(rt, session, procedure)
     meta = compiled.meta
     if agency.kind != meta.agency_kind:
         raise InvalidInput(f"'{meta.name_vi}' is handled by a {meta.agency_kind} agency, not a {agency.kind}",
@@ -158,7 +160,7 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
 
     dossier = Dossier(
         code=dossier_code(session, agency, now.astimezone(_local_tz(rt)).date()), lookup_secret=lookup_secret(),
-        procedure_version_id=version.id, agency_id=agency.id, channel=channel, status="received",
+        procedure_version_id=compiled.version_id, agency_id=agency.id, channel=channel, status="received",
         applicant_name=name.strip(), applicant=applicant, received_by_id=actor.id if actor else None,
         received_at=now, clock_started_at=started, appointment_at=due, due_at=due,
     )
@@ -169,7 +171,7 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
     _open_pause_if_waiting(session, dossier, created, now)
     dossier.status = _dossier_status(compiled, workflow, created)
     audit.record(session, "received", dossier=dossier, actor=actor, at=now, channel=channel,
-                 appointment_at=due.isoformat(), procedure_version=version.version)
+                 appointment_at=due.isoformat(), procedure_version_id=compiled.version_id)
     _flush(session)
     return StepResult(dossier, created=created)
 

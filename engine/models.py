@@ -99,9 +99,9 @@ class ProcedureVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     checksum: Mapped[str] = mapped_column(String(64))
     #: bpmn.package.package_to_document(): procedure.toml, BPMN text and forms
-    package: Mapped[dict[str, Any]] = mapped_column(JSON)
+    package: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     #: bpmn.serializer.dump_spec(): restored on a cache miss instead of re-parsing
-    spec: Mapped[str] = mapped_column(Text)
+    spec: Mapped[str] = mapped_column(Text, deferred=True)
     deployed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     procedure: Mapped[Procedure] = relationship(lazy="joined")

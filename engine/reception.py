@@ -98,8 +98,8 @@ def receive_with_receipt(rt: Runtime, session: Session, *, procedure: str, agenc
 
 
 def _procedure_meta(rt: Runtime, session: Session, slug: str) -> tuple[Procedure, ProcedureMeta]:
-    version = current_version(session, slug)
-    return version.procedure, rt.specs.get(version).meta
+    meta = current_version(rt, session, slug).meta
+    return session.scalars(select(Procedure).where(Procedure.slug == slug)).one(), meta
 
 
 def _slip_number(session: Session, agency: Agency, kind: str, local_day: dt.date) -> str:

@@ -19,7 +19,7 @@ from engine.clock import Clock
 from engine.db import make_engine, make_sessionmaker
 from engine.errors import Conflict, WorkflowError
 from engine.live import LiveWorkflows
-from engine.models import Dossier
+from engine.models import Dossier, ProcedureVersion
 from engine.specs import CompiledVersion, SpecCache
 
 
@@ -58,11 +58,14 @@ class Runtime:
         return self.sessions.kw["bind"]
 
     def compiled(self, session: Session, dossier: Dossier) -> CompiledVersion:
-        compiled = self.specs.get_by_id(dossier.procedure_version_id)
-        if compiled is None:
-            from engine.models import ProcedureVersion
+        """The dossier's procedure version, parsed (cached per process)."""
+        return self.compiled_version(session, dossier.procedure_version_id)
 
-            compiled = self.specs.get(session.get(ProcedureVersion, dossier.procedure_version_id))
+    def compiled_version(self, session: Session, version_id: int) -> CompiledVersion:
+        """A procedure version by id, from the cache or, once per process, from its row."""
+        compiled = self.specs.get_by_id(version_id)
+        if compiled is None:
+            compiled = self.specs.get(session.get(ProcedureVersion, version_id))
         return compiled
 
 

@@ -75,3 +75,7 @@ class SpecCache:
 
     def get_by_id(self, version_id: int) -> CompiledVersion | None:
         return self._by_id.get(version_id)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_id.clear()

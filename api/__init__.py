@@ -5,8 +5,11 @@ Nothing happens at import time. One request is one unit of work: a view calls th
 """
 from __future__ import annotations
 
+import functools
+
 from flask import Flask
 from flask_smorest import Api
+from werkzeug.routing import IntegerConverter
 
 from config import Settings, load_settings
 from engine.runtime import Runtime
@@ -20,6 +23,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         runtime = Runtime.from_settings(settings or load_settings())
     settings = runtime.settings
     app = Flask(__name__)
+    # Ids are 32-bit integers in the database: a larger one in a path is a 404, not a driver overflow (500).
+    app.url_map.converters["int"] = functools.partial(IntegerConverter, max=2**31 - 1)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,

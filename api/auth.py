@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import joinedload
 
 from api import context
+from api.errors import problems
 from engine import accounts
 from engine.models import User
 
@@ -84,6 +85,7 @@ class NewTokenSchema(TokenSchema):
 class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, MeSchema)
+    @problems(blp, 400, 401, 422)
     def post(self, payload):
         """Log in with a username and password (opens a session cookie)."""
         user = accounts.authenticate(context.session(), payload["username"], payload["password"])
@@ -105,6 +107,7 @@ class Logout(MethodView):
 @blp.route("/me")
 class Me(MethodView):
     @blp.response(200, MeSchema)
+    @problems(blp, 401)
     def get(self):
         """The caller and their roles per agency."""
         return require_actor()
@@ -113,12 +116,14 @@ class Me(MethodView):
 @blp.route("/tokens")
 class Tokens(MethodView):
     @blp.response(200, TokenSchema(many=True))
+    @problems(blp, 401)
     def get(self):
         """List the caller's API tokens."""
         return accounts.list_tokens(context.session(), require_actor())
 
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, NewTokenSchema)
+    @problems(blp, 400, 401, 422)
     def post(self, payload):
         """Create a personal API token (the token is shown only in this answer)."""
         row, token = accounts.create_token(context.session(), require_actor(), payload["name"], context.now())
@@ -129,6 +134,7 @@ class Tokens(MethodView):
 @blp.route("/tokens/<int:token_id>")
 class TokenItem(MethodView):
     @blp.response(200, TokenSchema)
+    @problems(blp, 401, 403, 404)
     def delete(self, token_id):
         """Revoke a token."""
         row = accounts.revoke_token(context.session(), require_actor(), token_id, context.now())

@@ -5,7 +5,7 @@ from flask_smorest import Api
 
 
 def register_blueprints(api: Api) -> None:
-    from api import auth, calendar, dossiers, procedures, public, tasks
+    from api import auth, calendar, dossiers, escalations, procedures, public, supervision, tasks
 
-    for module in (auth, procedures, dossiers, public, tasks, calendar):
+    for module in (auth, procedures, dossiers, public, tasks, calendar, escalations, supervision):
         api.register_blueprint(module.blp)

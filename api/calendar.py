@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from api import context
 from api.auth import protect
-from api.errors import ProblemSchema
+from api.errors import problems
 from api.schemas.calendar import DueAnswerSchema, DueQuerySchema
 from engine import deadline_query
 
@@ -18,7 +18,7 @@ blp = protect(Blueprint("calendar", __name__, url_prefix="/api/v1/calendar",
 class Due(MethodView):
     @blp.arguments(DueQuerySchema, location="query")
     @blp.response(200, DueAnswerSchema)
-    @blp.alt_response(422, schema=ProblemSchema, content_type="application/problem+json")
+    @problems(blp, 401, 422)
     def get(self, args):
         """Compute a due time: start plus one of duration, same_day or calendar_days."""
         # The calendar in force: config plus the day swaps admins added (the CLI reads config only).

@@ -43,7 +43,7 @@ class Dossiers(MethodView):
 
     @blp.arguments(ReceiveSchema)
     @blp.response(201, ReceiveResponseSchema)
-    @problems(blp, 401, 403, 404, 422)
+    @problems(blp, 400, 401, 403, 404, 422)
     def post(self, payload):
         """Receive a complete dossier and issue its receipt and appointment slip (form 01)."""
         receipt = reception.receive_with_receipt(context.runtime(), context.session(), actor=require_actor(),
@@ -78,7 +78,7 @@ class ControlSheet(MethodView):
 class Withdrawal(MethodView):
     @blp.arguments(WithdrawSchema)
     @blp.response(200, DossierStateSchema)
-    @problems(blp, 401, 403, 404, 409, 422)
+    @problems(blp, 400, 401, 403, 404, 409, 422)
     def post(self, payload, dossier_id):
         """Record the citizen's withdrawal of a dossier, with the reason (reception of the agency)."""
         result = dossiers.withdraw_dossier(context.runtime(), context.session(), dossier_id, payload["reason"],
@@ -91,7 +91,7 @@ class Withdrawal(MethodView):
 class SupplementRequests(MethodView):
     @blp.arguments(SupplementRequestSchema)
     @blp.response(201, SlipSchema)
-    @problems(blp, 401, 403, 404, 422)
+    @problems(blp, 400, 401, 403, 404, 422)
     def post(self, payload):
         """Issue a request to supplement an incomplete dossier at the desk (form 02); no workflow starts."""
         slip = reception.request_supplement(context.runtime(), context.session(), actor=require_actor(),
@@ -104,7 +104,7 @@ class SupplementRequests(MethodView):
 class Refusals(MethodView):
     @blp.arguments(RefusalSchema)
     @blp.response(201, SlipSchema)
-    @problems(blp, 401, 403, 404, 422)
+    @problems(blp, 400, 401, 403, 404, 422)
     def post(self, payload):
         """Issue a refusal to receive a dossier at the desk, with its reason (form 03)."""
         slip = reception.refuse_at_desk(context.runtime(), context.session(), actor=require_actor(),

@@ -83,6 +83,7 @@ class PublicDossier(MethodView):
     @blp.response(200, PublicStatusSchema)
     @blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM_JSON,
                       description="unknown code or wrong secret (the answer does not say which)")
+    @blp.alt_response(422, schema=ProblemSchema, content_type=PROBLEM_JSON, description="no secret given")
     @blp.alt_response(429, schema=ProblemSchema, content_type=PROBLEM_JSON,
                       description="too many requests from this address; see Retry-After")
     def get(self, args, code):
@@ -97,6 +98,8 @@ class PublicRating(MethodView):
     @blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM_JSON, description="as for the look-up")
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
                       description="not yet returned, or already rated")
+    @blp.alt_response(400, schema=ProblemSchema, content_type=PROBLEM_JSON, description="the body is not JSON")
+    @blp.alt_response(422, schema=ProblemSchema, content_type=PROBLEM_JSON, description="invalid fields")
     @blp.alt_response(429, schema=ProblemSchema, content_type=PROBLEM_JSON, description="as for the look-up")
     def post(self, payload, code):
         """Rate the service once, after the result was returned (score 1-5, optional criteria and comment)."""

@@ -76,7 +76,7 @@ class TaskUnclaim(MethodView):
 class TaskAssign(MethodView):
     @blp.arguments(AssignSchema)
     @blp.response(200, TaskBriefSchema)
-    @problems(blp, 401, 403, 404, 409, 422)
+    @problems(blp, 400, 401, 403, 404, 409, 422)
     def post(self, payload, task_id):
         """Hand a task to a colleague holding its role (head, leader or supervisor)."""
         task = dossiers.assign_task(context.runtime(), context.session(), task_id, payload["assignee_id"],
@@ -89,7 +89,7 @@ class TaskAssign(MethodView):
 class TaskCompletion(MethodView):
     @blp.arguments(CompleteSchema)
     @blp.response(200, StepResultSchema)
-    @problems(blp, 401, 403, 404, 409, 422)
+    @problems(blp, 400, 401, 403, 404, 409, 422)
     def post(self, payload, task_id):
         """Complete a task with its form data; 422 names each bad field."""
         result = dossiers.complete_task(context.runtime(), context.session(), task_id, payload["data"],
@@ -102,7 +102,7 @@ class TaskCompletion(MethodView):
 class TaskSendBack(MethodView):
     @blp.arguments(SendBackSchema)
     @blp.response(200, StepResultSchema)
-    @problems(blp, 401, 403, 404, 409, 422)
+    @problems(blp, 400, 401, 403, 404, 409, 422)
     def post(self, payload, task_id):
         """Return the dossier to the previous step, with a reason."""
         result = dossiers.send_back(context.runtime(), context.session(), task_id, payload["reason"],

@@ -23,10 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from samples import HH_APPROVE, HH_ISSUE, RETURN_COUNTER, SIGN_APPROVE  # noqa: E402
-from sqlalchemy import event, select, text  # noqa: E402
-from sqlalchemy.orm import joinedload  # noqa: E402
 from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
+from sqlalchemy import event, select, text  # noqa: E402
+from sqlalchemy.orm import joinedload  # noqa: E402
 
 from bpmn.package import load_package  # noqa: E402
 from bpmn.parser import parse_package  # noqa: E402

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from engine import deadlines, letters, notify
 from engine.access import roles_in
 from engine.errors import Forbidden, InvalidInput, NotFound
-from engine.models import Dossier, Escalation, Task, User
+from engine.models import Agency, Dossier, Escalation, Task, User
 
 LADDER = {
     ("task", "at_risk"): (1,),
@@ -31,6 +31,9 @@ LADDER = {
     ("dossier", "overdue"): (3, 4),
 }
 RUNG_NAMES = {1: "at_risk", 2: "step_overdue", 3: "will_be_late", 4: "dossier_overdue"}
+#: the rungs as officials read them
+RUNG_LABELS = {1: "Cảnh báo sắp trễ hạn", 2: "Bước quá hạn", 3: "Hồ sơ sắp trễ hạn — cần thư xin lỗi",
+               4: "Hồ sơ quá hạn"}
 
 
 @dataclass(frozen=True)
@@ -208,11 +211,14 @@ class InboxItem:
     id: int
     rung: int
     rung_name: str
+    rung_label: str
     dossier_id: int
     dossier_code: str
     task_id: int | None
     task_name: str | None
     agency_id: int
+    agency_code: str
+    agency_name: str
     recipient_id: int | None
     recipient_role: str | None
     created_at: dt.datetime
@@ -222,6 +228,14 @@ class InboxItem:
     comment: str | None
 
 
+@dataclass(frozen=True)
+class InboxPage:
+    """One page of an escalation inbox; `next_before_id` asks for the next one (None on the last page)."""
+
+    items: list[InboxItem]
+    next_before_id: int | None
+
+
 def _addressed_to(user: User):
     roles = [and_(Escalation.recipient_id.is_(None), Escalation.agency_id == m.agency_id,
                   Escalation.recipient_role == m.role) for m in user.memberships]
@@ -229,30 +243,58 @@ def _addressed_to(user: User):
                                                                              false())
 
 
+def _items(session: Session, where: list, limit: int = 1) -> list[InboxItem]:
+    """The escalations matching `where`, newest first, as inbox items."""
+    query = (select(Escalation, Dossier.code, Task.name, Agency.code, Agency.name)
+             .join(Dossier, Dossier.id == Escalation.dossier_id).join(Agency, Agency.id == Escalation.agency_id)
+             .outerjoin(Task, Task.id == Escalation.task_id).where(*where)
+             .order_by(Escalation.id.desc()).limit(limit))
+    return [InboxItem(id=e.id, rung=e.rung, rung_name=RUNG_NAMES[e.rung], rung_label=RUNG_LABELS[e.rung],
+                      dossier_id=e.dossier_id, dossier_code=code, task_id=e.task_id, task_name=name,
+                      agency_id=e.agency_id, agency_code=agency_code, agency_name=agency_name,
+                      recipient_id=e.recipient_id, recipient_role=e.recipient_role, created_at=e.created_at,
+                      message=e.message, read_at=e.read_at, acknowledged_at=e.acknowledged_at, comment=e.comment)
+            for e, code, name, agency_code, agency_name in session.execute(query)]
+
+
 def list_for_user(session: Session, user: User, *, unread_only: bool = False, open_only: bool = False,
                   rung: int | None = None, limit: int = 50, before_id: int | None = None) -> list[InboxItem]:
     """List the escalations addressed to the user or to a role they hold in the agency, newest first."""
-    query = (select(Escalation, Dossier.code, Task.name).join(Dossier, Dossier.id == Escalation.dossier_id)
-             .outerjoin(Task, Task.id == Escalation.task_id).where(_addressed_to(user)))
+    where = [_addressed_to(user)]
     if unread_only:
-        query = query.where(Escalation.read_at.is_(None))
+        where.append(Escalation.read_at.is_(None))
     if open_only:
-        query = query.where(Escalation.acknowledged_at.is_(None))
+        where.append(Escalation.acknowledged_at.is_(None))
     if rung is not None:
-        query = query.where(Escalation.rung == rung)
+        where.append(Escalation.rung == rung)
     if before_id is not None:
-        query = query.where(Escalation.id < before_id)
-    rows = session.execute(query.order_by(Escalation.id.desc()).limit(limit)).all()
-    return [InboxItem(e.id, e.rung, RUNG_NAMES[e.rung], e.dossier_id, code, e.task_id, name, e.agency_id,
-                      e.recipient_id, e.recipient_role, e.created_at, e.message, e.read_at, e.acknowledged_at,
-                      e.comment) for e, code, name in rows]
+        where.append(Escalation.id < before_id)
+    return _items(session, where, limit)
+
+
+def page_for_user(session: Session, user: User, *, unread_only: bool = False, open_only: bool = False,
+                  rung: int | None = None, limit: int = 50, before_id: int | None = None) -> InboxPage:
+    """One page of the user's escalation inbox, newest first; the next page starts below its last id."""
+    items = list_for_user(session, user, unread_only=unread_only, open_only=open_only, rung=rung,
+                          limit=limit + 1, before_id=before_id)
+    return InboxPage(items[:limit], items[limit - 1].id if len(items) > limit else None)
+
+
+def get_item(session: Session, escalation_id: int, *, user: User) -> InboxItem:
+    """One escalation as its recipient sees it (404 unknown, 403 addressed to someone else)."""
+    _for_recipient(session, escalation_id, user)
+    return _items(session, [Escalation.id == escalation_id])[0]
 
 
 def _for_recipient(session: Session, escalation_id: int, user: User) -> Escalation:
+    """The escalation if the user receives it: its official, or a holder of its role in its agency.
+
+    Admins are no recipients: reading or acknowledging would hide the warning from those who must act.
+    """
     esc = session.get(Escalation, escalation_id)
     if esc is None:
         raise NotFound(f"no escalation {escalation_id}")
-    if not (user.is_admin or esc.recipient_id == user.id
+    if not (esc.recipient_id == user.id
             or (esc.recipient_id is None and esc.recipient_role in roles_in(user, esc.agency_id))):
         raise Forbidden(f"escalation {escalation_id} is addressed to someone else")
     return esc

@@ -49,7 +49,7 @@ class DocumentInSchema(Schema):
 class _DeskInputSchema(Schema):
     procedure = fields.String(required=True, validate=validate.Length(min=1, max=80),
                               metadata={"description": "the procedure's slug"})
-    agency_id = fields.Integer(required=True)
+    agency_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     applicant = fields.Nested(ApplicantSchema, required=True)
 
@@ -85,19 +85,19 @@ class WithdrawSchema(Schema):
 
 
 class DossierListArgs(Schema):
-    agency_id = fields.Integer()
+    agency_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     status = DelimitedList(fields.String(validate=validate.OneOf(DOSSIER_STATUSES)),
                            metadata={"description": "comma-separated statuses"})
     q = fields.String(validate=validate.Length(min=1, max=100),
                       metadata={"description": "part of the code or of the applicant's name"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=2**31 - 1))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class TrackingBookArgs(Schema):
     start = fields.Date(required=True, data_key="from")
     end = fields.Date(required=True, data_key="to")
-    agency_id = fields.Integer()
+    agency_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
 
 

@@ -97,7 +97,7 @@ class TaskDetailSchema(TaskRowSchema):
 
 
 class AssignSchema(Schema):
-    assignee_id = fields.Integer(required=True)
+    assignee_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
 
 
 class CompleteSchema(Schema):

@@ -1,0 +1,275 @@
+"""Who may call what: every /api/v1 endpoint of the URL map, called by every kind of caller.
+
+The table below has one row per (method, rule) of the app; a new endpoint without a row fails
+`test_the_table_covers_every_endpoint`. Each row names the callers allowed and the status they get, and
+builds its request on real objects: a dossier of Tân Lập with its open task, made fresh for every call
+that changes something, so that each caller meets the same situation. Allowed callers get the row's status
+(never 401/403); everyone else is denied: 401 when anonymous, 403 or 404 for an official without the right.
+Authenticated callers send a Bearer token.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import pytest
+from samples import HH_APPROVE, HH_ISSUE, RETURN_COUNTER, SIGN_APPROVE
+from sqlalchemy import select
+from support import APPLICANT, T0, VN
+
+from engine import accounts, dossiers, escalation
+from engine.models import Agency, Escalation, User
+
+TANLAP_STAFF = tuple(f"tanlap.{role}" for role in ("reception", "specialist", "head", "leader", "clerk",
+                                                   "supervisor"))
+OFFICIALS = (*TANLAP_STAFF, "hoabinh.specialist", "tinh.designer", "admin")
+CALLERS = ("anonymous", *OFFICIALS)
+EVERYONE = frozenset(CALLERS)
+LOGGED_IN = frozenset(OFFICIALS)
+DENIED = {403, 404}
+#: Thursday 10:00 after reception on Monday 09:00 at T0: the examine step is overdue (rungs 1 and 2) and the
+#: household dossier, due Thursday 17:00, is in its last working day (rung 3, form 04 drafted)
+SCAN_AT = dt.datetime(2026, 3, 5, 10, 0, tzinfo=VN)
+
+
+class World:
+    """Real objects to put in paths and bodies; each `fresh_*` call makes a new one through the engine."""
+
+    def __init__(self, rt, receive):
+        self.rt, self._receive = rt, receive
+        with rt.sessions() as s:
+            self.user_ids = {u.username: u.id for u in s.scalars(select(User))}
+            self.tanlap = s.scalars(select(Agency.id).where(Agency.code == "000.01.31.H26")).one()
+        shared = receive()
+        self.dossier_id, self.task_id = shared.dossier.id, shared.created[0].id
+        self.code, self.secret = shared.dossier.code, shared.dossier.lookup_secret
+
+    def _act(self, action, username: str, *args):
+        with self.rt.sessions() as s:
+            result = action(self.rt, s, *args, actor=s.get(User, self.user_ids[username]), now=self.rt.clock.now())
+            s.commit()
+            return result
+
+    def fresh_dossier(self):
+        return self._receive().dossier.id
+
+    def fresh_task(self) -> int:
+        """The specialist's `examine` step of a newly received dossier, in the group inbox."""
+        return self._receive().created[0].id
+
+    def claimed_task(self) -> int:
+        task_id = self.fresh_task()
+        self._act(dossiers.claim_task, "tanlap.specialist", task_id)
+        return task_id
+
+    def sign_task(self) -> int:
+        """The leader's `sign` step (it has a previous step to send back to)."""
+        result = self._act(dossiers.complete_task, "tanlap.specialist", self.fresh_task(), HH_APPROVE)
+        return result.created[0].id
+
+    def returned(self) -> tuple[str, str]:
+        received = self._receive()
+        task_id = received.created[0].id
+        for role, data in (("specialist", HH_APPROVE), ("leader", SIGN_APPROVE), ("clerk", HH_ISSUE),
+                           ("reception", RETURN_COUNTER)):
+            result = self._act(dossiers.complete_task, f"tanlap.{role}", task_id, data)
+            task_id = result.created[0].id if result.created else None
+        return received.dossier.code, received.dossier.lookup_secret
+
+    def specialists_token(self) -> int:
+        with self.rt.sessions() as s:
+            row, _ = accounts.create_token(s, s.get(User, self.user_ids["tanlap.specialist"]), "matrix", T0)
+            s.commit()
+            return row.id
+
+    def scan(self) -> None:
+        with self.rt.sessions() as s:
+            escalation.scan(self.rt, s, SCAN_AT)
+            s.commit()
+
+    @cached_property
+    def escalations(self) -> dict[int, int]:
+        """{rung: escalation id} of the shared dossier, after one deadline scan."""
+        self.scan()
+        with self.rt.sessions() as s:
+            return dict(s.execute(select(Escalation.rung, Escalation.id)
+                                  .where(Escalation.dossier_id == self.dossier_id)).all())
+
+    @cached_property
+    def letter_dossier(self) -> int:
+        """The shared dossier, with its apology letter (form 04) drafted by the scan."""
+        assert 3 in self.escalations
+        return self.dossier_id
+
+    def fresh_letter_dossier(self) -> int:
+        dossier_id = self.fresh_dossier()
+        self.scan()
+        return dossier_id
+
+    def desk_input(self) -> dict:
+        return {"procedure": "household-business", "agency_id": self.tanlap, "channel": "counter",
+                "applicant": APPLICANT}
+
+
+Request = Callable[[World], tuple[str, dict]]
+
+
+@dataclass(frozen=True)
+class Row:
+    allowed: frozenset[str]
+    status: int
+    #: the path and the test client's keyword arguments (json=, query_string=), built on real objects
+    request: Request = field(default=lambda w: ("", {}))
+
+
+def row(allowed, status: int, request: Request | str) -> Row:
+    build = (lambda w: (request, {})) if isinstance(request, str) else request
+    return Row(frozenset(allowed), status, build)
+
+
+V1 = "/api/v1"
+MATRIX: dict[tuple[str, str], Row] = {
+    # documentation
+    ("GET", f"{V1}/openapi.json"): row(EVERYONE, 200, f"{V1}/openapi.json"),
+    ("GET", f"{V1}/docs"): row(EVERYONE, 200, f"{V1}/docs"),
+    # auth
+    ("POST", f"{V1}/auth/login"): row(EVERYONE, 200, lambda w: (f"{V1}/auth/login", {"json": {
+        "username": "tanlap.clerk", "password": "demo-pass-123"}})),
+    ("POST", f"{V1}/auth/logout"): row(EVERYONE, 204, f"{V1}/auth/logout"),
+    ("GET", f"{V1}/auth/me"): row(LOGGED_IN, 200, f"{V1}/auth/me"),
+    ("GET", f"{V1}/auth/tokens"): row(LOGGED_IN, 200, f"{V1}/auth/tokens"),
+    ("POST", f"{V1}/auth/tokens"): row(LOGGED_IN, 201, lambda w: (f"{V1}/auth/tokens", {"json": {"name": "x"}})),
+    ("DELETE", f"{V1}/auth/tokens/<int:token_id>"): row(
+        {"tanlap.specialist", "admin"}, 200, lambda w: (f"{V1}/auth/tokens/{w.specialists_token()}", {})),
+    # the catalog
+    ("GET", f"{V1}/procedures"): row(LOGGED_IN, 200, f"{V1}/procedures"),
+    ("GET", f"{V1}/procedures/<slug>"): row(LOGGED_IN, 200, f"{V1}/procedures/household-business"),
+    ("GET", f"{V1}/procedures/<slug>/versions"): row(
+        {"tinh.designer", "admin"}, 200, f"{V1}/procedures/household-business/versions"),
+    # dossiers and the desk
+    ("GET", f"{V1}/dossiers"): row(LOGGED_IN, 200, f"{V1}/dossiers"),
+    ("POST", f"{V1}/dossiers"): row(
+        {"tanlap.reception", "admin"}, 201, lambda w: (f"{V1}/dossiers", {"json": w.desk_input()})),
+    ("GET", f"{V1}/dossiers/<int:dossier_id>"): row(
+        {*TANLAP_STAFF, "admin"}, 200, lambda w: (f"{V1}/dossiers/{w.dossier_id}", {})),
+    ("GET", f"{V1}/dossiers/<int:dossier_id>/control-sheet"): row(
+        {*TANLAP_STAFF, "admin"}, 200, lambda w: (f"{V1}/dossiers/{w.dossier_id}/control-sheet", {})),
+    ("POST", f"{V1}/dossiers/<int:dossier_id>/withdraw"): row(
+        {"tanlap.reception", "admin"}, 200,
+        lambda w: (f"{V1}/dossiers/{w.fresh_dossier()}/withdraw", {"json": {"reason": "Công dân rút hồ sơ."}})),
+    ("POST", f"{V1}/reception/supplement-requests"): row(
+        {"tanlap.reception", "admin"}, 201, lambda w: (f"{V1}/reception/supplement-requests", {"json": {
+            **w.desk_input(), "missing_documents": [{"name": "Bản sao căn cước"}]}})),
+    ("POST", f"{V1}/reception/refusals"): row(
+        {"tanlap.reception", "admin"}, 201, lambda w: (f"{V1}/reception/refusals", {"json": {
+            **w.desk_input(), "reason": "Không thuộc thẩm quyền."}})),
+    ("GET", f"{V1}/tracking-book"): row(
+        {"tanlap.reception", "tanlap.leader", "tanlap.supervisor", "admin"}, 200,
+        lambda w: (f"{V1}/tracking-book", {"query_string": {
+            "from": "2026-03-01", "to": "2026-03-31", "agency_id": w.tanlap}})),
+    # the citizen
+    ("GET", f"{V1}/public/dossiers/<code>"): row(
+        EVERYONE, 200, lambda w: (f"{V1}/public/dossiers/{w.code}", {"query_string": {"secret": w.secret}})),
+    ("POST", f"{V1}/public/dossiers/<code>/rating"): row(EVERYONE, 201, lambda w: (lambda code, secret: (
+        f"{V1}/public/dossiers/{code}/rating", {"json": {"secret": secret, "score": 4}}))(*w.returned())),
+    # tasks
+    ("GET", f"{V1}/tasks"): row(LOGGED_IN, 200, f"{V1}/tasks"),
+    ("GET", f"{V1}/tasks/<int:task_id>"): row(
+        {"tanlap.specialist", "tanlap.supervisor", "admin"}, 200, lambda w: (f"{V1}/tasks/{w.task_id}", {})),
+    ("POST", f"{V1}/tasks/<int:task_id>/claim"): row(
+        {"tanlap.specialist", "admin"}, 200, lambda w: (f"{V1}/tasks/{w.fresh_task()}/claim", {})),
+    ("POST", f"{V1}/tasks/<int:task_id>/unclaim"): row(
+        {"tanlap.specialist", "tanlap.head", "tanlap.leader", "tanlap.supervisor", "admin"}, 200,
+        lambda w: (f"{V1}/tasks/{w.claimed_task()}/unclaim", {})),
+    ("POST", f"{V1}/tasks/<int:task_id>/assign"): row(
+        {"tanlap.head", "tanlap.leader", "tanlap.supervisor", "admin"}, 200,
+        lambda w: (f"{V1}/tasks/{w.fresh_task()}/assign", {"json": {
+            "assignee_id": w.user_ids["tanlap.specialist"]}})),
+    ("POST", f"{V1}/tasks/<int:task_id>/complete"): row(
+        {"tanlap.specialist", "admin"}, 200,
+        lambda w: (f"{V1}/tasks/{w.fresh_task()}/complete", {"json": {"data": HH_APPROVE}})),
+    ("POST", f"{V1}/tasks/<int:task_id>/send-back"): row(
+        {"tanlap.leader", "admin"}, 200,
+        lambda w: (f"{V1}/tasks/{w.sign_task()}/send-back", {"json": {"reason": "Dự thảo chưa khớp hồ sơ."}})),
+    # escalations: rung 1 goes to the step's role (the specialists), rung 2 to the agency's supervisors;
+    # admins are no recipients
+    ("GET", f"{V1}/escalations"): row(LOGGED_IN, 200, f"{V1}/escalations"),
+    ("POST", f"{V1}/escalations/<int:escalation_id>/read"): row(
+        {"tanlap.specialist"}, 200, lambda w: (f"{V1}/escalations/{w.escalations[1]}/read", {})),
+    ("POST", f"{V1}/escalations/<int:escalation_id>/acknowledge"): row(
+        {"tanlap.specialist"}, 200, lambda w: (f"{V1}/escalations/{w.escalations[1]}/acknowledge", {
+            "json": {"comment": "Đang xử lý."}})),
+    ("POST", f"{V1}/escalations/<int:escalation_id>/reassign"): row(
+        {"tanlap.supervisor"}, 200, lambda w: (f"{V1}/escalations/{w.escalations[2]}/reassign", {
+            "json": {"assignee_id": w.user_ids["tanlap.specialist"]}})),
+    # supervision
+    ("GET", f"{V1}/supervision/dossiers"): row(
+        {"tanlap.head", "tanlap.leader", "tanlap.supervisor", "admin"}, 200, f"{V1}/supervision/dossiers"),
+    ("GET", f"{V1}/supervision/report"): row(
+        {"tanlap.leader", "tanlap.supervisor", "admin"}, 200,
+        lambda w: (f"{V1}/supervision/report", {"query_string": {"from": "2026-03-01", "to": "2026-03-31"}})),
+    ("GET", f"{V1}/supervision/letters"): row(
+        {"tanlap.head", "tanlap.leader", "tanlap.supervisor", "admin"}, 200,
+        lambda w: (f"{V1}/supervision/letters", {"query_string": {"from": "2026-03-01", "to": "2026-03-31"}})),
+    ("GET", f"{V1}/dossiers/<int:dossier_id>/apology-letter"): row(
+        {*TANLAP_STAFF, "admin"}, 200, lambda w: (f"{V1}/dossiers/{w.letter_dossier}/apology-letter", {})),
+    ("POST", f"{V1}/dossiers/<int:dossier_id>/apology-letter/issue"): row(
+        {"tanlap.leader", "admin"}, 200, lambda w: (f"{V1}/dossiers/{w.fresh_letter_dossier()}/apology-letter/issue",
+                                                    {"json": {"new_appointment_at": "2026-03-10T17:00:00+07:00",
+                                                              "reason": "Cần xác minh thêm."}})),
+    # the procedure allows no extension (config: [deadlines.extensions] is empty): 409 once allowed
+    ("POST", f"{V1}/dossiers/<int:dossier_id>/extensions"): row(
+        {"tanlap.leader", "admin"}, 409, lambda w: (f"{V1}/dossiers/{w.dossier_id}/extensions", {
+            "json": {"duration": "P2D", "reason": "Chờ kết quả xác minh."}})),
+    # the working calendar
+    ("GET", f"{V1}/calendar/due"): row(LOGGED_IN, 200, lambda w: (f"{V1}/calendar/due", {"query_string": {
+        "start": "2026-03-02T09:00:00+07:00", "duration": "P3D"}})),
+}
+
+
+def api_endpoints(app) -> set[tuple[str, str]]:
+    return {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith(V1)
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def test_the_table_covers_every_endpoint(app):
+    endpoints = api_endpoints(app)
+    assert not endpoints - MATRIX.keys(), "endpoints without a row in MATRIX"
+    assert not MATRIX.keys() - endpoints, "rows of MATRIX for endpoints the app no longer has"
+
+
+@pytest.fixture
+def callers(app, token_client):
+    app.config["PUBLIC_RATE_LIMIT"] = (10_000, 1.0)  # one address calls the public endpoints many times
+    return {"anonymous": app.test_client(), **{who: token_client(who) for who in OFFICIALS}}
+
+
+@pytest.mark.parametrize(("method", "rule"), sorted(MATRIX), ids=[f"{m} {r[len(V1):]}" for m, r in sorted(MATRIX)])
+def test_each_caller_is_allowed_or_denied(method, rule, rt, receive, callers):
+    expected = MATRIX[(method, rule)]
+    world = World(rt, receive)
+    wrong = []
+    for who in CALLERS:
+        path, kwargs = expected.request(world)
+        response = callers[who].open(path, method=method, **kwargs)
+        if who in expected.allowed:
+            ok = response.status_code == expected.status
+        elif who == "anonymous":
+            ok = response.status_code == 401
+        else:
+            ok = response.status_code in DENIED
+        if not ok:
+            body = response.get_data(as_text=True)[:200]
+            wrong.append(f"{who}: {response.status_code} {body}")
+    assert not wrong, f"{method} {rule}:\n" + "\n".join(wrong)
+
+
+def test_denied_answers_are_problems(callers, rt, receive):
+    """A denial says why, in the one error shape (RFC 7807), for an anonymous caller and an outsider."""
+    world = World(rt, receive)
+    for who, status in (("anonymous", 401), ("hoabinh.specialist", 403)):
+        response = callers[who].post(f"{V1}/tasks/{world.task_id}/claim")
+        assert response.status_code == status and response.mimetype == "application/problem+json"
+        assert response.get_json()["status"] == status and response.get_json()["detail"]

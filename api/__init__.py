@@ -6,15 +6,45 @@ Nothing happens at import time. One request is one unit of work: a view calls th
 from __future__ import annotations
 
 import functools
+import os
+import secrets
+from pathlib import Path
 
 from flask import Flask
 from flask_smorest import Api
 from werkzeug.routing import IntegerConverter
 
-from config import Settings, load_settings
+from config import Settings, SettingsError, load_settings
 from engine.runtime import Runtime
 
 API_PREFIX = "/api/v1"
+#: keys once shipped as defaults: anyone could sign a session cookie with them
+PUBLISHED_KEYS = {"change-me-in-production", "dev", "secret"}
+
+
+def session_key(settings: Settings) -> str:
+    """The key that signs session cookies: the configured one, else one made once and kept in a file."""
+    if settings.secret_key:
+        if settings.secret_key in PUBLISHED_KEYS or len(settings.secret_key) < 16:
+            raise SettingsError("server.secret_key: a published or short key lets anyone forge a login; "
+                                "use at least 16 random characters")
+        return settings.secret_key
+    path = Path(settings.secret_key_file)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+        try:  # a link is atomic and never replaces: of processes starting together, the first key wins
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    key = path.read_text().strip()
+    if len(key) < 16:
+        raise SettingsError(f"server.secret_key_file: {path} holds no usable key (delete it to make a new one)")
+    return key
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
@@ -26,7 +56,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # Ids are 32-bit integers in the database: a larger one in a path is a 404, not a driver overflow (500).
     app.url_map.converters["int"] = functools.partial(IntegerConverter, max=2**31 - 1)
     app.config.update(
-        SECRET_KEY=settings.secret_key,
+        SECRET_KEY=session_key(settings),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         JSON_SORT_KEYS=False,

@@ -1,17 +1,23 @@
 """Who is calling: a Bearer token or the login session. The only code that reads the request's identity."""
 from __future__ import annotations
 
-from flask import g, request
+import datetime as dt
+import math
+
+from flask import current_app, g, request
 from flask import session as cookie
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
-from sqlalchemy.orm import joinedload
 
 from api import context
-from api.errors import problems
+from api.errors import problem, problems
+from api.ratelimit import TokenBucket
 from engine import accounts
 from engine.models import User
+
+#: failed logins per client address: a burst of 10, then one a minute (guessing passwords stays slow)
+LOGIN_FAILURES = (10, 600.0)
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Log in, log out, personal API tokens")
 
@@ -27,9 +33,12 @@ def current_actor() -> User | None:
                 abort(401, message="the Bearer token is invalid or revoked")
             if context.session().dirty:  # last_used_at moved: keep it even when the request only reads
                 context.commit()
-        elif "user_id" in cookie:
-            candidate = context.session().get(User, cookie["user_id"], options=[joinedload(User.memberships)])
-            user = candidate if candidate is not None and candidate.is_active else None
+        elif "token" in cookie:
+            idle = dt.timedelta(hours=context.runtime().settings.session_idle_hours)
+            user = accounts.user_for_token(context.session(), cookie["token"], context.now(), kind="session",
+                                           idle=idle)
+            if context.session().dirty:
+                context.commit()
         g.actor = user
     return g.actor
 
@@ -85,14 +94,23 @@ class NewTokenSchema(TokenSchema):
 class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, MeSchema)
-    @problems(blp, 400, 401, 422)
+    @problems(blp, 400, 401, 422, 429)
     def post(self, payload):
         """Log in with a username and password (opens a session cookie)."""
+        failures = current_app.extensions.setdefault("motcua.login_failures", TokenBucket(*LOGIN_FAILURES))
+        address = request.remote_addr or "unknown"
         user = accounts.authenticate(context.session(), payload["username"], payload["password"])
         if user is None:
+            wait = failures.take(address)
+            if wait:
+                response = problem(429, "Too Many Requests", "too many failed logins from your address; "
+                                   "wait and try again", "rate_limited")
+                response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+                return response
             abort(401, message="wrong username or password")
         cookie.clear()
-        cookie["user_id"] = user.id
+        cookie["token"] = accounts.open_session(context.session(), user, context.now())
+        context.commit()
         return user
 
 
@@ -100,7 +118,10 @@ class Login(MethodView):
 class Logout(MethodView):
     @blp.response(204)
     def post(self):
-        """Close the login session."""
+        """Close the login session (it is ended on the server too: a copied cookie no longer works)."""
+        if "token" in cookie:
+            accounts.close_session(context.session(), cookie["token"], context.now())
+            context.commit()
         cookie.clear()
 
 

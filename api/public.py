@@ -9,8 +9,6 @@ or every citizen shares the proxy's address.
 from __future__ import annotations
 
 import math
-import threading
-import time
 
 from flask import current_app, request
 from flask.views import MethodView
@@ -18,6 +16,7 @@ from flask_smorest import Blueprint
 
 from api import context
 from api.errors import PROBLEM_JSON, ProblemSchema, problem
+from api.ratelimit import TokenBucket
 from api.schemas.dossiers import PublicLookupArgs, PublicStatusSchema, RatingInSchema, RatingSchema
 from engine import public
 
@@ -27,35 +26,6 @@ blp = Blueprint("public", __name__, url_prefix="/api/v1/public",
 #: requests per period per client address; override with app.config["PUBLIC_RATE_LIMIT"] = (n, seconds)
 DEFAULT_RATE_LIMIT = (30, 60.0)
 _LIMITER_KEY = "motcua.public_limiter"
-
-
-class TokenBucket:
-    """Per-key token buckets: `capacity` requests at once, refilled at capacity/period per second."""
-
-    def __init__(self, capacity: int, period: float, clock=time.monotonic, max_keys: int = 10_000):
-        self.capacity, self.rate, self.clock, self.max_keys = capacity, capacity / period, clock, max_keys
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, key: str) -> float:
-        """Spend one token; return 0 if allowed, else the seconds until a token is available."""
-        with self._lock:
-            now = self.clock()
-            tokens, at = self._buckets.get(key, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - at) * self.rate)
-            if tokens < 1:
-                self._buckets[key] = (tokens, now)
-                return (1 - tokens) / self.rate
-            self._buckets[key] = (tokens - 1, now)
-            if len(self._buckets) > self.max_keys:
-                self._forget_full(now)
-            return 0.0
-
-    def _forget_full(self, now: float) -> None:
-        """Drop buckets refilled to capacity (they behave like new ones), keeping memory bounded."""
-        for key, (tokens, at) in list(self._buckets.items()):
-            if tokens + (now - at) * self.rate >= self.capacity:
-                del self._buckets[key]
 
 
 def _limiter() -> TokenBucket:

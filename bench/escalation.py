@@ -1,13 +1,24 @@
 """The deadline scan against open tasks and against tasks at risk (a benchmark, not a test).
 
 Fills a fresh database with N open tasks (one per dossier, rows written with Core executemany; no
-workflows: the scan reads rows), K of them past their warning time, and times `escalation.scan` + commit
-(median of several scans, risk and escalations reset between them). Two series: a fixed K = 1000 with
-N = 10 k, 100 k, 1 M; and a fixed N = 100 k with K = 100, 1 000, 10 000. The scan must grow with K, not N.
-SQLite (a file, WAL) always; PostgreSQL when reachable, in its own database `bench` (created if missing,
-its tables dropped and recreated), up to 100 k unless --pg-million. Also prints the bare engine's rate
-(SpiffWorkflow in memory, the household-business happy path) measured in the same run, and each scan
-as the number of bare instances it costs. Writes bench/results/escalation.json.
+workflows: the scan reads rows), K of them past their warning time, and times two scans per run, each
+`jobs.scan_deadlines` as the scheduler runs it: the lease (an advisory lock on PostgreSQL, a lease row on
+SQLite), `escalation.scan` and its commit:
+
+- first: the scan that finds the K tasks newly at risk: it raises K task rows and their K dossiers,
+  records K rung-1 escalations and queues their messages (e-mail enabled, a webhook configured: one
+  e-mail per holder of the role, one webhook POST per escalation, written to the outbox; nothing sent);
+- repeat: the next scan, which finds nothing new (it re-reads the K flagged rows and writes nothing).
+
+Between runs the rows are reset (risk back to on_track, escalations, letters and outbox deleted) and, on
+PostgreSQL, the touched tables vacuumed, so that the dead rows of the benchmark's own resets do not pile
+up (in a running system autovacuum does that). Two series: a fixed K = 1000 with N = 10 k, 100 k, 1 M;
+and a fixed N = 100 k with K = 100, 1 000, 10 000. The goal: 100 k open tasks with 1 % at risk scanned in
+under 200 ms, growing with K, not N. SQLite (a file, WAL) always; PostgreSQL when reachable, in its own
+database `bench` (created if missing, its tables dropped and recreated), up to 100 k unless --pg-million.
+Also prints the bare engine's rate (SpiffWorkflow in memory, the household-business happy path) measured
+in the same run, and each scan as the number of bare instances it costs. Writes
+bench/results/escalation.json.
 
     .venv/bin/python bench/escalation.py [--runs 7] [--no-postgres] [--pg-million]
 """
@@ -34,7 +45,7 @@ from sqlalchemy import insert, select, text  # noqa: E402
 from bpmn.package import load_package  # noqa: E402
 from bpmn.parser import parse_package  # noqa: E402
 from config import load_settings  # noqa: E402
-from engine import escalation  # noqa: E402
+from engine import escalation, jobs  # noqa: E402
 from engine.clock import FrozenClock  # noqa: E402
 from engine.db import Base, make_engine, make_sessionmaker  # noqa: E402
 from engine.deploy import deploy_path  # noqa: E402
@@ -45,6 +56,9 @@ from engine.seed import seed_demo  # noqa: E402
 NOW = dt.datetime(2026, 3, 4, 3, 0, tzinfo=dt.UTC)  # Wednesday 10:00 in Hà Nội
 PG_ADMIN = os.environ.get("MOTCUA_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BATCH = 20_000
+GOAL_MS = 200.0  # 100 k open tasks, 1 % at risk: the first scan
+#: the scan as deployed: e-mail on, a webhook configured (the outbox rows are part of the scan's work)
+SETTINGS = {"mail": {"enabled": True}, "webhook": {"url": "http://127.0.0.1:9/motcua-bench"}}
 
 
 def bare_rate(seconds: float = 1.5) -> float:
@@ -68,7 +82,7 @@ def setup(url: str) -> tuple[Runtime, int, int]:
     engine = make_engine(url)
     Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
-    rt = Runtime(settings=load_settings({"database": {"url": url}}), sessions=make_sessionmaker(engine),
+    rt = Runtime(settings=load_settings({**SETTINGS, "database": {"url": url}}), sessions=make_sessionmaker(engine),
                  clock=FrozenClock(NOW))
     with rt.sessions() as session:
         seed_demo(session, password="bench-pass", hash_method="pbkdf2:sha256:1000")
@@ -91,7 +105,7 @@ def fill(rt: Runtime, agency: int, version: int, start: int, stop: int, at_risk:
                 id=i, code=f"B-{i:07d}", lookup_secret="x", procedure_version_id=version, agency_id=agency,
                 channel="counter", status="processing", applicant_name="Bench", applicant={}, received_at=created,
                 clock_started_at=created, appointment_at=NOW + dt.timedelta(days=30),
-                due_at=NOW + dt.timedelta(days=30), risk="on_track", workflow_state=b"", version=1) for i in ids])
+                due_at=NOW + dt.timedelta(days=30), legal_due_at=NOW + dt.timedelta(days=30), risk="on_track", workflow_state=b"", version=1) for i in ids])
             conn.execute(insert(Task.__table__), [dict(
                 id=i, dossier_id=i, spiff_task_id=f"{i:036d}", bpmn_id="examine", name="Thẩm định hồ sơ",
                 role="specialist", agency_id=agency, state="ready", budget="P1DT4H", pauses_clock=False,
@@ -116,19 +130,37 @@ def reset(rt: Runtime) -> None:
         conn.execute(text("UPDATE dossier SET risk = 'on_track' WHERE closed_at IS NULL AND risk <> 'on_track'"))
         for table in ("outbox", "apology_letter", "escalation"):
             conn.execute(text(f"DELETE FROM {table}"))
+    if rt.db_engine.dialect.name == "postgresql":
+        with rt.db_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM (ANALYZE) task, dossier, escalation, apology_letter, outbox"))
 
 
-def time_scans(rt: Runtime, runs: int, expect: int) -> dict:
-    times = []
+def one_scan(rt: Runtime) -> tuple[float, escalation.ScanResult]:
+    start = time.perf_counter()
+    result = jobs.scan_deadlines(rt, NOW)
+    ms = (time.perf_counter() - start) * 1000
+    assert result is not None, "the lease is held elsewhere"
+    return ms, result
+
+
+def figures(times: list[float], bare: float) -> dict:
+    median = statistics.median(times)
+    return {"median_ms": round(median, 1), "min_ms": round(min(times), 1), "runs": len(times),
+            "bare_instances": round(median / 1000 * bare, 1)}
+
+
+def time_scans(rt: Runtime, runs: int, expect: int, bare: float) -> dict:
+    first, repeat = [], []
     for _ in range(runs):
         reset(rt)
-        with rt.sessions() as session:
-            start = time.perf_counter()
-            result = escalation.scan(rt, session, NOW)
-            session.commit()
-            times.append((time.perf_counter() - start) * 1000)
+        ms, result = one_scan(rt)
+        first.append(ms)
         assert result.tasks_raised == expect and len(result.created) == expect, (result.tasks_raised, expect)
-    return {"median_ms": round(statistics.median(times), 1), "min_ms": round(min(times), 1), "runs": len(times)}
+        assert result.messages_queued >= 2 * expect, (result.messages_queued, expect)  # e-mail + webhook
+        ms, result = one_scan(rt)
+        repeat.append(ms)
+        assert result.tasks_raised == 0 and not result.created and not result.messages_queued, result
+    return {"first": figures(first, bare), "repeat": figures(repeat, bare)}
 
 
 def bench(name: str, url: str, sizes: list[int], runs: int, bare: float) -> dict:
@@ -139,11 +171,17 @@ def bench(name: str, url: str, sizes: list[int], runs: int, bare: float) -> dict
     at_risk = 1000
 
     def record(series: str, total: int, k: int) -> None:
-        figures = time_scans(rt, runs, k)
-        figures.update(total=total, at_risk=k, bare_instances=round(figures["median_ms"] / 1000 * bare, 1))
-        out[series].append(figures)
-        print(f"{name:10} total {total:>9,}  at risk {k:>6,}  scan {figures['median_ms']:>8.1f} ms "
-              f"(min {figures['min_ms']:.1f})  = {figures['bare_instances']:.0f} bare instances", flush=True)
+        point = {"total": total, "at_risk": k, **time_scans(rt, runs, k, bare)}
+        out[series].append(point)
+        first, repeat = point["first"], point["repeat"]
+        print(f"{name:10} total {total:>9,}  at risk {k:>6,}  first scan {first['median_ms']:>8.1f} ms "
+              f"(min {first['min_ms']:.1f}) = {first['bare_instances']:.0f} bare instances;  repeat "
+              f"{repeat['median_ms']:.1f} ms (min {repeat['min_ms']:.1f}) = {repeat['bare_instances']:.0f}",
+              flush=True)
+        if series == "by_total" and total == 100_000 and k == 1000:
+            out["goal_met"] = first["median_ms"] < GOAL_MS
+            print(f"{name:10} goal (100 k open, 1 % at risk, first scan < {GOAL_MS:.0f} ms): "
+                  f"{'met' if out['goal_met'] else 'MISSED'}", flush=True)
 
     for total in sizes:
         fill_start = time.perf_counter()
@@ -182,7 +220,12 @@ def main() -> None:
     args = parser.parse_args()
     bare = bare_rate()
     print(f"bare engine: {bare:,.0f} household-business instances/s (in memory)")
-    results = {"now": NOW.isoformat(), "cpus": os.cpu_count(), "bare_instances_per_s": round(bare, 1)}
+    results = {"now": NOW.isoformat(), "cpus": os.cpu_count(), "bare_instances_per_s": round(bare, 1),
+               "measures": "per point: 'first' = the scan that finds the at-risk tasks newly at risk (raises them "
+                           "and their dossiers, records one rung-1 escalation each, queues e-mail and webhook "
+                           "outbox rows), 'repeat' = the next scan, which finds nothing new; each is jobs.scan_deadlines (lease, scan, commit), "
+                           "median of the runs; bare_instances = the scan's time in bare-engine instances",
+               "goal": "100 k open tasks, 1 % at risk: first scan under 200 ms"}
     with tempfile.TemporaryDirectory() as tmp:
         results["sqlite"] = bench("sqlite", f"sqlite:///{tmp}/bench.db", [10_000, 100_000, 1_000_000], args.runs,
                                   bare)

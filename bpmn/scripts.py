@@ -6,22 +6,34 @@ server's files. Here every script, condition and timer expression is
    no def/lambda/class/with/try/global/yield/async, no eval/exec/open/getattr/type/..., and no
    comprehensions in expressions (so a condition has no loop at all and needs no step counting);
 2. compiled with RestrictedPython (attribute, item and iteration guards; the same static check runs again
-   there, so a diagram forced into the database past validation is refused when it runs);
+   there, so a diagram forced into the database past validation is refused when it runs; `check_script`
+   runs this compile too, so what RestrictedPython refuses (`d[k] += 1`) is refused at validation);
 3. run with a small set of builtins plus the host's functions; a script task's run is bounded in executed
-   lines and wall-clock time by a trace function active only while that script runs.
-Not bounded: memory, and time spent inside one C-level operation (a huge `str * n`, big-integer
-arithmetic); designers who deploy diagrams are trusted staff, and the engine should run steps with a
-process-level timeout where that trust is not enough.
+   lines and wall-clock time by a trace function active only while that script runs;
+4. bounded in size: the trace only acts between lines, so one C-level step doing huge work (`'a' * 10**8`,
+   `sum(lists, [])`, `'x'.ljust(10**9)`, `round(5, -10**8)`) would never be interrupted. The operators and
+   builtins that build a value many times larger than their operands in one step are guarded and refuse a
+   result over MAX_SIZE items or MAX_INT_BITS bits before computing it: `+ * ** << %` (RestrictedPython
+   compiles them into calls of `_add_`, `_mul_`, ...), the growing str/bytes/list/int methods (join,
+   replace, the padding methods, expandtabs, translate, extend, to_bytes), `sum` (numbers only), `round`,
+   *-unpacking displays and f-strings (widths in format specs are checked statically). A condition or timer
+   expression has no loop (no comprehension, lambda or def), so these guards are its bound: a line trace
+   has nothing to interrupt in a one-line expression, and would cost every gateway a settrace.
+Not bounded: memory and time of the host's functions (trusted), values that are large only through
+aliasing (`a = [a, a]` repeated: small in memory, huge to print, compare or serialize), and growth spread over
+many lines (each line at most a bounded step; the line and time bounds stop the loop). Designers who deploy
+diagrams are trusted staff; run steps with a process-level timeout where that trust is not enough.
 """
 from __future__ import annotations
 
 import ast
+import numbers
 import operator
 import re
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sized
 from functools import lru_cache
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
@@ -32,13 +44,15 @@ from RestrictedPython.Guards import (
     guarded_unpack_sequence,
     safer_getattr,
 )
-from RestrictedPython.transformer import INSPECT_ATTRIBUTES
+from RestrictedPython.transformer import INSPECT_ATTRIBUTES, RestrictingNodeTransformer
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 MAX_LINES = 100_000  #: executed lines per script task run
 MAX_SECONDS = 0.5  #: wall-clock seconds per script task run
 MAX_RANGE = 10_000  #: items in one range()
 MAX_EXPONENT = 100  #: largest literal exponent of `**` (a big-integer power cannot be interrupted)
+MAX_SIZE = 100_000  #: items (characters, elements) of a str/bytes/list/tuple that one guarded step builds
+MAX_INT_BITS = 10_000  #: bits of an int that `*`, `**`, `<<` build (~3,000 digits: str() still prints it)
 
 BANNED_CALLS = frozenset({
     "eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "globals", "locals", "vars", "dir",
@@ -55,6 +69,7 @@ _BANNED_SYNTAX: dict[type, str] = {
     ast.Await: "await is not allowed", ast.AsyncFor: "async is not allowed",
     ast.AsyncWith: "async is not allowed", ast.With: "with is not allowed",
     ast.Try: "try is not allowed", ast.TryStar: "try is not allowed",
+    ast.Match: "match statements are not allowed; use if/elif",
 }
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _FILENAME = "<string>"  # SpiffWorkflow finds a script's failing line by this frame file name
@@ -74,7 +89,7 @@ class ScriptPolicyError(SyntaxError):
 
 
 class ScriptLimitError(RuntimeError):
-    """A script task ran past its line or time bound."""
+    """A script task ran past its line or time bound, or a step would build a value over the size bounds."""
 
 
 def _violations(source: str | None, mode: str) -> list[tuple[int, str]]:
@@ -115,8 +130,56 @@ def _violations(source: str | None, mode: str) -> list[tuple[int, str]]:
             if not (isinstance(exponent, ast.Constant) and isinstance(exponent.value, (int, float))
                     and not isinstance(exponent.value, bool) and abs(exponent.value) <= MAX_EXPONENT):
                 found.append((line, col, f"** needs a number literal up to {MAX_EXPONENT} as exponent (like x ** 2)"))
+        elif (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant)
+              and isinstance(node.left.value, (str, bytes))):
+            found.append((line, col, "%-formatting is not allowed; use an f-string"))
+        elif isinstance(node, ast.FormattedValue) and node.format_spec is not None:
+            found += [(line, col, m) for m in _format_spec_violations(node.format_spec)]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "sum":
+            start = node.args[1] if len(node.args) > 1 else next(
+                (k.value for k in node.keywords if k.arg == "start"), None)
+            if isinstance(start, (ast.List, ast.Tuple, ast.Dict, ast.Set, ast.JoinedStr)) or (
+                    isinstance(start, ast.Constant) and isinstance(start.value, (str, bytes))):
+                found.append((line, col, "sum() adds numbers only; join strings with ''.join(), lists with a for "
+                                         "loop"))
+        if isinstance(node, ast.BinOp):  # a constant too big to build ('a' * 10 ** 8) is refused here already
+            try:
+                _constant(node)
+            except ScriptLimitError as exc:
+                found.append((line, col, str(exc)))
     unique = sorted(set(found))  # source order; ast.walk is breadth-first
-    return [(line, message) for line, _col, message in unique]
+    return list(dict.fromkeys((line, message) for line, _col, message in unique))  # ('a' * 10**8) * 2: once
+
+
+def _constant(node: ast.expr):
+    """The value of a constant expression of numbers, strings and literal lists (None if it is not one),
+    computed with the size guards, so one too big raises their ScriptLimitError."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bytes)):
+        return node.value
+    if isinstance(node, (ast.List, ast.Tuple)) and all(isinstance(e, ast.Constant) for e in node.elts):
+        return [e.value for e in node.elts]
+    operation = _CONSTANT_OPERATORS.get(type(node.op)) if isinstance(node, ast.BinOp) else None
+    if operation is None:
+        return None
+    left, right = _constant(node.left), _constant(node.right)
+    if left is None or right is None:
+        return None
+    try:
+        return operation(left, right)
+    except ScriptLimitError:
+        raise
+    except Exception:  # 1 / 0, 'a' - 1: a run-time error, not a size
+        return None
+
+
+def _format_spec_violations(spec: ast.JoinedStr) -> list[str]:
+    # f"{x:>100000000}" builds 100 MB in one step: a spec is literal and its numbers (width, precision) small.
+    if not all(isinstance(part, ast.Constant) for part in spec.values):
+        return ["f-string format specs must be literal (no {...} inside the spec)"]
+    text = "".join(str(part.value) for part in spec.values)
+    if any(int(number) > MAX_SIZE for number in re.findall(r"\d+", text)):
+        return [f"f-string format spec {text!r}: a width or precision over {MAX_SIZE:,} is not allowed"]
+    return []
 
 
 def _normalize(source: str, mode: str) -> str:
@@ -127,6 +190,11 @@ def _normalize(source: str, mode: str) -> str:
 def check_script(source: str | None, mode: str) -> list[str]:
     """Check a script ("exec") or a condition/timer expression ("eval"); [] when the policy allows it."""
     found = _violations(source, mode)
+    if not found:  # what RestrictedPython refuses (item augmented assignment, ...) is refused here too
+        try:
+            _compile(source, mode)
+        except ScriptPolicyError as exc:
+            found = [(exc.lineno, message) for message in exc.messages]
     several_lines = bool(source) and len(source.strip().splitlines()) > 1
     return [f"line {line}: {message}" if several_lines else message for line, message in found]
 
@@ -140,10 +208,11 @@ def _compile(source: str | None, mode: str):
             raise SyntaxError(found[0][1], (_FILENAME, found[0][0], 0, ""))
         raise ScriptPolicyError([m for _, m in found], found[0][0], source)
     compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-    result = compiler(_normalize(source, mode), filename=_FILENAME)
+    result = compiler(_normalize(source, mode), filename=_FILENAME, policy=_SizePolicy)
     if result.errors:
         m = re.match(r"Line (\d+)", result.errors[0])
-        raise ScriptPolicyError(list(result.errors), int(m.group(1)) if m else 1, source)
+        raise ScriptPolicyError([re.sub(r"^Line \d+: ", "", e) for e in result.errors], int(m.group(1)) if m else 1,
+                                source)
     codes, stack = set(), [result.code]
     while stack:  # nested code objects: comprehensions run in frames of their own
         code = stack.pop()
@@ -163,12 +232,130 @@ def _range(*args: int) -> range:
     return r
 
 
+# Size guards. Each checks its result's size from its operands *before* computing it: afterwards the time
+# and memory are spent. Sequences are measured in items (characters, bytes, elements), ints in bits.
+_SEQUENCES = (str, bytes, bytearray, list, tuple)
+
+
+def _check_items(what: str, kind: object, size: int) -> None:
+    if size > MAX_SIZE:
+        raise ScriptLimitError(f"{what} would build a {type(kind).__name__} of {size:,} items, over the limit "
+                               f"of {MAX_SIZE:,}")
+
+
+def _check_bits(what: str, bits: int) -> None:
+    if bits > MAX_INT_BITS:
+        raise ScriptLimitError(f"{what} would build an int of about {bits:,} bits, over the limit of "
+                               f"{MAX_INT_BITS:,}")
+
+
+def _check_add(a, b) -> None:  # s + s doubles per line; int + int grows by one bit
+    if isinstance(a, _SEQUENCES) and isinstance(b, _SEQUENCES):
+        _check_items("+", a, len(a) + len(b))
+
+
+def _check_mul(a, b) -> None:
+    if isinstance(a, int) and isinstance(b, int):  # bool is an int
+        _check_bits("*", a.bit_length() + b.bit_length())
+    elif isinstance(a, _SEQUENCES) and isinstance(b, int):
+        _check_items("*", a, len(a) * b)
+    elif isinstance(b, _SEQUENCES) and isinstance(a, int):
+        _check_items("*", b, len(b) * a)
+
+
+def _check_pow(a, b) -> None:
+    if isinstance(a, int) and isinstance(b, int) and b > 1:  # a float power overflows instead (OverflowError)
+        _check_bits("**", (a.bit_length() - 1) * b)  # at least that many bits
+
+
+def _check_lshift(a, b) -> None:
+    if isinstance(a, int) and isinstance(b, int) and a:
+        _check_bits("<<", a.bit_length() + b)
+
+
+def _check_mod(a, b) -> None:
+    if isinstance(a, (str, bytes, bytearray)):  # '%*d' % (10**9, 1): widths come from data
+        raise ScriptLimitError("%-formatting is not allowed; use an f-string")
+
+
+def _add(a, b):
+    _check_add(a, b)
+    return a + b
+
+
+def _mul(a, b):
+    _check_mul(a, b)
+    return a * b
+
+
+def _pow(a, b):
+    _check_pow(a, b)
+    return a ** b
+
+
+def _lshift(a, b):
+    _check_lshift(a, b)
+    return a << b
+
+
+def _mod(a, b):
+    _check_mod(a, b)
+    return a % b
+
+
+_CONSTANT_OPERATORS = {ast.Add: _add, ast.Sub: operator.sub, ast.Mult: _mul, ast.Pow: _pow, ast.LShift: _lshift}
+_OPERATORS = {ast.Add: "_add_", ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_", ast.Mod: "_mod_"}
+
+
+class _SizePolicy(RestrictingNodeTransformer):
+    """RestrictedPython's policy, plus calls to the size guards: `a * b` compiles to `_mul_(a, b)`, and a
+    display with *-unpacking or an f-string with several fields (`[*a, *a]`, f"{s}{s}") to `_built_(...)`."""
+
+    def visit_BinOp(self, node: ast.BinOp):
+        node = super().visit_BinOp(node)
+        guard = _OPERATORS.get(type(node.op))
+        return node if guard is None else self._call(guard, node, [node.left, node.right])
+
+    def visit_List(self, node: ast.List):
+        return self._built(super().visit_List(node), any(isinstance(e, ast.Starred) for e in node.elts))
+
+    def visit_Tuple(self, node: ast.Tuple):
+        return self._built(super().visit_Tuple(node), any(isinstance(e, ast.Starred) for e in node.elts))
+
+    def visit_Set(self, node: ast.Set):
+        return self._built(super().visit_Set(node), any(isinstance(e, ast.Starred) for e in node.elts))
+
+    def visit_JoinedStr(self, node: ast.JoinedStr):
+        fields = sum(isinstance(v, ast.FormattedValue) for v in node.values)  # a format spec has none
+        return self._built(super().visit_JoinedStr(node), fields > 1)
+
+    def _built(self, node, grows: bool):
+        # Checked once built: one such step grows a value at most as many times as it has * or fields.
+        if not grows or not isinstance(getattr(node, "ctx", ast.Load()), ast.Load):  # not `a, *b = c`
+            return node
+        return self._call("_built_", node, [node])
+
+    @staticmethod
+    def _call(name: str, node: ast.AST, args: list[ast.expr]) -> ast.Call:
+        call = ast.copy_location(ast.Call(func=ast.Name(name, ast.Load()), args=args, keywords=[]), node)
+        return ast.fix_missing_locations(call)
+
+
+def _built(value):
+    _check_items("this display or f-string", value, len(value))
+    return value
+
+
 _INPLACE = {"+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
             "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "|=": operator.ior,
             "&=": operator.iand, "^=": operator.ixor, "<<=": operator.ilshift, ">>=": operator.irshift}
+_INPLACE_CHECKS = {"+=": _check_add, "*=": _check_mul, "**=": _check_pow, "<<=": _check_lshift, "%=": _check_mod}
 
 
 def _inplacevar(op: str, x, y):
+    check = _INPLACE_CHECKS.get(op)
+    if check is not None:
+        check(x, y)
     return _INPLACE[op](x, y)
 
 
@@ -176,18 +363,101 @@ def _apply(function, *args, **kwargs):
     return function(*args, **kwargs)
 
 
+def _sum(iterable, /, start=0):
+    # sum(lists, []) concatenates in one C call, in quadratic time (2,500 lists of 2,500: 32 s).
+    if not isinstance(start, numbers.Number):
+        raise ScriptLimitError(f"sum() adds numbers only, not a {type(start).__name__} start; join strings "
+                               f"with ''.join(), lists with a for loop")
+    return sum(iterable, start)
+
+
+def _round(number, ndigits=None):
+    # round(5, -10**8) computes 10 ** 10**8 first.
+    if isinstance(ndigits, int) and abs(ndigits) > MAX_EXPONENT:
+        raise ScriptLimitError(f"round() to {ndigits} digits is over the limit of {MAX_EXPONENT}")
+    return round(number, ndigits) if ndigits is not None else round(number)
+
+
+# The methods of str, bytes, list and int whose result can be many times their operands' size, each with
+# a guard called as guard(obj, bound_method, *args): join ('x'.join([s] * n)), replace, the padding
+# methods, expandtabs and translate (to a long string per character), list.extend (l.extend(l) doubles),
+# int.to_bytes (a length).
+def _join(sep, method, iterable):
+    parts = list(iterable)  # an iterator can be read once: measure the list, then join it
+    size = sum(len(p) for p in parts if isinstance(p, _SEQUENCES)) + len(sep) * max(len(parts) - 1, 0)
+    _check_items("join()", sep, size)
+    return method(parts)
+
+
+def _replace(s, method, old, new, count=-1, /):
+    if isinstance(old, _SEQUENCES) and isinstance(new, _SEQUENCES) and len(new) > len(old):
+        n = s.count(old) if count < 0 else min(s.count(old), count)  # ''.count('') is len + 1, as replace
+        _check_items("replace()", s, len(s) + n * (len(new) - len(old)))
+    return method(old, new, count)
+
+
+def _pad(s, method, width, *args):
+    if isinstance(width, int):
+        _check_items(f"{method.__name__}()", s, width)
+    return method(width, *args)
+
+
+def _expandtabs(s, method, tabsize=8):
+    if isinstance(tabsize, int):
+        _check_items("expandtabs()", s, len(s) + s.count("\t" if isinstance(s, str) else b"\t") * tabsize)
+    return method(tabsize)
+
+
+def _translate(s, method, table, *args):
+    if isinstance(s, str) and isinstance(table, (dict, list, tuple)):
+        values = table.values() if isinstance(table, dict) else table
+        longest = max((len(v) for v in values if isinstance(v, str)), default=1)
+        _check_items("translate()", s, len(s) * longest)
+    return method(table, *args)
+
+
+def _extend(items, method, iterable):
+    if isinstance(iterable, Sized):
+        _check_items("extend()", items, len(items) + len(iterable))
+    return method(iterable)
+
+
+def _to_bytes(n, method, length=1, *args, **kwargs):
+    if isinstance(length, int):
+        _check_items("to_bytes()", b"", length)
+    return method(length, *args, **kwargs)
+
+
+_METHODS: Mapping[str, Callable] = {
+    "join": _join, "replace": _replace, "ljust": _pad, "rjust": _pad, "center": _pad, "zfill": _pad,
+    "expandtabs": _expandtabs, "translate": _translate, "extend": _extend, "to_bytes": _to_bytes,
+}
+
+
+def _getattr(obj, name, *default):
+    value = safer_getattr(obj, name, *default)
+    guard = _METHODS.get(name)
+    if guard is None or not isinstance(obj, (str, bytes, bytearray, list, int)):  # date.replace is plain
+        return value
+
+    def guarded(*args, **kwargs):  # a closure, not a functools.partial: its .args would expose the method
+        return guard(obj, value, *args, **kwargs)
+    return guarded
+
+
 SAFE_BUILTINS: Mapping[str, object] = {
-    "len": len, "min": min, "max": max, "sum": sum, "abs": abs, "round": round, "int": int, "float": float,
+    "len": len, "min": min, "max": max, "sum": _sum, "abs": abs, "round": _round, "int": int, "float": float,
     "str": str, "bool": bool, "list": list, "dict": dict, "tuple": tuple, "set": set, "sorted": sorted,
     "enumerate": enumerate, "zip": zip, "any": any, "all": all, "range": _range, "isinstance": isinstance,
     "True": True, "False": False, "None": None,
 }
 # The names RestrictedPython's compiled code calls; kept above task data so data cannot replace a guard.
 _GUARDS: Mapping[str, object] = {
-    "__builtins__": SAFE_BUILTINS, "_getattr_": safer_getattr, "_getitem_": default_guarded_getitem,
+    "__builtins__": SAFE_BUILTINS, "_getattr_": _getattr, "_getitem_": default_guarded_getitem,
     "_getiter_": default_guarded_getiter, "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "_unpack_sequence_": guarded_unpack_sequence, "_write_": full_write_guard, "_inplacevar_": _inplacevar,
-    "_apply_": _apply,
+    "_apply_": _apply, "_add_": _add, "_mul_": _mul, "_pow_": _pow, "_lshift_": _lshift, "_mod_": _mod,
+    "_built_": _built,
 }
 
 

@@ -1,4 +1,4 @@
 """Settings: defaults (default.toml) -> a file (MOTCUA_CONFIG) -> MOTCUA_* environment -> overrides."""
-from config.settings import Settings, load_settings
+from config.settings import Settings, SettingsError, load_settings
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["Settings", "SettingsError", "load_settings"]

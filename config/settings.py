@@ -102,6 +102,8 @@ class Settings:
     server_host: str
     server_port: int
     secret_key: str
+    secret_key_file: str
+    session_idle_hours: float
     mail_enabled: bool
     smtp_host: str
     smtp_port: int
@@ -126,6 +128,16 @@ class Settings:
     retry_base_seconds: int = 60
     retry_max_seconds: int = 21600
     max_attempts: int = 10
+
+
+def _positive_hours(value, name: str) -> float:
+    try:
+        hours = float(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name}: expected a number of hours, got {value!r}") from None
+    if hours <= 0:
+        raise SettingsError(f"{name}: must be positive")
+    return hours
 
 
 def load_settings(overrides: Mapping | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -167,6 +179,8 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping[str, str] |
         server_host=str(srv["host"]),
         server_port=int(srv["port"]),
         secret_key=str(srv["secret_key"]),
+        secret_key_file=str(srv.get("secret_key_file", "var/secret_key")),
+        session_idle_hours=_positive_hours(srv.get("session_idle_hours", 12), "server.session_idle_hours"),
         mail_enabled=bool(mail["enabled"]),
         smtp_host=str(mail["smtp_host"]),
         smtp_port=int(mail["smtp_port"]),

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.errors import Forbidden, InvalidInput, NotFound
@@ -37,26 +37,47 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, user: User, name: str, now: dt.datetime) -> tuple[ApiToken, str]:
-    """Create a personal token; the clear token is returned once and never stored."""
+def create_token(session: Session, user: User, name: str, now: dt.datetime,
+                 kind: str = "token") -> tuple[ApiToken, str]:
+    """Create a personal token (or a login session); the clear token is returned once and never stored."""
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput("a token needs a name", {"name": ["required"]})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, name=name.strip()[:120], token_hash=_digest(token), created_at=now)
+    row = ApiToken(user_id=user.id, name=name.strip()[:120], kind=kind, token_hash=_digest(token),
+                   created_at=now, last_used_at=now if kind == "session" else None)
     session.add(row)
     session.flush()
     return row, token
 
 
-def user_for_token(session: Session, token: str, now: dt.datetime) -> User | None:
-    """The active owner of a valid, unrevoked token."""
-    if not token.startswith(TOKEN_PREFIX):
+def open_session(session: Session, user: User, now: dt.datetime) -> str:
+    """Open a login session: a token the cookie carries, so that logging out really ends it."""
+    return create_token(session, user, "login session", now, kind="session")[1]
+
+
+def close_session(session: Session, token: str, now: dt.datetime) -> None:
+    """End a login session (logout); an unknown or already closed one is left as it is."""
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _digest(token),
+                                                 ApiToken.kind == "session")).first()
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = now
+        session.flush()
+
+
+def user_for_token(session: Session, token: str, now: dt.datetime, kind: str = "token",
+                   idle: dt.timedelta | None = None) -> User | None:
+    """The active owner of a valid, unrevoked token (or login session) of this kind, used within `idle`."""
+    if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX):
         return None
-    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _digest(token))).first()
-    if row is None or row.revoked_at is not None:
+    found = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                            .options(joinedload(User.memberships))
+                            .where(ApiToken.token_hash == _digest(token))).unique().first()
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    row, user = found
+    if row.revoked_at is not None or row.kind != kind or not user.is_active:
+        return None
+    if idle is not None and row.last_used_at is not None and now - row.last_used_at > idle:
         return None
     # Recorded at most every ten minutes: a write per request would cost more than it tells.
     if row.last_used_at is None or now - row.last_used_at > TOKEN_USE_RESOLUTION:
@@ -65,7 +86,8 @@ def user_for_token(session: Session, token: str, now: dt.datetime) -> User | Non
 
 
 def list_tokens(session: Session, user: User) -> list[ApiToken]:
-    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.kind == "token")
+                                .order_by(ApiToken.id)))
 
 
 def revoke_token(session: Session, user: User, token_id: int, now: dt.datetime) -> ApiToken:

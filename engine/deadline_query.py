@@ -44,6 +44,10 @@ def _instant(text: str, tz: dt.tzinfo) -> dt.datetime | None:
     return at.replace(tzinfo=tz) if at.tzinfo is None else at
 
 
+#: no legal deadline comes near ten years; a larger one is a typing error (and past the calendar's reach)
+MAX_DAYS = 3650
+
+
 def parse_due_query(start: str | None, duration: str | None, same_day: bool, calendar_days: str | None, *,
                     tz: dt.tzinfo, option: Spelling = str) -> DueQuery:
     """Parse the raw parameters; raise InvalidInput naming each bad one."""
@@ -63,9 +67,15 @@ def parse_due_query(start: str | None, duration: str | None, same_day: bool, cal
             parsed = parse_duration(duration)
         except ValueError as exc:
             errors.setdefault(option("duration"), []).append(str(exc))
+        else:
+            if parsed.days + parsed.seconds / 3600 > MAX_DAYS:  # hours counted as whole days: a loose bound
+                errors.setdefault(option("duration"), []).append(f"longer than any legal deadline "
+                                                                 f"(at most {MAX_DAYS} days)")
     if calendar_days is not None and not (calendar_days.strip().isdigit() and int(calendar_days) >= 1):
         errors.setdefault(option("calendar_days"), []).append(
             f"{calendar_days!r} is not a positive whole number of days")
+    elif calendar_days is not None and int(calendar_days) > MAX_DAYS:
+        errors.setdefault(option("calendar_days"), []).append(f"at most {MAX_DAYS} days")
     at = _instant(start, tz) if start is not None else None
     if start is not None and at is None:
         errors[option("start")] = [f"{start!r} is not an ISO 8601 instant like 2026-02-13T16:00:00+07:00"]

@@ -22,12 +22,14 @@ import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bpmn.durations import Duration
+from engine import bulk
 from engine.models import Dossier, Lease, Pause, ProcedureVersion, Task
 from engine.tasks import budget_seconds
 from engine.workcalendar import WorkCalendar
@@ -48,7 +50,7 @@ SEEN_MARGIN = dt.timedelta(minutes=10)
 #: on the very first scan, tasks older than this are left to their budget-share warning
 FIRST_LOOKBACK = dt.timedelta(days=1)
 HISTORY_TTL = 600.0  # seconds a version's step durations are reused before being read again
-CHUNK = 2000  # ids per IN (...) list: under every driver's bound-parameter limit
+CHUNK = bulk.CHUNK
 
 
 # -- levels: pure functions ----------------------------------------------------------------------------
@@ -289,7 +291,7 @@ def _upsert_watermark(session: Session, at: dt.datetime) -> None:
 # -- the risk pass -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskRisk:
     """A task whose risk went up in this scan, with what the escalation needs to name it."""
 
@@ -304,7 +306,7 @@ class TaskRisk:
     level: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DossierRisk:
     """A dossier in its last working day or overdue (its own level), met in this scan."""
 
@@ -326,10 +328,18 @@ class RiskChanges:
     lowered_dossiers: int
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
-    ids = sorted(ids)  # the same lock order in every writer
-    for i in range(0, len(ids), CHUNK):
-        yield ids[i:i + CHUNK]
+class _DossierRow(NamedTuple):
+    """A dossier's columns as the risk pass reads them (from its own read or from one of its tasks)."""
+
+    id: int
+    code: str
+    agency_id: int
+    procedure_version_id: int
+    due_at: dt.datetime
+    clock_started_at: dt.datetime
+    risk: str
+    paused_at: dt.datetime | None
+    status: str
 
 
 def refresh_risk(session: Session, calendar: WorkCalendar, now: dt.datetime, threshold: float,
@@ -341,21 +351,30 @@ def refresh_risk(session: Session, calendar: WorkCalendar, now: dt.datetime, thr
     written before task rows, the order every use case writes them in.
     """
     earlier = earlier or {}
-    run = session.connection().execute  # Core: plain rows, no ORM loading for thousands of them
-    cols = (Task.id, Task.dossier_id, Dossier.code, Task.agency_id, Task.role, Task.assignee_id, Task.name,
-            Task.warn_at, Task.due_at, Task.risk, Dossier.paused_at)
+    conn = session.connection()  # Core: plain rows, no ORM loading for thousands of them
+
+    def run(stmt):  # fetchall: one driver call, not one per row
+        return conn.execute(stmt).all()
+
+    # each task row carries its dossier's columns too: the dossiers of tasks just raised need no read
+    dcols = (Dossier.id, Dossier.code, Dossier.agency_id, Dossier.procedure_version_id, Dossier.due_at,
+             Dossier.clock_started_at, Dossier.risk, Dossier.paused_at, Dossier.status)
+    cols = (Task.id, Task.dossier_id, Task.agency_id, Task.role, Task.assignee_id, Task.name, Task.warn_at,
+            Task.due_at, Task.risk, Dossier.closed_at.label("d_closed_at"),
+            *(c.label(f"d_{c.key}") for c in dcols))
     base = select(*cols).join(Dossier, Dossier.id == Task.dossier_id)
     rows = {r.id: r for r in run(base.where(OPEN_TASK, Task.warn_at <= now))}
     # The IN on risk lets SQLite (without statistics) pick the partial index of flagged tasks, not scan
-    # every open task through the warning-time index.
-    rows.update((r.id, r) for r in run(base.where(RISKY_TASK, Task.risk.in_(RISKS[1:]))))
+    # every open task through the warning-time index; the rows the first read returned are not sent again.
+    rows.update((r.id, r) for r in run(base.where(RISKY_TASK, Task.risk.in_(RISKS[1:]),
+                                                  or_(Task.warn_at > now, Task.warn_at.is_(None)))))
     missing = [i for i, w in earlier.items() if w <= now and i not in rows]
-    for ids in _chunks(missing):
-        rows.update((r.id, r) for r in run(base.where(OPEN_TASK, Task.id.in_(ids))))
+    for ids in bulk.batches(session, missing):
+        rows.update((r.id, r) for r in run(base.where(OPEN_TASK, bulk.any_of(session, Task.id, ids))))
     task_target = {}
     for r in rows.values():
         warn = min(r.warn_at, earlier[r.id]) if r.id in earlier else r.warn_at
-        level = task_level(now, warn, r.due_at, paused=r.paused_at is not None)
+        level = task_level(now, warn, r.due_at, paused=r.d_paused_at is not None)
         if level != r.risk:
             task_target[r.id] = level
     risky_dossiers = {r.dossier_id for r in rows.values() if task_target.get(r.id, r.risk) != "on_track"}
@@ -363,13 +382,14 @@ def refresh_risk(session: Session, calendar: WorkCalendar, now: dt.datetime, thr
     # Dossiers: those within a working day of their due time (or past it), those flagged before, and those
     # of the tasks just raised. Past due times are only compared; the calendar runs for the rest.
     horizon = calendar.add(now, Duration(seconds=calendar.working_day_seconds)) + dt.timedelta(days=1)
-    dcols = (Dossier.id, Dossier.code, Dossier.agency_id, Dossier.procedure_version_id, Dossier.due_at,
-             Dossier.clock_started_at, Dossier.risk, Dossier.paused_at, Dossier.status)
     dbase = select(*dcols)
     drows = {r.id: r for r in run(dbase.where(OPEN_DOSSIER, Dossier.due_at <= horizon, Dossier.risk != "overdue"))}
-    drows.update((r.id, r) for r in run(dbase.where(RISKY_DOSSIER, Dossier.risk.in_(RISKS[1:]))))
-    for ids in _chunks([i for i in risky_dossiers if i not in drows]):
-        drows.update((r.id, r) for r in run(dbase.where(OPEN_DOSSIER, Dossier.id.in_(ids))))
+    drows.update((r.id, r) for r in run(dbase.where(RISKY_DOSSIER, Dossier.risk.in_(RISKS[1:]),
+                                                    or_(Dossier.due_at > horizon, Dossier.risk == "overdue"))))
+    first = len(cols) - len(dcols)  # where a task row's dossier columns start
+    for r in rows.values():
+        if r.dossier_id in risky_dossiers and r.dossier_id not in drows and r.d_closed_at is None:
+            drows[r.dossier_id] = _DossierRow._make(r[first:])
     pauses = _closed_pauses(session, [r.id for r in drows.values() if r.due_at <= horizon and r.due_at >= now])
     dossier_target, ladder = {}, []
     for r in drows.values():
@@ -386,38 +406,29 @@ def refresh_risk(session: Session, calendar: WorkCalendar, now: dt.datetime, thr
             dossier_target[r.id] = target
 
     lowered_dossiers = sum(1 for i, t in dossier_target.items() if RANK[t] < RANK[drows[i].risk])
-    for level in RISKS:
-        for ids in _chunks([i for i, t in dossier_target.items() if t == level]):
-            session.execute(update(Dossier.__table__).where(Dossier.id.in_(ids), OPEN_DOSSIER).values(risk=level))
-    if earlier:
-        tasks = Task.__table__
-        session.connection().execute(
-            update(tasks).where(tasks.c.id == bindparam("tid")).values(warn_at=bindparam("warn")),
-            [{"tid": i, "warn": w} for i, w in sorted(earlier.items())])
+    # Set-based writes (engine.bulk): one statement per table on PostgreSQL, whatever the number of rows.
+    bulk.set_column(session, Dossier.__table__, "risk", dossier_target, where=OPEN_DOSSIER.text)
+    bulk.set_column(session, Task.__table__, "warn_at", earlier, where=OPEN_TASK.text)
+    # RETURNING: only rows still open and still different are escalated (a concurrent scan or a
+    # completion got there first otherwise)
+    done = bulk.set_column(session, Task.__table__, "risk", task_target, where=OPEN_TASK.text, changed_only=True)
     raised, lowered_tasks = [], 0
-    for level in RISKS:
-        for ids in _chunks([i for i, t in task_target.items() if t == level]):
-            # RETURNING: only rows still open and still different are escalated (a concurrent scan or a
-            # completion got there first otherwise)
-            tasks = Task.__table__
-            done = session.execute(update(tasks).where(tasks.c.id.in_(ids), OPEN_TASK, tasks.c.risk != level)
-                                   .values(risk=level).returning(tasks.c.id)).scalars().all()
-            for i in done:
-                r = rows[i]
-                if RANK[level] > RANK[r.risk]:
-                    raised.append(TaskRisk(r.id, r.dossier_id, r.code, r.agency_id, r.role, r.assignee_id, r.name,
-                                           r.due_at, level))
-                else:
-                    lowered_tasks += 1
+    for i in done:
+        r, level = rows[i], task_target[i]
+        if RANK[level] > RANK[r.risk]:
+            raised.append(TaskRisk(r.id, r.dossier_id, r.d_code, r.agency_id, r.role, r.assignee_id, r.name,
+                                   r.due_at, level))
+        else:
+            lowered_tasks += 1
     return RiskChanges(tuple(sorted(raised, key=lambda t: t.id)), tuple(sorted(ladder, key=lambda d: d.id)),
                        lowered_tasks, lowered_dossiers)
 
 
 def _closed_pauses(session: Session, dossier_ids: Sequence[int]) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
     out: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
-    for ids in _chunks(dossier_ids):
+    for ids in bulk.batches(session, dossier_ids):
         for p in session.execute(select(Pause.dossier_id, Pause.paused_at, Pause.resumed_at)
-                                 .where(Pause.dossier_id.in_(ids), Pause.resumed_at.is_not(None))
+                                 .where(bulk.any_of(session, Pause.dossier_id, ids), Pause.resumed_at.is_not(None))
                                  .order_by(Pause.paused_at)):
             out.setdefault(p.dossier_id, []).append((p.paused_at, p.resumed_at))
     return out

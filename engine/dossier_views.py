@@ -316,7 +316,9 @@ def _control_sheet(f: _Facts, tz: dt.tzinfo, now: dt.datetime) -> ControlSheet:
         dossier_id=d.id, code=d.code, procedure_name=f.meta.name_vi, agency_name=f.agency.name,
         received_at=d.received_at, received_by=f.names.get(d.received_by_id), appointment_at=d.appointment_at,
         due_at=d.due_at, finished_at=finished, status=d.status,
-        mark=mark(finished, d.due_at, tz, now if d.closed_at is None else None), handovers=lines,
+        # scored against the legal time: an apology's new date does not turn late into on time
+        mark=mark(finished, d.legal_due_at, tz, now if d.closed_at is None and d.paused_at is None else None),
+        handovers=lines,
     )
 
 

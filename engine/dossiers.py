@@ -13,17 +13,20 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
+from bpmn.durations import parse_duration
 from engine import audit, runtime
 from engine.access import ASSIGNING_ROLES, may_work_on, require_role, require_work_on, roles_in
 from engine.codes import dossier_code, lookup_secret
+from engine.db import flush
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import (
     CHANNELS,
     OPEN_TASK_STATES,
     Agency,
+    ApologyLetter,
     Dossier,
+    Extension,
     Pause,
     Procedure,
     ProcedureVersion,
@@ -35,6 +38,8 @@ from engine.specs import CompiledVersion
 from engine.tasks import sync_tasks, task_deadlines
 
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+#: a postmark or online record older than this is a typing error, not a dossier arriving now
+MAX_CLOCK_AGE = dt.timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -45,13 +50,6 @@ class StepResult:
     completed: Task | None = None
     created: list[Task] = field(default_factory=list)
     cancelled: list[Task] = field(default_factory=list)
-
-
-def _flush(session: Session) -> None:
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict("the dossier was changed by someone else at the same time; reload and try again") from None
 
 
 def _local_tz(rt: Runtime) -> ZoneInfo:
@@ -67,15 +65,26 @@ def _open_tasks(session: Session, dossier_id: int) -> list[Task]:
                                                    Task.state.in_(OPEN_TASK_STATES))))
 
 
+def _form_fields(compiled: CompiledVersion, bpmn_id: str) -> frozenset[str] | None:
+    """The fields the task's form declares; None when it has no form (any field goes)."""
+    form = compiled.user_tasks[bpmn_id].form
+    schema = compiled.package.forms.get(form) if form else None
+    return frozenset(schema.get("properties", {})) if schema is not None else None
+
+
 def _validate_form(compiled: CompiledVersion, bpmn_id: str, data: dict) -> None:
     """Check form data against the task's JSON Schema and declared outcomes; name every bad field."""
     info = compiled.user_tasks[bpmn_id]
     errors: dict[str, list[str]] = {}
     if not isinstance(data, dict):
         raise InvalidInput("form data must be an object", {"data": ["expected an object"]})
+    declared = _form_fields(compiled, bpmn_id)
     for key in data:
         if not _IDENT.match(str(key)):
             errors.setdefault(str(key), []).append("field names are letters, digits and _; not starting with _")
+        elif declared is not None and key not in declared and key != "outcome":
+            # undeclared fields would land in the workflow data, where gateways and later steps read them
+            errors.setdefault(str(key), []).append(f"not a field of the form '{info.form}'")
     if info.form and info.form in compiled.form_validators:
         for err in compiled.form_validators[info.form].iter_errors(data):
             path = ".".join(str(p) for p in err.absolute_path)
@@ -135,6 +144,8 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
             errors["clock_started_at"] = ["needs a time zone offset"]
         elif clock_started_at > now:
             errors["clock_started_at"] = ["cannot be in the future"]
+        elif clock_started_at < now - MAX_CLOCK_AGE:
+            errors["clock_started_at"] = [f"more than {MAX_CLOCK_AGE.days} days ago: check the postmark's year"]
     data = data or {}
     bad_keys = [k for k in data if not _IDENT.match(str(k))]
     if bad_keys:
@@ -156,13 +167,16 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
     calendar = rt.calendars.get(session)
     started = clock_started_at or now
     due = calendar.legal_due(started, meta.deadline, (), meta.same_day_cutoff)
-    workflow = runtime.start(rt, compiled, {"channel": channel, **data}, now)
+    # What every diagram may read (timers count from them): the engine's values, not the caller's.
+    seeded = {"channel": channel, "received_at": now.isoformat(), "clock_started_at": started.isoformat(),
+              "due_at": due.isoformat()}
+    workflow = runtime.start(rt, compiled, {**data, **seeded}, now)
 
     dossier = Dossier(
         code=dossier_code(session, agency, now.astimezone(_local_tz(rt)).date()), lookup_secret=lookup_secret(),
         procedure_version_id=compiled.version_id, agency_id=agency.id, channel=channel, status="received",
         applicant_name=name.strip(), applicant=applicant, received_by_id=actor.id if actor else None,
-        received_at=now, clock_started_at=started, appointment_at=due, due_at=due,
+        received_at=now, clock_started_at=started, appointment_at=due, due_at=due, legal_due_at=due,
     )
     runtime.save(rt, session, dossier, workflow)
     session.add(dossier)
@@ -172,7 +186,7 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
     dossier.status = _dossier_status(compiled, workflow, created)
     audit.record(session, "received", dossier=dossier, actor=actor, at=now, channel=channel,
                  appointment_at=due.isoformat(), procedure_version_id=compiled.version_id)
-    _flush(session)
+    flush(session)
     return StepResult(dossier, created=created)
 
 
@@ -215,7 +229,7 @@ def claim_task(rt: Runtime, session: Session, task_id: int, *, actor: User, now:
         raise Conflict(f"task {task.id} is already claimed by another official")
     task.assignee_id, task.state, task.claimed_at = actor.id, "claimed", now
     audit.record(session, "claimed", dossier_id=dossier.id, task_id=task.id, actor=actor, at=now)
-    _flush(session)
+    flush(session)
     return task
 
 
@@ -230,7 +244,7 @@ def unclaim_task(rt: Runtime, session: Session, task_id: int, *, actor: User, no
         raise Conflict(f"task {task.id} is not claimed by you")
     task.assignee_id, task.state, task.claimed_at = None, "ready", None
     audit.record(session, "unclaimed", dossier_id=dossier.id, task_id=task.id, actor=actor, at=now)
-    _flush(session)
+    flush(session)
     return task
 
 
@@ -247,7 +261,7 @@ def assign_task(rt: Runtime, session: Session, task_id: int, assignee_id: int, *
     task.assignee_id, task.state, task.claimed_at = assignee.id, "claimed", now
     audit.record(session, "assigned", dossier_id=dossier.id, task_id=task.id, actor=actor, at=now,
                  assignee_id=assignee.id)
-    _flush(session)
+    flush(session)
     return task
 
 
@@ -266,7 +280,8 @@ def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, ac
 
     task.state, task.completed_at, task.completed_by_id = "completed", now, actor.id
     task.outcome = data.get("outcome")
-    if "delivery" in data:  # the result (or refusal notice) handed over: counter, postal or online
+    if "delivery" in (_form_fields(compiled, task.bpmn_id) or ()) and "delivery" in data:
+        # a return step's form: the result (or refusal notice) handed over at the counter, by post or online
         dossier.result_delivery = {k: data[k] for k in ("delivery", "postal_tracking", "returned_to", "note")
                                    if k in data}
     if task.assignee_id is None:
@@ -274,7 +289,7 @@ def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, ac
     result = after_step(rt, session, dossier, compiled, workflow, now, done=task, open_rows=others)
     audit.record(session, "completed", dossier=dossier, task_id=task.id, actor=actor, at=now,
                  step=task.bpmn_id, outcome=task.outcome, data=data)
-    _flush(session)
+    flush(session)
     return result
 
 
@@ -286,8 +301,9 @@ def send_back(rt: Runtime, session: Session, task_id: int, reason: str, *, actor
     task, dossier, others = _load_task_with_siblings(session, task_id)
     require_work_on(actor, task)
     _require_open(task)
+    # Never back to waiting for the citizen: that would pause the legal clock again without a form 02.
     previous = session.scalars(
-        select(Task).where(Task.dossier_id == dossier.id, Task.state == "completed")
+        select(Task).where(Task.dossier_id == dossier.id, Task.state == "completed", Task.pauses_clock.is_(False))
         .order_by(Task.completed_at.desc(), Task.id.desc()).limit(1)
     ).first()
     if previous is None:
@@ -299,7 +315,7 @@ def send_back(rt: Runtime, session: Session, task_id: int, reason: str, *, actor
     result = after_step(rt, session, dossier, compiled, workflow, now, done=None, open_rows=[task, *others])
     audit.record(session, "sent_back", dossier_id=dossier.id, task_id=task.id, actor=actor, at=now,
                  step=task.bpmn_id, to_step=previous.bpmn_id, reason=reason.strip())
-    _flush(session)
+    flush(session)
     return result
 
 
@@ -321,7 +337,7 @@ def withdraw_dossier(rt: Runtime, session: Session, dossier_id: int, reason: str
     dossier.status, dossier.closed_at = "withdrawn", now
     audit.record(session, "withdrawn", dossier_id=dossier.id, actor=actor, at=now, reason=reason.strip())
     session.add(dossier)
-    _flush(session)
+    flush(session)
     return StepResult(dossier, cancelled=cancelled)
 
 
@@ -354,7 +370,7 @@ def after_step(rt: Runtime, session: Session, dossier: Dossier, compiled: Compil
                                     lambda: session.get(Agency, dossier.agency_id), compiled, workflow, open_rows, now)
     if resumed:
         pauses = [(p.paused_at, p.resumed_at) for p in _pauses(session, dossier.id) if p.resumed_at]
-        _move_due_times(rt, calendar, dossier, compiled, [t for t in open_rows if t not in cancelled], pauses)
+        _move_due_times(rt, session, calendar, dossier, compiled, [t for t in open_rows if t not in cancelled], pauses)
     _open_pause_if_waiting(session, dossier, created, now)
     still_open = [t for t in open_rows if t not in cancelled] + created
     dossier.status = _dossier_status(compiled, workflow, still_open)
@@ -365,14 +381,22 @@ def after_step(rt: Runtime, session: Session, dossier: Dossier, compiled: Compil
     return StepResult(dossier, completed=done, created=created, cancelled=cancelled)
 
 
-def _move_due_times(rt: Runtime, calendar, dossier: Dossier, compiled: CompiledVersion, open_rows: list[Task],
-                    pauses) -> None:
+def _move_due_times(rt: Runtime, session: Session, calendar, dossier: Dossier, compiled: CompiledVersion,
+                    open_rows: list[Task], pauses) -> None:
     """After a supplement arrived: the legal due time and open steps' due times move by the paused time."""
     meta = compiled.meta
     if meta.pause_rule == "restart":
-        dossier.due_at = calendar.legal_due(pauses[-1][1], meta.deadline, (), meta.same_day_cutoff)
+        legal = calendar.legal_due(pauses[-1][1], meta.deadline, (), meta.same_day_cutoff)
     else:
-        dossier.due_at = calendar.legal_due(dossier.clock_started_at, meta.deadline, pauses, meta.same_day_cutoff)
+        legal = calendar.legal_due(dossier.clock_started_at, meta.deadline, pauses, meta.same_day_cutoff)
+    for extra in session.scalars(select(Extension.duration).where(Extension.dossier_id == dossier.id)
+                                 .order_by(Extension.id)):
+        legal = calendar.add(legal, parse_duration(extra))
+    # A new date promised by an apology letter stays promised: the supplement only moves the legal time.
+    promised = session.scalar(select(ApologyLetter.new_appointment_at).where(
+        ApologyLetter.dossier_id == dossier.id, ApologyLetter.issued_at.is_not(None)))
+    dossier.legal_due_at = legal
+    dossier.due_at = max(legal, promised) if promised else legal
     for row in open_rows:
         info = compiled.user_tasks[row.bpmn_id]
         if not info.pauses_clock:

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, false, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from engine import deadlines, letters, notify
+from engine import bulk, deadlines, letters, notify
 from engine.access import roles_in
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import Agency, Dossier, Escalation, Task, User
@@ -36,7 +35,7 @@ RUNG_LABELS = {1: "Cảnh báo sắp trễ hạn", 2: "Bước quá hạn", 3: "
                4: "Hồ sơ quá hạn"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Subject:
     """A task or dossier that reached a risk level, as plain values."""
 
@@ -48,7 +47,7 @@ class Subject:
     assignee_id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """One rung to record: who receives it (one official, or a role in an agency)."""
 
@@ -74,7 +73,7 @@ def decide(subject: Subject, level: str) -> tuple[Decision, ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CreatedEscalation:
     """An escalation this scan recorded (not one that already existed)."""
 
@@ -121,49 +120,55 @@ def _message(rt, rung: int, code: str, name: str | None, due: dt.datetime | None
 
 
 def record(session: Session, decisions: list[tuple[Decision, str]], now: dt.datetime) -> dict[tuple[int, str], int]:
-    """Insert the decided rungs once each; return {(rung, subject): id} of the rows actually inserted."""
-    if not decisions:
-        return {}
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    table = Escalation.__table__
-    stmt = (dialect.insert(table).on_conflict_do_nothing(index_elements=["rung", "subject"])
-            .returning(table.c.id, table.c.rung, table.c.subject))
-    params = [dict(rung=d.rung, subject=d.subject, dossier_id=d.dossier_id, task_id=d.task_id,
-                   agency_id=d.agency_id, recipient_role=d.recipient_role, recipient_id=d.recipient_id,
-                   created_at=now, message=message) for d, message in decisions]
-    out = {}
-    for i in range(0, len(params), 1000):
-        out.update({(r.rung, r.subject): r.id for r in session.execute(stmt, params[i:i + 1000])})
-    return out
+    """Insert the decided rungs once each; return {(rung, subject): id} of the rows actually inserted.
+
+    One INSERT .. ON CONFLICT (rung, subject) DO NOTHING RETURNING for all of them (engine.bulk): a rung
+    recorded before, by this scan's predecessor or by a concurrent one, is skipped, not an error.
+    """
+    rows = [dict(rung=d.rung, subject=d.subject, dossier_id=d.dossier_id, task_id=d.task_id,
+                 agency_id=d.agency_id, recipient_role=d.recipient_role, recipient_id=d.recipient_id,
+                 created_at=now, message=message) for d, message in decisions]
+    inserted = bulk.insert_new(session, Escalation.__table__, rows, conflict=("rung", "subject"),
+                               returning=("id", "rung", "subject"))
+    return {(r.rung, r.subject): r.id for r in inserted}
 
 
 def scan(rt, session: Session, now: dt.datetime) -> ScanResult:
-    """Recompute risk, record the rungs reached, draft form 04 letters and queue messages; flush only."""
+    """Recompute risk, record the rungs reached, draft form 04 letters and queue messages; flush only.
+
+    Set-based: a fixed number of statements whatever the number of rows met (on PostgreSQL; SQLite, in
+    process, takes ids in chunks of its bound-parameter limit).
+    """
     calendar = rt.calendars.get(session)
     paths = deadlines.VersionPaths(rt, session, calendar)
     earlier = deadlines.assess_new_tasks(session, paths, now)
     changes = deadlines.refresh_risk(session, calendar, now, rt.settings.risk_threshold, earlier)
 
-    proposals = _proposals(session, paths, calendar, now, [d for d in changes.dossiers])
-    decided: list[tuple[Decision, str]] = []
-    facts: dict[str, tuple[str, int | None, str | None]] = {}  # subject -> (dossier code, task id, task name)
+    # subject -> (dossier code, task id, task name, due time, role)
+    facts: dict[str, tuple[str, int | None, str | None, dt.datetime | None, str | None]] = {}
+    decided: list[Decision] = []
     for t in changes.tasks:
-        subject = Subject("task", t.id, t.dossier_id, t.agency_id, t.role, t.assignee_id)
-        facts[f"task:{t.id}"] = (t.dossier_code, t.id, t.name)
-        decided += [(d, _message(rt, d.rung, t.dossier_code, t.name, t.due_at, t.role, None))
-                    for d in decide(subject, t.level)]
+        facts[f"task:{t.id}"] = (t.dossier_code, t.id, t.name, t.due_at, t.role)
+        decided += decide(Subject("task", t.id, t.dossier_id, t.agency_id, t.role, t.assignee_id), t.level)
+    dossiers_met = {x.id: x for x in changes.dossiers}
     for x in changes.dossiers:
-        facts[f"dossier:{x.id}"] = (x.code, None, None)
-        decided += [(d, _message(rt, d.rung, x.code, None, x.due_at, None, proposals.get(x.id)))
-                    for d in decide(Subject("dossier", x.id, x.id, x.agency_id), x.level)]
+        facts[f"dossier:{x.id}"] = (x.code, None, None, x.due_at, None)
+        decided += decide(Subject("dossier", x.id, x.id, x.agency_id), x.level)
     decided = _not_yet_recorded(session, decided)
-    inserted = record(session, decided, now)
+    # Proposals and messages only for the rungs still to record: a dossier met at every scan costs a read.
+    proposals = _proposals(session, paths, calendar, now,
+                           [dossiers_met[d.dossier_id] for d in decided if d.rung == 3])
+    messages = []
+    for d in decided:
+        code, _, name, due, role = facts[d.subject]
+        messages.append((d, _message(rt, d.rung, code, name, due, role, proposals.get(d.dossier_id))))
+    inserted = record(session, messages, now)
 
     created = []
-    for d, message in decided:
+    for d, message in messages:
         key = (d.rung, d.subject)
         if key in inserted:
-            code, task_id, name = facts[d.subject]
+            code, task_id, name, _, _ = facts[d.subject]
             created.append(CreatedEscalation(inserted[key], d.rung, d.subject, d.dossier_id, code, task_id, name,
                                              d.agency_id, d.recipient_id, d.recipient_role, message))
     drafts = [(c.dossier_id, proposals[c.dossier_id]) for c in created if c.rung == 3]
@@ -174,30 +179,35 @@ def scan(rt, session: Session, now: dt.datetime) -> ScanResult:
                       tuple(created), drafted, queued)
 
 
-def _not_yet_recorded(session: Session, decided: list[tuple[Decision, str]]) -> list[tuple[Decision, str]]:
+def _not_yet_recorded(session: Session, decided: list[Decision]) -> list[Decision]:
     """Drop the rungs already recorded, so that a dossier met at every scan costs one indexed read."""
-    subjects = sorted({d.subject for d, _ in decided})
-    rungs = sorted({d.rung for d, _ in decided})
+    if not decided:
+        return []
+    subjects = sorted({d.subject for d in decided})
+    rungs = sorted({d.rung for d in decided})
     seen = set()
-    for i in range(0, len(subjects), deadlines.CHUNK):
+    for batch in bulk.batches(session, subjects):
         # rung first: the unique index (rung, subject) answers it
-        seen.update(session.execute(select(Escalation.rung, Escalation.subject).where(
-            Escalation.rung.in_(rungs), Escalation.subject.in_(subjects[i:i + deadlines.CHUNK]))))
-    return [(d, m) for d, m in decided if (d.rung, d.subject) not in seen]
+        seen.update(session.connection().execute(select(Escalation.rung, Escalation.subject).where(
+            Escalation.rung.in_(rungs), bulk.any_of(session, Escalation.subject, batch))).all())
+    return [d for d in decided if (d.rung, d.subject) not in seen]
 
 
 def _proposals(session: Session, paths: deadlines.VersionPaths, calendar, now: dt.datetime,
                dossiers: list[deadlines.DossierRisk]) -> dict[int, dt.datetime]:
     """Propose a new appointment for each dossier: its due time plus the expected work left, day-rounded."""
+    dossiers = list({d.id: d for d in dossiers}.values())
     if not dossiers:
         return {}
-    rows = session.execute(select(Task.dossier_id, Task.bpmn_id, Task.created_at)
-                           .where(deadlines.OPEN_TASK, Task.dossier_id.in_([d.id for d in dossiers]))).all()
     left: dict[int, int] = {}
     versions = {d.id: d.procedure_version_id for d in dossiers}
-    for r in rows:
-        worked = int(calendar.between(r.created_at, now).total_seconds())
-        left[r.dossier_id] = max(left.get(r.dossier_id, 0), paths.remaining(versions[r.dossier_id], r.bpmn_id, worked))
+    for batch in bulk.batches(session, versions):
+        rows = session.connection().execute(select(Task.dossier_id, Task.bpmn_id, Task.created_at).where(
+            deadlines.OPEN_TASK, bulk.any_of(session, Task.dossier_id, batch))).all()
+        for r in rows:
+            worked = int(calendar.between(r.created_at, now).total_seconds())
+            left[r.dossier_id] = max(left.get(r.dossier_id, 0),
+                                     paths.remaining(versions[r.dossier_id], r.bpmn_id, worked))
     return {d.id: letters.propose_date(calendar, d.due_at, left.get(d.id, 0)) for d in dossiers}
 
 

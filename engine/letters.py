@@ -16,13 +16,12 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from bpmn.durations import Duration, parse_duration
-from engine import audit, notify
+from engine import audit, bulk, notify
 from engine.access import require_role
+from engine.db import flush
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.models import Agency, ApologyLetter, Dossier, Extension, Procedure, ProcedureVersion, User
 from engine.tasks import budget_seconds
@@ -48,11 +47,8 @@ def draft_letters(session: Session, drafts: Sequence[tuple[int, dt.datetime]], n
     """Draft a letter for each (dossier id, proposed date) that has none yet; return how many were drafted."""
     if not drafts:
         return 0
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    table = ApologyLetter.__table__
-    stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=["dossier_id"]).returning(table.c.id)
     rows = [{"dossier_id": d, "drafted_at": now, "proposed_at": p} for d, p in drafts]
-    return len(session.execute(stmt, rows).all())
+    return len(bulk.insert_new(session, ApologyLetter.__table__, rows, conflict=("dossier_id",)))
 
 
 def get_letter(session: Session, dossier_id: int) -> ApologyLetter | None:
@@ -66,13 +62,6 @@ def _open_dossier(session: Session, dossier_id: int) -> Dossier:
     if dossier.closed_at is not None:
         raise Conflict(f"dossier {dossier.code} is already {dossier.status}")
     return dossier
-
-
-def _flush(session: Session) -> None:
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict("the dossier was changed by someone else at the same time; reload and try again") from None
 
 
 def letter_text(rt, session: Session, dossier: Dossier, letter: ApologyLetter) -> str:
@@ -125,7 +114,7 @@ def issue_letter(rt, session: Session, dossier_id: int, *, new_appointment_at: d
                  previous_due_at=previous.isoformat(), new_appointment_at=new_appointment_at.isoformat())
     _notify_citizen(rt, session, dossier, f"Phiếu xin lỗi và hẹn lại ngày trả kết quả — hồ sơ {dossier.code}",
                     letter_text(rt, session, dossier, letter), now, event="apology_issued")
-    _flush(session)
+    flush(session)
     return letter
 
 
@@ -173,12 +162,13 @@ def record_extension(rt, session: Session, dossier_id: int, *, duration: str, re
     session.add(row)
     previous = dossier.due_at
     dossier.due_at = calendar.add(previous, extra)
+    dossier.legal_due_at = calendar.add(dossier.legal_due_at, extra)  # the law's own extension counts
     audit.record(session, "extended", dossier_id=dossier.id, actor=actor, at=now, duration=extra.isoformat(),
                  reason=row.reason, previous_due_at=previous.isoformat(), due_at=dossier.due_at.isoformat())
     new_due = dossier.due_at.astimezone(ZoneInfo(rt.settings.timezone))
     _notify_citizen(rt, session, dossier, f"Gia hạn giải quyết hồ sơ {dossier.code}",
                     f"Hồ sơ {dossier.code} được gia hạn giải quyết đến {new_due:%H:%M ngày %d/%m/%Y}. "
                     f"Lý do: {row.reason}", now, event="extended")
-    _flush(session)
+    flush(session)
     return row
 

@@ -138,8 +138,11 @@ class Dossier(Base):
     clock_started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     #: the appointment printed on the receipt (form 01); statistics score against it
     appointment_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    #: the legal due time now: the appointment moved by paused working time
+    #: the due time officials work to: the legal due time, or a later date promised by an apology (form 04)
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    #: the legal due time: the appointment moved by paused working time and by the extensions its law
+    #: allows, never by an apology; statistics and form 05 score against it
+    legal_due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     #: on_track | at_risk (one working day left, or a step at risk) | overdue; kept by engine.deadlines
     risk: Mapped[str] = mapped_column(String(16), default="on_track")
     #: while the clock is paused (waiting for the citizen), since when
@@ -185,6 +188,18 @@ class Task(Base):
     __table_args__ = (
         Index("ix_task_inbox", "agency_id", "role", "state", "due_at"),
         Index("ix_task_assignee", "assignee_id", "state", "due_at"),
+        # the open inboxes in their sort order (due_at, id), one range per arm: a group (agency, role), the
+        # caller's own tasks, a supervised agency; a page reads its rows and stops (engine.inbox)
+        Index("ix_task_open_group", "agency_id", "role", "due_at", "id",
+              postgresql_where=text("state IN ('ready', 'claimed')"), sqlite_where=text("state IN ('ready', 'claimed')")),
+        # (assigned only: `assignee_id IS NULL` of a groups page must not look like a range of this one).
+        # PostgreSQL also has statistics st_task_state_assignee (mcv) ON state, assignee_id, made by the
+        # migration (SQLAlchemy does not model them): they tell the planner that open tasks are mostly nobody's.
+        Index("ix_task_open_assignee", "assignee_id", "due_at", "id",
+              postgresql_where=text("state IN ('ready', 'claimed') AND assignee_id IS NOT NULL"),
+              sqlite_where=text("state IN ('ready', 'claimed') AND assignee_id IS NOT NULL")),
+        Index("ix_task_open_agency", "agency_id", "due_at", "id",
+              postgresql_where=text("state IN ('ready', 'claimed')"), sqlite_where=text("state IN ('ready', 'claimed')")),
         # the deadline scan reads only open tasks whose warning time has come
         Index("ix_task_open_warn", "warn_at", postgresql_where=text("state IN ('ready', 'claimed')"),
               sqlite_where=text("state IN ('ready', 'claimed')")),
@@ -254,12 +269,14 @@ class CalendarOverride(Base):
 
 
 class ApiToken(Base):
-    """A personal Bearer token for scripts; only its hash is stored."""
+    """A personal Bearer token for scripts, or a browser's login session; only its hash is stored."""
 
     __tablename__ = "api_token"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
+    #: token (personal, listed and revoked by its owner) | session (a login, revoked at logout or when idle)
+    kind: Mapped[str] = mapped_column(String(16), default="token")
     #: sha256 of the token; the token itself is shown once, at creation
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from sqlalchemy import and_, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from engine import bulk
 from engine.models import Membership, Outbox, User
 
 DUE = "outbox.sent_at IS NULL"  # the predicate of ix_outbox_due, verbatim
@@ -30,14 +30,11 @@ def _insert(session: Session, rows: list[dict]) -> int:
     """Insert outbox rows; a row whose dedupe_key exists is skipped. Return how many were inserted."""
     if not rows:
         return 0
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    table = Outbox.__table__
-    stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
     for row in rows:
         row.setdefault("dedupe_key", None)
         row.setdefault("escalation_id", None)
         row.setdefault("subject", None)
-    return len(session.execute(stmt, rows).all())
+    return len(bulk.insert_new(session, Outbox.__table__, rows, conflict=("dedupe_key",)))
 
 
 def enqueue_email(session: Session, *, to: str, subject: str, text: str, now: dt.datetime,

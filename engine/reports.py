@@ -3,10 +3,10 @@
 For a period [start, end] of local dates, per agency and procedure (or per official):
 - received: carried over from before the period (not finished at its start), new online, new direct or
   postal;
-- resolved in the period, against the appointment printed on the receipt (`appointment_at`): early (an
-  earlier day), on time (that day), late (a later day). An apology's new date does not make a late dossier
-  on time (DOMAIN.md, lifecycle §4);
-- in progress at the end of the period: within the appointment, or overdue;
+- resolved in the period, against the legal due time (`legal_due_at`: the receipt's appointment moved by
+  supplement pauses and by extensions the law allows): early (an earlier day), on time (that day), late (a
+  later day). An apology's new date does not make a late dossier on time (DOMAIN.md, lifecycle §4);
+- in progress at the end of the period: within the legal due time (or paused for a supplement), or overdue;
 - local additions: withdrawn, refused and stopped in the period.
 Every dossier received before the end and not finished before the start is counted once as received and
 once as an outcome, so received = resolved + in progress + withdrawn + refused + stopped, row by row.
@@ -96,11 +96,13 @@ def classify(d, start_at: dt.datetime, end_at: dt.datetime, as_of: dt.datetime, 
     else:
         counts["new_online" if d.channel == "online" else "new_direct_or_postal"] = 1
     if finished is None or finished >= end_at or d.status not in (*RESOLVED, *LOCAL_OUTCOMES):
-        counts["in_progress_overdue" if d.appointment_at < as_of else "in_progress_within"] = 1
+        # while waiting for the citizen's supplement the legal clock stands still: not overdue
+        overdue = d.legal_due_at < as_of and not (d.paused_at is not None and d.paused_at <= as_of)
+        counts["in_progress_overdue" if overdue else "in_progress_within"] = 1
     elif d.status in LOCAL_OUTCOMES:
         counts[d.status] = 1
     else:
-        done, due = finished.astimezone(tz).date(), d.appointment_at.astimezone(tz).date()
+        done, due = finished.astimezone(tz).date(), d.legal_due_at.astimezone(tz).date()
         counts["resolved_early" if done < due else "resolved_on_time" if done == due else "resolved_late"] = 1
     return Figures(**counts)
 
@@ -114,7 +116,7 @@ def handling_report(session: Session, *, start: dt.date, end: dt.date, now: dt.d
     end_at = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tz)
     as_of = min(end_at, now)
     query = (select(Dossier.id, Dossier.agency_id, Dossier.channel, Dossier.status, Dossier.received_at,
-                    Dossier.appointment_at, Dossier.processed_at, Dossier.closed_at, Agency.code.label("agency_code"),
+                    Dossier.legal_due_at, Dossier.paused_at, Dossier.processed_at, Dossier.closed_at, Agency.code.label("agency_code"),
                     Agency.name.label("agency_name"), Procedure.code.label("procedure_code"),
                     Procedure.name_vi.label("procedure_name"))
              .join(Agency, Agency.id == Dossier.agency_id)

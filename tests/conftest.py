@@ -77,7 +77,8 @@ def clock():
 @pytest.fixture
 def rt(db_url, clock):
     """A runtime on a clean copy of the seeded database (dynamic rows deleted before each test)."""
-    settings = load_settings({"database": {"url": db_url}})
+    # Tests travel days ahead with logged-in clients: sessions do not end while idle (test_auth checks that).
+    settings = load_settings({"database": {"url": db_url}, "server": {"session_idle_hours": 24 * 365}})
     engine = make_engine(db_url)
     with engine.begin() as conn:
         for table in DYNAMIC_TABLES:

@@ -28,10 +28,36 @@ def test_login_payload_errors_name_the_fields(client):
     assert set(response.get_json()["errors"]) == {"username", "password"}
 
 
-def test_logout_ends_the_session(client, login):
+def test_logout_ends_the_session(app, client, login):
     login(client, "tanlap.specialist")
+    copied = client.get_cookie("session").value
     assert client.post("/api/v1/auth/logout").status_code == 204
     assert client.get("/api/v1/auth/me").status_code == 401
+    thief = app.test_client()
+    thief.set_cookie("session", copied)  # a copy taken before the logout is dead too
+    assert thief.get("/api/v1/auth/me").status_code == 401
+
+
+def test_an_idle_session_ends(rt, client, login, clock):
+    import dataclasses
+    import datetime as dt
+
+    rt.settings = dataclasses.replace(rt.settings, session_idle_hours=12)  # the default
+    login(client, "tanlap.specialist")
+    clock.set(clock.now() + dt.timedelta(hours=11))
+    assert client.get("/api/v1/auth/me").status_code == 200  # still at the desk
+    clock.set(clock.now() + dt.timedelta(hours=11))
+    assert client.get("/api/v1/auth/me").status_code == 200  # each use keeps it open
+    clock.set(clock.now() + dt.timedelta(hours=13))
+    assert client.get("/api/v1/auth/me").status_code == 401
+
+
+def test_failed_logins_are_throttled_per_address(client, login):
+    answers = [client.post("/api/v1/auth/login", json={"username": "tanlap.head", "password": f"guess-{i}"})
+               for i in range(11)]
+    assert [a.status_code for a in answers] == [401] * 10 + [429]
+    assert int(answers[-1].headers["Retry-After"]) >= 1
+    assert login(client, "tanlap.head")["username"] == "tanlap.head"  # the right password still opens
 
 
 def test_anonymous_is_401_on_protected_endpoints(client):
@@ -87,3 +113,45 @@ def test_revoking_someone_elses_token_is_403_and_an_unknown_one_404(client_for, 
     assert other.delete(f"/api/v1/auth/tokens/{token_id}").status_code == 403
     assert other.delete("/api/v1/auth/tokens/999999").status_code == 404
     assert owner.get("/api/v1/auth/tokens").get_json()[0]["revoked_at"] is None
+
+
+def _cookie_signed_with(key: str, payload: dict) -> str:
+    from flask import Flask
+
+    forger = Flask("forger")
+    forger.secret_key = key
+    return forger.session_interface.get_signing_serializer(forger).dumps(payload)
+
+
+def test_a_cookie_signed_with_the_once_published_key_is_refused(app, client, login):
+    login(client, "admin")
+    genuine = client.get_cookie("session").value
+    token = client.application.session_interface.get_signing_serializer(client.application).loads(genuine)
+    assert client.get("/api/v1/auth/me").status_code == 200
+    client.set_cookie("session", _cookie_signed_with("change-me-in-production", token))
+    assert client.get("/api/v1/auth/me").status_code == 401  # the right content, signed with the old key
+
+
+def test_a_published_or_short_key_is_refused_at_start():
+    import pytest
+
+    from api import session_key
+    from config import SettingsError, load_settings
+
+    for key in ("change-me-in-production", "short"):
+        with pytest.raises(SettingsError, match="server.secret_key"):
+            session_key(load_settings({"server": {"secret_key": key}}))
+
+
+def test_without_a_key_one_is_made_once_private_and_shared(tmp_path):
+    import stat
+
+    from api import session_key
+    from config import load_settings
+
+    key_file = tmp_path / "var" / "secret_key"
+    settings = load_settings({"server": {"secret_key": "", "secret_key_file": str(key_file)}}, environ={})
+    first, second = session_key(settings), session_key(settings)
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(first) >= 48 and first == second == key_file.read_text()
+    assert list(key_file.parent.iterdir()) == [key_file]  # no draft left behind

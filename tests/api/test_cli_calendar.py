@@ -55,6 +55,10 @@ def test_due_prints_the_instant_alone(args, due):
      "error: --calendar-days: '-3' is not a positive whole number of days"),
     (["--start", "2026-02-13T16:00:00+07:00", "--calendar-days", "0"],
      "error: --calendar-days: '0' is not a positive whole number of days"),
+    (["--start", "2026-02-13T16:00:00+07:00", "--duration", "P99999999D"],
+     "error: --duration: longer than any legal deadline (at most 3650 days)"),
+    (["--start", "2026-02-13T16:00:00+07:00", "--calendar-days", "99999999999"],
+     "error: --calendar-days: at most 3650 days"),
     (["--start", "2026-02-13T16:00:00+07:00", "--hours", "3"], "error: No such option '--hours'."),
     (["--start"], "error: Option '--start' requires an argument."),
 ])

@@ -87,6 +87,9 @@ def count_rows(session):
     ({"applicant": {**APPLICANT, "email": "not-an-email", "secret": 1}}, {"applicant"}),
     ({"channel": "postal"}, {"clock_started_at"}),                        # checked by the engine
     ({"documents": [{"name": ""}]}, {"documents"}),
+    ({"applicant": {**APPLICANT, "name": "Trần\x00Bình"}}, {"applicant.name"}),  # PostgreSQL stores no NUL
+    ({"channel": "postal", "clock_started_at": "0001-01-01T00:00:00+07:00"}, {"clock_started_at"}),
+    ({"channel": "postal", "clock_started_at": "1900-01-01T08:00:00+07:00"}, {"clock_started_at"}),
 ])
 def test_bad_input_names_the_fields_and_saves_nothing(client_for, session, change, fields):
     body = {"procedure": "household-business", "agency_id": agency_id(session), "channel": "counter",
@@ -203,3 +206,13 @@ def test_withdrawal(client_for, session):
     assert reception.post(url, json={"reason": "again"}).status_code == 409
     sheet = reception.get(f"/api/v1/dossiers/{d['id']}/control-sheet").get_json()
     assert sheet["handovers"][0]["state"] == "cancelled" and sheet["mark"] is None
+
+
+def test_a_nul_character_anywhere_is_422_naming_it(client, client_for):
+    answers = [
+        client.post("/api/v1/auth/login", json={"username": "a\x00b", "password": "x"}),
+        client.get("/api/v1/public/dossiers/a%00b?secret=x"),
+        client_for("tanlap.specialist").get("/api/v1/tasks?q=a%00b"),
+    ]
+    assert [a.status_code for a in answers] == [422, 422, 422]
+    assert [set(a.get_json()["errors"]) for a in answers] == [{"username"}, {"path.code"}, {"query.q"}]

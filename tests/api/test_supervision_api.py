@@ -107,7 +107,7 @@ def add(session, n: int, channel: str, status: str, received: dt.datetime, appoi
     agency_id = session.scalars(select(Agency.id).where(Agency.code == agency)).one()
     d = Dossier(code=f"R-{n:04d}", lookup_secret="x", procedure_version_id=version, agency_id=agency_id,
                 channel=channel, status=status, applicant_name="Công dân", applicant={}, received_at=received,
-                clock_started_at=received, appointment_at=appointment, due_at=appointment,
+                clock_started_at=received, appointment_at=appointment, due_at=appointment, legal_due_at=appointment,
                 processed_at=finished if status in ("returned", "processed") else None,
                 closed_at=finished if status != "processed" else None, workflow_state=b"")
     session.add(d)

@@ -2,6 +2,7 @@
 refused when its script, condition or pre-script runs, the task is named, and nothing happens."""
 from __future__ import annotations
 
+import datetime
 import time
 
 import pytest
@@ -11,7 +12,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from bpmn.scripts import MAX_RANGE, ScriptPolicyError, check_script, make_script_engine
+from bpmn.scripts import MAX_RANGE, MAX_SIZE, ScriptPolicyError, check_script, make_script_engine
 
 ESCAPE = ("w = [c for c in ().__class__.__bases__[0].__subclasses__() if c.__name__ == 'catch_warnings'][0]\n"
           "imp = w()._module.__builtins__['__import__']\n"
@@ -34,6 +35,14 @@ HOSTILE = {  # name -> (script, a fragment of check_script's message)
     "str.format": ("s = '{0.__class__}'.format(x)", ".format() is not allowed; use an f-string"),
     "frame walk": ("g = (i for i in [1])\nf = g.gi_frame", "attribute 'gi_frame' is not allowed"),
     "big power": ("n = 10 ** 10 ** 10", "** needs a number literal"),
+    "match": ("match x:\n    case 1:\n        y = 1", "match statements are not allowed"),
+    "sum of lists": ("x = sum([[1] * 2500] * 2500, [])", "sum() adds numbers only"),
+    "huge constant": ("s = 'a' * (10 ** 8)", "* would build a str of 100,000,000 items"),
+    "huge shift": ("n = 1 << 10 ** 9", "<< would build an int of about 1,000,000,001 bits"),
+    "%-format": ("s = '%0100000000d' % 1", "%-formatting is not allowed; use an f-string"),
+    "f-string width": ("s = f'{1:>100000000}'", "a width or precision over 100,000"),
+    "f-string nested spec": ("s = f'{1:>{w}}'", "format specs must be literal"),
+    "item +=": ("d['k'] += 1", "Augmented assignment of object items"),  # RestrictedPython's own refusal
 }
 
 
@@ -196,3 +205,95 @@ def test_check_script_accepts_plain_conditions_and_timer_expressions():
 def test_function_names_starting_with_underscore_are_refused():
     with pytest.raises(ValueError):
         make_script_engine({"_secret": print})
+
+
+# One C-level step doing huge work is never interrupted by the line trace: each of these must be refused
+# before it is computed. The values come from task data, so only the run-time guards can see them.
+SIZE_ATTACKS = {  # name -> (script, a fragment of the error)
+    "sum of lists": ("x = sum(lists, empty)", "sum() adds numbers only, not a list start"),
+    "str * n": ("s = 'a' * n", "* would build a str of 100,000,000 items"),
+    "list * n": ("l = [1] * n", "* would build a list of 100,000,000 items"),
+    "doubling": ("s = 'a' * 100000\nfor i in range(30):\n    s = s + s", "+ would build a str of 200,000 items"),
+    "doubling +=": ("l = [1] * 100000\nfor i in range(30):\n    l += l", "+ would build a list of 200,000"),
+    "extend": ("l = [1] * 100000\nl.extend(l)", "extend() would build a list of 200,000"),
+    "join": ("s = 'a' * 100000\nt = ''.join([s] * 100000)", "join() would build a str of 10,000,000,000"),
+    "replace": ("s = ('a' * 100000).replace('a', 'a' * 100000)", "replace() would build a str"),
+    "ljust": ("s = 'a'.ljust(n)", "ljust() would build a str of 100,000,000"),
+    "expandtabs": ("s = ('\\t' * 100000).expandtabs(100000)", "expandtabs() would build a str"),
+    "translate": ("s = ('a' * 1000).translate({97: 'b' * 100000})", "translate() would build a str"),
+    "to_bytes": ("b = (1).to_bytes(n, 'big')", "to_bytes() would build a bytes"),
+    "big power": ("m = 10 ** 100\nm = m ** 100", "** would build an int of about 33,200 bits"),
+    "big shift": ("m = 1 << n", "<< would build an int of about 100,000,001 bits"),
+    "big product": ("m = 7 ** 90\nfor i in range(20):\n    m = m * m", "* would build an int"),
+    "round": ("m = round(5, -n)", "round() to -100000000 digits is over the limit"),
+    "%-format": ("s = fmt % (n, 1)", "%-formatting is not allowed"),
+    "*-unpacking": ("l = [1] * 100000\nm = [*l, *l, *l]", "would build a list of 300,000 items"),
+    "f-string": ("s = 'a' * 100000\nt = f'{s}{s}'", "would build a str of 200,000 items"),
+}
+SIZE_DATA = {"lists": [[1] * 2500] * 2500, "empty": [], "n": 10 ** 8, "fmt": "%0*d"}
+
+
+@pytest.mark.parametrize("name", SIZE_ATTACKS)
+def test_a_huge_step_in_a_script_is_refused_before_it_runs(name):
+    script, fragment = SIZE_ATTACKS[name]
+    assert check_script(script, "exec") == []  # data-driven: only the run time sees the size
+    started = time.perf_counter()
+    with pytest.raises(WorkflowTaskException) as info:
+        _run(_script_spec(script), SIZE_DATA)
+    assert time.perf_counter() - started < 1
+    assert info.value.error_type == "ScriptLimitError" and info.value.task.task_spec.bpmn_id == "sc"
+    assert fragment in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("condition, fragment", [
+    ("sum(lists, empty) == []", "sum() adds numbers only"),
+    ("len('a' * n) > 0", "* would build a str of 100,000,000 items"),
+    ("len(''.join([s] * 100000)) > 0", "join() would build a str of 10,000,000,000 items"),
+])
+def test_a_huge_step_in_a_condition_is_refused_before_it_runs(condition, fragment):
+    started = time.perf_counter()
+    with pytest.raises(WorkflowException) as info:
+        _run(_script_spec(condition=condition), {**SIZE_DATA, "s": "a" * MAX_SIZE})
+    assert time.perf_counter() - started < 1
+    assert info.value.task.task_spec.bpmn_id == "g" and info.value.error_type == "ScriptLimitError"
+    assert fragment in str(info.value.__context__)  # SpiffWorkflow's message names only the expression
+
+
+@pytest.mark.parametrize("source, mode", [
+    ("x = sum([[1] * 2500] * 2500, [])", "exec"), ("sum([[1] * 1500] * 1500, []) == []", "eval"),
+    ("s = 'a' * (10 ** 8)", "exec"), ("match x:\n    case 1:\n        y = 1", "exec"),
+])
+def test_what_validation_refuses_is_refused_at_run_time_too(source, mode):
+    assert check_script(source, mode) != []
+    environment = make_script_engine().environment
+    started = time.perf_counter()
+    with pytest.raises(ScriptPolicyError):
+        (environment.evaluate if mode == "eval" else environment.execute)(source, {"x": 1})
+    assert time.perf_counter() - started < 1
+
+
+def test_the_size_guards_let_normal_code_through():
+    script = """a, *b = [1, 2, 3]
+c = [*b, 4]
+t = f"{a:>5}|{price:,.2f}|{code:06d}"
+z = str(7).zfill(6)
+j = ", ".join(["a", "b"])
+r = "a-b".replace("-", " - ")
+n = 2 ** 10 * 3 + (1 << 4) - 17 % 5
+k = round(3.14159, 2)
+s = sum([1, 2.5])
+l = [0] * 3 + [1]
+l.extend([2, 3])
+l += [4]
+w = "ab" * 3
+d = day.replace(year=2025)
+"""
+    wf = _run(_script_spec(script, condition="n % 2 == 0 and w * 2 == 'ab' * 6 and sum(l) == 10"),
+              {"price": 1234.5, "code": 42, "day": datetime.date(2024, 5, 1)})
+    data = wf.last_task.data
+    assert (data["c"], data["t"], data["z"], data["j"], data["r"]) == (
+        [2, 3, 4], "    1|1,234.50|000042", "000007", "a, b", "a - b")
+    assert (data["n"], data["k"], data["s"], data["l"], data["w"]) == (3086, 3.14, 3.5, [0, 0, 0, 1, 2, 3, 4],
+                                                                       "ababab")
+    assert data["d"] == datetime.date(2025, 5, 1)
+    assert "e1" in _completed(wf)

@@ -180,3 +180,81 @@ def test_postal_clock_starts_at_the_postmark(rt, session, users, clock):
     assert d.clock_started_at == postmark
     assert d.appointment_at == dt.datetime(2026, 3, 4, 17, 0, tzinfo=VN)  # Mon, Tue, Wed
     assert d.received_at == T0
+
+
+def test_a_supplement_keeps_the_apology_letters_new_date(rt, session, users, clock):
+    from support import at, scan
+
+    from engine import letters
+
+    d = receive(rt, session, users).dossier  # Monday 2/3 09:00, due Thursday 5/3 17:00
+    scan(rt, session, at(4, 17))  # one working day left: form 04 drafted
+    clock.set(at(5, 8))
+    letters.issue_letter(rt, session, d.id, new_appointment_at=at(9, 17), reason="Chờ xác minh",
+                         actor=users["tanlap.leader"], now=at(5, 8))
+    session.commit()
+    clock.set(at(5, 9))
+    act(rt, session, users, d.id, "examine", examine_supplement())
+    clock.set(at(6, 9))  # one working day (8 h) paused
+    act(rt, session, users, d.id, "wait_supplement", SUPPLEMENT_RECEIVED)
+    session.refresh(d)
+    assert d.legal_due_at == at(6, 17)  # the legal time moves by the pause ...
+    assert d.due_at == at(9, 17)  # ... and the date promised to the citizen stays
+    assert d.appointment_at == at(5, 17)
+
+
+def test_a_paused_dossier_finished_within_its_moved_due_time_is_not_late(rt, session, users, clock):
+    from support import at
+
+    from engine.reports import handling_report
+
+    d = receive(rt, session, users).dossier  # due Thursday 5/3 17:00
+    clock.set(at(2, 10))
+    act(rt, session, users, d.id, "examine", examine_supplement())
+    clock.set(at(9, 10))  # five working days paused: legal due Thursday 12/3 17:00
+    act(rt, session, users, d.id, "wait_supplement", SUPPLEMENT_RECEIVED)
+    clock.set(at(10, 9))
+    for step, data in [("examine", HH_APPROVE), ("sign", SIGN_APPROVE), ("issue", HH_ISSUE),
+                       ("return_result", RETURN_COUNTER)]:
+        act(rt, session, users, d.id, step, data)
+    session.refresh(d)
+    assert d.legal_due_at == at(12, 17) and d.status == "returned"
+    total = handling_report(session, start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31), now=at(31, 17)).total
+    assert (total.resolved_early, total.resolved_on_time, total.resolved_late) == (1, 0, 0)
+
+
+def test_sending_back_never_reopens_the_wait_for_the_citizen(rt, session, users, clock):
+    d = receive(rt, session, users).dossier
+    act(rt, session, users, d.id, "examine", examine_supplement())
+    act(rt, session, users, d.id, "wait_supplement", SUPPLEMENT_RECEIVED)
+    examine = open_task(session, d.id)
+    dossiers.send_back(rt, session, examine.id, "Xem lại", actor=users["tanlap.specialist"], now=rt.clock.now())
+    session.commit()
+    session.refresh(d)
+    assert open_task(session, d.id).bpmn_id == "examine"
+    assert d.paused_at is None and d.status == "processing"
+    assert session.scalar(select(func.count()).select_from(Pause).where(Pause.dossier_id == d.id)) == 1
+
+
+def test_fields_the_form_does_not_declare_are_refused(rt, session, users):
+    d = receive(rt, session, users).dossier
+    task = open_task(session, d.id)
+    with pytest.raises(InvalidInput) as err:
+        dossiers.complete_task(rt, session, task.id, {**HH_APPROVE, "delivery": "postal", "channel": "online"},
+                               actor=users["tanlap.specialist"], now=rt.clock.now())
+    session.rollback()
+    assert set(err.value.errors) == {"delivery", "channel"}
+    session.refresh(d)
+    assert d.result_delivery is None and open_task(session, d.id).id == task.id
+
+
+def test_every_workflow_starts_with_its_channel_and_times(rt, session, users):
+    from engine import runtime
+
+    d = receive(rt, session, users).dossier
+    workflow = runtime.restore(rt, rt.compiled(session, d), d)
+    data = runtime.ready_human_tasks(workflow)[0].data
+    assert data["channel"] == "counter"
+    assert dt.datetime.fromisoformat(data["received_at"]) == d.received_at == T0
+    assert dt.datetime.fromisoformat(data["clock_started_at"]) == d.clock_started_at
+    assert dt.datetime.fromisoformat(data["due_at"]) == d.due_at

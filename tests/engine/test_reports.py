@@ -25,6 +25,7 @@ def add(session, n: int, channel: str, status: str, received: dt.datetime, appoi
     d = Dossier(code=f"R-{n:04d}", lookup_secret="x", procedure_version_id=version, agency_id=agency, channel=channel,
                 status=status, applicant_name="Công dân", applicant={}, received_at=received,
                 clock_started_at=received, appointment_at=appointment, due_at=due or appointment,
+                legal_due_at=appointment,
                 processed_at=finished if status in ("returned", "processed") else None,
                 closed_at=finished if status != "processed" else None, workflow_state=b"")
     session.add(d)

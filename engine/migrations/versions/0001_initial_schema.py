@@ -64,6 +64,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('created_at', engine.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_used_at', engine.db.UTCDateTime(timezone=True), nullable=True),
@@ -153,6 +154,7 @@ def upgrade() -> None:
     sa.Column('clock_started_at', engine.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('appointment_at', engine.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('due_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('legal_due_at', engine.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('risk', sa.String(length=16), nullable=False),
     sa.Column('paused_at', engine.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('processed_at', engine.db.UTCDateTime(timezone=True), nullable=True),
@@ -254,12 +256,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.create_index('ix_task_assignee', ['assignee_id', 'state', 'due_at'], unique=False)
+        batch_op.create_index('ix_task_open_agency', ['agency_id', 'due_at', 'id'], unique=False, postgresql_where=sa.text("state IN ('ready', 'claimed')"), sqlite_where=sa.text("state IN ('ready', 'claimed')"))
+        batch_op.create_index('ix_task_open_assignee', ['assignee_id', 'due_at', 'id'], unique=False, postgresql_where=sa.text("state IN ('ready', 'claimed') AND assignee_id IS NOT NULL"), sqlite_where=sa.text("state IN ('ready', 'claimed') AND assignee_id IS NOT NULL"))
+        batch_op.create_index('ix_task_open_group', ['agency_id', 'role', 'due_at', 'id'], unique=False, postgresql_where=sa.text("state IN ('ready', 'claimed')"), sqlite_where=sa.text("state IN ('ready', 'claimed')"))
         batch_op.create_index('ix_task_done_step', ['bpmn_id', 'completed_at'], unique=False, postgresql_where=sa.text("state = 'completed'"), sqlite_where=sa.text("state = 'completed'"))
         batch_op.create_index(batch_op.f('ix_task_dossier_id'), ['dossier_id'], unique=False)
         batch_op.create_index('ix_task_inbox', ['agency_id', 'role', 'state', 'due_at'], unique=False)
         batch_op.create_index('ix_task_open_created', ['created_at'], unique=False, postgresql_where=sa.text("state IN ('ready', 'claimed')"), sqlite_where=sa.text("state IN ('ready', 'claimed')"))
         batch_op.create_index('ix_task_open_risky', ['risk'], unique=False, postgresql_where=sa.text("state IN ('ready', 'claimed') AND risk <> 'on_track'"), sqlite_where=sa.text("state IN ('ready', 'claimed') AND risk <> 'on_track'"))
         batch_op.create_index('ix_task_open_warn', ['warn_at'], unique=False, postgresql_where=sa.text("state IN ('ready', 'claimed')"), sqlite_where=sa.text("state IN ('ready', 'claimed')"))
+    if op.get_bind().dialect.name == 'postgresql':
+        # Open tasks are mostly nobody's, closed ones all someone's: without this the planner multiplies the
+        # two selectivities and reads a groups inbox through the wrong index (see engine/models.py, Task).
+        op.execute('CREATE STATISTICS st_task_state_assignee (mcv) ON state, assignee_id FROM task')
 
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -345,9 +354,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_audit_event_dossier_id'))
 
     op.drop_table('audit_event')
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('DROP STATISTICS IF EXISTS st_task_state_assignee')
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.drop_index('ix_task_open_warn', postgresql_where=sa.text("state IN ('ready', 'claimed')"), sqlite_where=sa.text("state IN ('ready', 'claimed')"))
         batch_op.drop_index('ix_task_open_risky', postgresql_where=sa.text("state IN ('ready', 'claimed') AND risk <> 'on_track'"), sqlite_where=sa.text("state IN ('ready', 'claimed') AND risk <> 'on_track'"))
+        batch_op.drop_index('ix_task_open_group', postgresql_where=sa.text("state IN ('ready', 'claimed')"), sqlite_where=sa.text("state IN ('ready', 'claimed')"))
+        batch_op.drop_index('ix_task_open_assignee', postgresql_where=sa.text("state IN ('ready', 'claimed') AND assignee_id IS NOT NULL"), sqlite_where=sa.text("state IN ('ready', 'claimed') AND assignee_id IS NOT NULL"))
+        batch_op.drop_index('ix_task_open_agency', postgresql_where=sa.text("state IN ('ready', 'claimed')"), sqlite_where=sa.text("state IN ('ready', 'claimed')"))
         batch_op.drop_index('ix_task_open_created', postgresql_where=sa.text("state IN ('ready', 'claimed')"), sqlite_where=sa.text("state IN ('ready', 'claimed')"))
         batch_op.drop_index('ix_task_inbox')
         batch_op.drop_index(batch_op.f('ix_task_dossier_id'))

@@ -14,6 +14,9 @@ SQLite). SQLite in a temporary file; PostgreSQL in its own database `bench_api`,
 Writes bench/results/api.json.
 
     .venv/bin/python bench/api.py [--open 100000] [--done 1000000] [--samples 300] [--no-postgres]
+
+To iterate faster, `--reuse DIR` keeps the filled SQLite file in DIR and the PostgreSQL database between runs
+and reuses them when they hold the same fill (the task indexes are brought in line with engine/models.py).
 """
 from __future__ import annotations
 
@@ -38,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from samples import HH_APPROVE  # noqa: E402
-from sqlalchemy import event, insert, select, text  # noqa: E402
+from sqlalchemy import event, insert, inspect, select, text  # noqa: E402
 from sqlalchemy.orm import joinedload  # noqa: E402
 
 from config import load_settings  # noqa: E402
@@ -73,11 +76,15 @@ def bare_rate(seconds: float) -> float:
 
 # --- the data ------------------------------------------------------------------------------------------------
 
+def runtime(url: str) -> Runtime:
+    db = make_engine(url)
+    return Runtime(settings=load_settings({"database": {"url": url}}), sessions=make_sessionmaker(db))
+
+
 def setup(url: str) -> Runtime:
     """Migrate, seed the demo officials, deploy the library."""
-    db = make_engine(url)
-    migrate.upgrade(db)
-    rt = Runtime(settings=load_settings({"database": {"url": url}}), sessions=make_sessionmaker(db))
+    rt = runtime(url)
+    migrate.upgrade(rt.db_engine)
     with rt.sessions() as s:
         seed_demo(s, password=PASSWORD, hash_method="pbkdf2:sha256:1000")
         deploy_path(rt, s, ROOT / "workflows", actor=None, now=rt.clock.now())
@@ -105,7 +112,7 @@ def fill(rt: Runtime, n_open: int, n_done: int, now: dt.datetime) -> float:
         return dict(id=i, code=f"BENCH-{i}", lookup_secret="BENCHSEC", procedure_version_id=versions[i % len(versions)],
                     agency_id=agency, channel="counter", status="returned" if closed else "processing",
                     applicant_name=f"Người nộp {i % 9973}", applicant={"name": f"Người nộp {i % 9973}"},
-                    received_at=received, clock_started_at=received, appointment_at=due, due_at=due,
+                    received_at=received, clock_started_at=received, appointment_at=due, due_at=due, legal_due_at=due,
                     risk="on_track", processed_at=closed, closed_at=closed, workflow_state=b"", version=1)
 
     with rt.db_engine.begin() as conn:
@@ -153,6 +160,28 @@ def fill(rt: Runtime, n_open: int, n_done: int, now: dt.datetime) -> float:
     with rt.db_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE"))  # what autovacuum would have done on a database this size
     return time.perf_counter() - start
+
+
+def filled(rt: Runtime, n_open: int, n_done: int) -> bool:
+    """Whether a kept database holds this fill (--reuse)."""
+    if "task" not in inspect(rt.db_engine).get_table_names():
+        return False
+    with rt.db_engine.connect() as conn:
+        return conn.scalar(text("SELECT count(*) FROM task WHERE id > 10000000 AND id <= :last"),
+                           {"last": 10_000_000 + n_open + n_done}) == n_open + n_done
+
+
+def sync_task_indexes(rt: Runtime) -> None:
+    """Make a kept database's task indexes those of engine/models.py (the migration ran when it was filled)."""
+    wanted = {ix.name: ix for ix in Task.__table__.indexes}
+    with rt.db_engine.begin() as conn:
+        present = {ix["name"] for ix in inspect(conn).get_indexes("task")}
+        for name in sorted(present - set(wanted)):
+            conn.execute(text(f"DROP INDEX {name}"))
+        for name in sorted(set(wanted) - present):
+            wanted[name].create(conn)
+    with rt.db_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))
 
 
 def receive_real(rt: Runtime, n: int) -> list[int]:
@@ -253,11 +282,17 @@ def inbox_plans(rt: Runtime, cursor: str) -> dict[str, list[str]]:
 
 # --- one database ----------------------------------------------------------------------------------------
 
-def bench(name: str, url: str, n_open: int, n_done: int, samples: int) -> dict:
-    rt = setup(url)
-    now = rt.clock.now()
-    seconds = fill(rt, n_open, n_done, now)
-    print(f"{name}: filled {n_open:,} open and {n_done:,} completed tasks in {seconds:.0f} s", flush=True)
+def bench(name: str, url: str, n_open: int, n_done: int, samples: int, reuse: bool = False) -> dict:
+    rt = runtime(url)
+    if reuse and filled(rt, n_open, n_done):
+        sync_task_indexes(rt)
+        seconds = None
+        print(f"{name}: reusing the kept database ({n_open:,} open and {n_done:,} completed tasks)", flush=True)
+    else:
+        rt.db_engine.dispose()
+        rt = setup(url)
+        seconds = fill(rt, n_open, n_done, rt.clock.now())
+        print(f"{name}: filled {n_open:,} open and {n_done:,} completed tasks in {seconds:.0f} s", flush=True)
     real = receive_real(rt, samples + 10)
     process, base = start_server(url)
     try:
@@ -293,7 +328,7 @@ def bench(name: str, url: str, n_open: int, n_done: int, samples: int) -> dict:
             "SELECT count(*) FROM task JOIN agency ON agency.id = task.agency_id WHERE agency.code = :code "
             "AND task.role = 'specialist' AND task.state IN ('ready', 'claimed')"), {"code": "000.01.31.H26"})
     rt.db_engine.dispose()
-    result = {"fill_seconds": round(seconds, 1), "tasks_by_state": counts, "specialist_group_open_tasks": in_group,
+    result = {"fill_seconds": round(seconds, 1) if seconds is not None else None, "tasks_by_state": counts, "specialist_group_open_tasks": in_group,
               "first_page_rows": len(first["items"]), "group_page_rows": len(group["items"]),
               "deep_page": depth, "inbox_first_page": summary(first_ms), "inbox_deep_page": summary(deep_ms),
               "complete": summary(complete_ms), "inbox_plans": plans}
@@ -306,12 +341,14 @@ def bench(name: str, url: str, n_open: int, n_done: int, samples: int) -> dict:
     return result
 
 
-def postgres_database() -> str | None:
+def postgres_database(reuse: bool = False) -> str | None:
     try:
         admin = make_engine(PG_ADMIN)
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE}"))
-            conn.execute(text(f"CREATE DATABASE {PG_DATABASE}"))
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": PG_DATABASE})
+            if not (reuse and exists):
+                conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE}"))
+                conn.execute(text(f"CREATE DATABASE {PG_DATABASE}"))
         admin.dispose()
         return PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_DATABASE}"
     except Exception as exc:  # noqa: BLE001 - the benchmark runs without PostgreSQL
@@ -333,6 +370,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300, help="timed requests of each kind")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--reuse", metavar="DIR", type=Path,
+                        help="keep the filled databases (SQLite in DIR, PostgreSQL's bench_api) and reuse them")
     args = parser.parse_args()
     bare = bare_rate(3.0)
     bare_step_ms = 1000 / bare / 4  # a walk is 4 completed steps (and the start)
@@ -340,15 +379,20 @@ def main() -> None:
     results: dict = {"open_tasks": args.open, "completed_tasks": args.done, "cpus": os.cpu_count(),
                      "server": "gunicorn, 1 sync worker, 127.0.0.1", "bare_walks_per_s": round(bare, 1),
                      "bare_step_ms": round(bare_step_ms, 3), "goals": {"inbox_p95_ms": 20, "complete_p95_ms": 30}}
+    reuse = args.reuse is not None
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
-            results["sqlite"] = bench("sqlite", f"sqlite:///{tmp}/bench_api.db", args.open, args.done, args.samples)
-    url = None if args.no_postgres else postgres_database()
+            folder = args.reuse or Path(tmp)
+            folder.mkdir(parents=True, exist_ok=True)
+            results["sqlite"] = bench("sqlite", f"sqlite:///{folder}/bench_api.db", args.open, args.done,
+                                      args.samples, reuse)
+    url = None if args.no_postgres else postgres_database(reuse)
     if url:
         try:
-            results["postgresql"] = bench("postgresql", url, args.open, args.done, args.samples)
+            results["postgresql"] = bench("postgresql", url, args.open, args.done, args.samples, reuse)
         finally:
-            drop_postgres_database()
+            if not reuse:
+                drop_postgres_database()
     for name in ("sqlite", "postgresql"):
         if name in results:
             p50 = results[name]["complete"]["p50_ms"]

@@ -5,18 +5,35 @@ to them; a supervisor every task of their agency; an admin everything. Scopes na
 (assigned to me), `groups` (nobody's yet, in my groups) and `all` (everything I may see).
 
 Pages are keyset-paged: the cursor carries the sort key of the last row, so a page costs the same at
-row 10 and at row 100 000, and rows added meanwhile are neither skipped nor repeated.
+row 10 and at row 100 000, and rows added meanwhile are neither skipped nor repeated. The scope is split
+into arms (my tasks, each group, each supervised agency), each one range of a partial index on open tasks
+in (due_at, id) order: every arm reads one page's worth of rows and stops, and the database merges them.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, false, literal, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    false,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+    union,
+)
+from sqlalchemy.orm import Session, aliased
 
 from engine.access import roles_in
 from engine.errors import Forbidden, InvalidInput, NotFound
@@ -27,6 +44,8 @@ SCOPES = ("mine", "groups", "all")
 SORTS = ("due_at", "-due_at", "created_at", "-created_at")
 RISKS = ("on_track", "at_risk", "overdue")
 MAX_LIMIT = 200
+#: open tasks, written as the predicate of the partial inbox indexes (ix_task_open_*)
+OPEN_TASK = text("task.state IN ('ready', 'claimed')")
 
 
 @dataclass(frozen=True)
@@ -120,34 +139,53 @@ def may_see(actor: User, agency_id: int, role: str, assignee_id: int | None) -> 
     return role in held or "supervisor" in held
 
 
-def _group_clause(actor: User):
-    """Tasks of the caller's groups: (agency, role) pairs held, and whole agencies supervised."""
+@dataclass(frozen=True)
+class _Arm:
+    """A part of a scope that one range of an inbox index holds, so it is read in sort order."""
+
+    kind: str  #: mine | group (an agency's role) | agency (supervised) | everything (admin) | nothing
+    #: unassigned tasks only (the `groups` scope)
+    nobody: bool = False
+
+
+def _arms(actor: User, scope: str) -> tuple[tuple[_Arm, ...], dict]:
+    """The caller's scope as arms, and their parameters (agency_<i>, role_<i>, me).
+
+    The arms are disjoint but for `mine`: a task assigned to me in my group is in two (the page's UNION
+    keeps it once). Leaving my tasks out of the group arm instead would make that arm read past all of
+    them, however many, before it finds another's.
+    """
+    params: dict = {"me": actor.id}
+    if scope == "mine":
+        return (_Arm("mine"),), params
     if actor.is_admin:
-        return true()
+        return (_Arm("everything", nobody=scope == "groups"),), params
     by_agency: dict[int, set[str]] = {}
     for m in actor.memberships:
         by_agency.setdefault(m.agency_id, set()).add(m.role)
-    supervised = sorted(a for a, roles in by_agency.items() if "supervisor" in roles)
-    # One (agency_id = ? AND role IN (...)) arm per agency: each arm is a range of ix_task_inbox.
-    arms = [and_(Task.agency_id == a, Task.role.in_(sorted(roles)))
-            for a, roles in sorted(by_agency.items()) if a not in supervised]
-    if supervised:
-        arms.append(Task.agency_id.in_(supervised))
-    return or_(*arms) if arms else false()
+    arms = [_Arm("mine")] if scope == "all" else []
+    for agency, roles in sorted(by_agency.items()):
+        for role in [None] if "supervisor" in roles else sorted(roles):
+            params[f"agency_{len(arms)}"] = agency
+            if role is not None:
+                params[f"role_{len(arms)}"] = role
+            arms.append(_Arm("agency" if role is None else "group", nobody=scope == "groups"))
+    return tuple(arms) or (_Arm("nothing"),), params
 
 
-def _scope_clause(actor: User, scope: str):
-    mine = Task.assignee_id == actor.id
-    if scope == "mine":
-        return mine
-    if scope == "groups":
-        return and_(Task.assignee_id.is_(None), _group_clause(actor))
-    return true() if actor.is_admin else or_(mine, _group_clause(actor))
+def _arm_clause(i: int, arm: _Arm):
+    me = bindparam("me", type_=Integer)
+    where = {"mine": lambda: Task.assignee_id == me,
+             "group": lambda: and_(Task.agency_id == bindparam(f"agency_{i}", type_=Integer),
+                                   Task.role == bindparam(f"role_{i}", type_=String)),
+             "agency": lambda: Task.agency_id == bindparam(f"agency_{i}", type_=Integer),
+             "everything": true, "nothing": false}[arm.kind]()
+    return and_(where, Task.assignee_id.is_(None)) if arm.nobody else where
 
 
 # -- the query ------------------------------------------------------------------------------------------------
 
-def _risk_expr(now: dt.datetime):
+def _risk_expr(now, task=Task):
     """Risk as of now, by engine.deadlines.task_level's rule, with the scan's path verdict kept.
 
     The scan stores a level every few minutes; for a running task the clock alone tells overdue and the
@@ -155,60 +193,82 @@ def _risk_expr(now: dt.datetime):
     kept; a stored `overdue` whose due time has moved (a pause ended) is stale. Closed and paused tasks keep
     what the scan stored.
     """
-    running = and_(Task.state.in_(OPEN_TASK_STATES), Dossier.paused_at.is_(None))
+    running = and_(task.state.in_(OPEN_TASK_STATES), Dossier.paused_at.is_(None))
     return case(
-        (~running, Task.risk),
-        (Task.due_at < now, literal("overdue")),
-        (or_(Task.warn_at <= now, Task.risk == "at_risk"), literal("at_risk")),
+        (~running, task.risk),
+        (task.due_at < now, literal("overdue")),
+        (or_(task.warn_at <= now, task.risk == "at_risk"), literal("at_risk")),
         else_=literal("on_track"),
     )
 
 
-def _order_and_after(sort: str, after: Keyset | None):
+def _parts(sort: str, after: str | None) -> list[tuple[object, list]]:
+    """(where, order by) of each part of an arm that an index returns in sort order, beyond the cursor.
+
+    `after` is None (first page), "value" (after_value, after_id) or "undated" (after_id among the rows
+    without a due time). Those rows come last in both directions; SQLite puts NULL first in an index and
+    PostgreSQL last, so the rows with and without a value are two parts, merged afterwards, and each part
+    is a plain range scan on both.
+    """
     column = Task.due_at if sort.lstrip("-") == "due_at" else Task.created_at
     descending = sort.startswith("-")
-    # Tasks without a due time (waiting for the citizen) come last in both directions.
-    order = [(column.desc() if descending else column.asc()).nulls_last(),
-             Task.id.desc() if descending else Task.id.asc()]
+    key = (column, Task.id)
+    order = [c.desc() for c in key] if descending else [c.asc() for c in key]
+    after_id = bindparam("after_id", type_=Integer)
+    later_id = Task.id < after_id if descending else Task.id > after_id
+    # created_at is never NULL: one part
+    undated = [(column.is_(None), [Task.id.desc() if descending else Task.id.asc()])] if column is Task.due_at else []
     if after is None:
-        return order, true()
-    later_id = Task.id < after.id if descending else Task.id > after.id
-    if after.value is None:
-        return order, and_(column.is_(None), later_id)
-    beyond = column < after.value if descending else column > after.value
-    return order, or_(beyond, and_(column == after.value, later_id), column.is_(None))
+        return [(column.isnot(None), order), *undated]
+    if after == "undated":
+        return [(and_(where, later_id), order_by) for where, order_by in undated]
+    # One row comparison: both databases read it as a range of (due_at, id) in the arm's index. (A redundant
+    # `due_at >= ?` beside it would make PostgreSQL count that selectivity twice and misjudge the arm.)
+    bound = tuple_(bindparam("after_value", type_=column.type), after_id)
+    return [(tuple_(*key) < bound if descending else tuple_(*key) > bound, order), *undated]
 
 
-def _statement(now: dt.datetime):
-    risk = _risk_expr(now).label("effective_risk")
+#: what an inbox page reads of the task rows themselves (the rest is joined to the page's rows only)
+_PAGE_COLUMNS = ("id", "bpmn_id", "name", "role", "agency_id", "state", "budget", "assignee_id", "created_at",
+                 "claimed_at", "due_at", "warn_at", "risk", "dossier_id")
+
+
+def _statement(now, source=Task):
+    """Inbox rows: task columns (of the table, or of a page of it), with dossier, procedure and assignee."""
+    task = source if source is Task else source.c
+    risk = _risk_expr(now, task).label("effective_risk")
     # Columns, not entities: the dossier row carries the workflow state, which an inbox never needs.
     stmt = (
-        select(Task.id, Task.bpmn_id, Task.name, Task.role, Task.agency_id, Task.state, Task.budget,
-               Task.assignee_id, Task.created_at, Task.claimed_at, Task.due_at,
+        select(task.id, task.bpmn_id, task.name, task.role, task.agency_id, task.state, task.budget,
+               task.assignee_id, task.created_at, task.claimed_at, task.due_at,
                Dossier.id.label("dossier_id"), Dossier.code, Dossier.applicant_name, Dossier.paused_at,
                Dossier.procedure_version_id, Procedure.slug, Procedure.name_vi, Procedure.name_en,
                User.full_name.label("assignee_name"), risk)
-        .join(Dossier, Dossier.id == Task.dossier_id)
+        .select_from(source)
+        .join(Dossier, Dossier.id == task.dossier_id)
         .join(ProcedureVersion, ProcedureVersion.id == Dossier.procedure_version_id)
         .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
-        .outerjoin(User, User.id == Task.assignee_id)
+        .outerjoin(User, User.id == task.assignee_id)
     )
     return stmt, risk
 
 
-def _row(r, hours_left) -> InboxRow:
+def _row(r, hours_left, show_name: bool) -> InboxRow:
     return InboxRow(
         id=r.id, bpmn_id=r.bpmn_id, name=r.name, role=r.role, agency_id=r.agency_id, state=r.state,
         budget=r.budget, created_at=r.created_at, claimed_at=r.claimed_at, due_at=r.due_at,
         working_hours_left=hours_left, risk=r.effective_risk,
-        dossier={"id": r.dossier_id, "code": r.code, "applicant_name": r.applicant_name},
+        dossier={"id": r.dossier_id, "code": r.code, "applicant_name": r.applicant_name if show_name else None},
         procedure={"slug": r.slug, "name_vi": r.name_vi, "name_en": r.name_en},
         assignee={"id": r.assignee_id, "full_name": r.assignee_name} if r.assignee_id else None,
         procedure_version_id=r.procedure_version_id,
     )
 
 
-def _rows(rt: Runtime, session: Session, result, now: dt.datetime) -> list[InboxRow]:
+def _rows(rt: Runtime, session: Session, result, now: dt.datetime, actor: User) -> list[InboxRow]:
+    # Admins keep the system running and do not handle dossiers: the applicant's name is for the officials
+    # of the task's agency (or its assignee) only, as in the dossier views.
+    mine = {m.agency_id for m in actor.memberships}
     calendar = None
     out = []
     for r in result:
@@ -216,8 +276,58 @@ def _rows(rt: Runtime, session: Session, result, now: dt.datetime) -> list[Inbox
         if r.due_at is not None and r.state in OPEN_TASK_STATES and r.paused_at is None:
             calendar = calendar or rt.calendars.get(session)  # cached; re-read at most once a minute
             hours = round(calendar.between(now, r.due_at).total_seconds() / 3600, 2)
-        out.append(_row(r, hours))
+        out.append(_row(r, hours, not actor.is_admin or r.agency_id in mine or r.assignee_id == actor.id))
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _page_statement(arms: tuple[_Arm, ...], sort: str, after: str | None, given: frozenset[str]):
+    """The page's statement for one shape of query; the values are parameters (built once: it is not cheap).
+
+    Each arm of the scope and each part of the sort is read in index order and stops after a page; the
+    database merges those few rows. One OR over the arms would read and sort the whole group instead.
+    """
+    now = bindparam("now", type_=Task.due_at.type)
+    stmt = select(*(getattr(Task, name) for name in _PAGE_COLUMNS))
+    # Open tasks: the very predicate of the partial inbox indexes (literal, so both planners match it).
+    stmt = stmt.where(Task.state == bindparam("status", type_=String) if "status" in given else OPEN_TASK)
+    # The dossier is joined in the arms only when a filter asks about it: each join is planned once per arm.
+    if given & {"procedure", "risk"}:
+        stmt = stmt.join(Dossier, Dossier.id == Task.dossier_id)
+    if "procedure" in given:
+        stmt = (stmt.join(ProcedureVersion, ProcedureVersion.id == Dossier.procedure_version_id)
+                .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+                .where(Procedure.slug == bindparam("procedure", type_=String)))
+    if "risk" in given:
+        stmt = stmt.where(_risk_expr(now) == bindparam("risk", type_=String))
+    if "due_before" in given:
+        stmt = stmt.where(Task.due_at < bindparam("due_before", type_=Task.due_at.type))
+    if "due_after" in given:
+        stmt = stmt.where(Task.due_at >= bindparam("due_after", type_=Task.due_at.type))
+    if given & {"q", "q_code"}:
+        # Asked of each task's dossier as the arm is read in sort order (a correlated subquery, not a join):
+        # PostgreSQL, taking a search for selective, would otherwise start from a scan of every dossier.
+        # An admin's search (q_code) looks at codes only: names are not theirs to find dossiers by.
+        q, dossier = bindparam("q", type_=String), aliased(Dossier)
+        match = dossier.code.icontains(q, escape="/")
+        if "q" in given:
+            match = or_(match, dossier.applicant_name.icontains(q, escape="/"))
+        stmt = stmt.where(select(match).where(dossier.id == Task.dossier_id).correlate(Task).scalar_subquery())
+    # the page size in the SQL text: PostgreSQL's generic plan of a prepared statement then knows it
+    limit = bindparam("limit", type_=Integer, literal_execute=True)
+    branches = [select(stmt.where(_arm_clause(i, arm), where).order_by(*order).limit(limit).subquery())
+                for i, arm in enumerate(arms) for where, order in _parts(sort, after)]
+    merged = (branches[0] if len(branches) == 1 else union(*branches)).subquery("merged")
+    page = select(merged).order_by(*_page_order(merged, sort)).limit(limit).subquery("page")
+    rows, _ = _statement(now, page)
+    return rows.order_by(*_page_order(page, sort))
+
+
+def _page_order(rows, sort: str) -> list:
+    column = rows.c.due_at if sort.lstrip("-") == "due_at" else rows.c.created_at
+    if sort.startswith("-"):
+        return [column.desc().nulls_last(), rows.c.id.desc()]
+    return [column.asc().nulls_last(), rows.c.id.asc()]
 
 
 def list_tasks(rt: Runtime, session: Session, filters: InboxFilter, *, actor: User, now: dt.datetime,
@@ -226,24 +336,21 @@ def list_tasks(rt: Runtime, session: Session, filters: InboxFilter, *, actor: Us
     if after is not None and after.sort != filters.sort:
         raise InvalidInput("the cursor belongs to another sort order", {"cursor": [f"made for sort={after.sort}"]})
     limit = max(1, min(limit, MAX_LIMIT))
-    stmt, risk = _statement(now)
-    states = (filters.status,) if filters.status else OPEN_TASK_STATES
-    stmt = stmt.where(_scope_clause(actor, filters.scope), Task.state.in_(states))
-    if filters.procedure:
-        stmt = stmt.where(Procedure.slug == filters.procedure)
-    if filters.risk:
-        stmt = stmt.where(risk == filters.risk)
-    if filters.due_before is not None:
-        stmt = stmt.where(Task.due_at < filters.due_before)
-    if filters.due_after is not None:
-        stmt = stmt.where(Task.due_at >= filters.due_after)
-    if filters.q:
-        # autoescape: a % or _ typed by the user is a character, not a wildcard
-        stmt = stmt.where(or_(Dossier.code.icontains(filters.q, autoescape=True),
-                              Dossier.applicant_name.icontains(filters.q, autoescape=True)))
-    order, after_clause = _order_and_after(filters.sort, after)
-    result = session.execute(stmt.where(after_clause).order_by(*order).limit(limit + 1)).all()
-    rows = _rows(rt, session, result[:limit], now)
+    arms, params = _arms(actor, filters.scope)
+    params.update(now=now, limit=limit + 1)
+    if after is not None:
+        params.update(after_id=after.id, **({"after_value": after.value} if after.value is not None else {}))
+    optional = {"procedure": filters.procedure, "risk": filters.risk, "due_before": filters.due_before,
+                "due_after": filters.due_after, "status": filters.status,
+                # a % or _ typed by the user is a character, not a wildcard
+                "q": filters.q.replace("/", "//").replace("%", "/%").replace("_", "/_") if filters.q else None}
+    params.update((name, value) for name, value in optional.items() if value is not None)
+    if actor.is_admin and "q" in params:
+        optional["q_code"], optional["q"] = optional["q"], None
+    cursor = None if after is None else "value" if after.value is not None else "undated"
+    stmt = _page_statement(arms, filters.sort, cursor, frozenset(k for k, v in optional.items() if v is not None))
+    result = session.execute(stmt, params).all()
+    rows = _rows(rt, session, result[:limit], now, actor)
     next_cursor = None
     if len(result) > limit:
         last = rows[-1]
@@ -261,7 +368,7 @@ def get_task(rt: Runtime, session: Session, task_id: int, *, actor: User, now: d
     [r] = result
     if not may_see(actor, r.agency_id, r.role, r.assignee_id):
         raise Forbidden(f"task {task_id} belongs to role '{r.role}' of another agency or official")
-    row = _rows(rt, session, result, now)[0]
+    row = _rows(rt, session, result, now, actor)[0]
     compiled = rt.specs.get_by_id(row.procedure_version_id)
     if compiled is None:
         compiled = rt.specs.get(session.get(ProcedureVersion, row.procedure_version_id))

@@ -48,7 +48,8 @@ class InboxQuerySchema(Schema):
 class TaskDossierSchema(Schema):
     id = fields.Integer()
     code = fields.String()
-    applicant_name = fields.String()
+    applicant_name = fields.String(allow_none=True, metadata={
+        "description": "null for admins who do not handle the dossier (personal data)"})
 
 
 class TaskProcedureSchema(Schema):

@@ -136,6 +136,19 @@ def test_search_by_code_or_name_any_case_wildcards_taken_literally(receive, clie
     assert found("không ai") == []
 
 
+def test_admins_see_no_applicant_names_and_cannot_search_by_them(receive, client_for):
+    binh = receive(applicant_name="Trần Thị Bình").dossier
+    admin = client_for("admin")
+    rows = inbox(admin, scope="all")["items"]
+    assert [r["dossier"]["applicant_name"] for r in rows] == [None]
+    assert inbox(admin, scope="all", q="Bình")["items"] == []
+    assert [r["dossier"]["id"] for r in inbox(admin, scope="all", q=binh.code)["items"]] == [binh.id]
+    task_id = rows[0]["id"]
+    assert client_for("admin").get(f"/api/v1/tasks/{task_id}").get_json()["dossier"]["applicant_name"] is None
+    specialist = client_for("tanlap.specialist")
+    assert specialist.get(f"/api/v1/tasks/{task_id}").get_json()["dossier"]["applicant_name"] == "Trần Thị Bình"
+
+
 @pytest.fixture
 def eight_open_tasks(receive, rt, users, clock):
     """Pairs of dossiers with equal due times, a birth registration, and one waiting with no due time."""

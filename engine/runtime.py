@@ -90,7 +90,10 @@ def step(workflow: BpmnWorkflow, where: str) -> None:
         # The in-memory workflow is now half-advanced: the caller throws it away and saves nothing.
         # A restricted script raising anything is the diagram's error, reported with its element.
         element_id, name = _failed_element(workflow, exc)
-        reason = exc if isinstance(exc, SpiffWorkflowException) else f"{type(exc).__name__}: {exc}"
+        reason = str(exc) if isinstance(exc, SpiffWorkflowException) else f"{type(exc).__name__}: {exc}"
+        cause = exc.__cause__ or exc.__context__
+        if cause is not None and str(cause) not in reason:  # SpiffWorkflow names only the failed expression
+            reason = f"{reason} ({type(cause).__name__}: {cause})"
         label = f"{element_id} ({name})" if element_id else where
         raise WorkflowError(f"{label}: {reason}", element_id=element_id) from exc
 

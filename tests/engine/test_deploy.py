@@ -112,6 +112,29 @@ def test_a_script_forced_into_the_database_is_refused_at_run_time(rt, session, u
     assert open_task(session, d.id).id == examine.id
 
 
+def test_a_condition_forced_into_the_database_says_what_it_refused(rt, session, users, tmp_path):
+    folder = tmp_path / "greedy-permit"
+    shutil.copytree(SIMPLE, folder)
+    (folder / "simple-permit.bpmn").rename(folder / "greedy-permit.bpmn")
+    toml = (folder / "procedure.toml").read_text(encoding="utf-8")
+    (folder / "procedure.toml").write_text(toml.replace('slug = "simple-permit"', 'slug = "greedy-permit"'),
+                                           encoding="utf-8")
+    bpmn = folder / "greedy-permit.bpmn"
+    bpmn.write_text(bpmn.read_text(encoding="utf-8").replace('outcome == "accept"',
+                                                             'len(note * 100000000) > 0'), encoding="utf-8")
+    deploy_package(rt, session, load_package(folder), actor=None, now=rt.clock.now())  # past validation
+    session.commit()
+    d = receive(rt, session, users, procedure="greedy-permit").dossier
+    task = open_task(session, d.id)
+    with pytest.raises(WorkflowError) as exc:
+        dossiers.complete_task(rt, session, task.id, {"outcome": "accept", "note": "x"},
+                               actor=users["tanlap.reception"], now=rt.clock.now())
+    session.rollback()
+    assert "would build a str of 100,000,000 items" in exc.value.detail, exc.value.detail
+    session.expire_all()
+    assert open_task(session, d.id).id == task.id
+
+
 def test_an_inter_agency_lane_sends_the_step_to_the_nearest_agency_of_that_kind(rt, session, users, tmp_path):
     folder = tmp_path / "police-permit"
     shutil.copytree(SIMPLE, folder)

@@ -31,14 +31,12 @@ def current_actor() -> User | None:
             user = accounts.user_for_token(context.session(), header[7:].strip(), context.now())
             if user is None:
                 abort(401, message="the Bearer token is invalid or revoked")
-            if context.session().dirty:  # last_used_at moved: keep it even when the request only reads
-                context.commit()
         elif "token" in cookie:
             idle = dt.timedelta(hours=context.runtime().settings.session_idle_hours)
             user = accounts.user_for_token(context.session(), cookie["token"], context.now(), kind="session",
                                            idle=idle)
-            if context.session().dirty:
-                context.commit()
+        if context.session().dirty:  # last_used_at moved: keep it even when the request only reads
+            context.commit()
         g.actor = user
     return g.actor
 
@@ -99,14 +97,16 @@ class Login(MethodView):
         """Log in with a username and password (opens a session cookie)."""
         failures = current_app.extensions.setdefault("motcua.login_failures", TokenBucket(*LOGIN_FAILURES))
         address = request.remote_addr or "unknown"
+        # Asked before the password is checked: while throttled, no guess is tried, right or wrong.
+        wait = failures.wait(address)
+        if wait:
+            response = problem(429, "Too Many Requests", "too many failed logins from your address; "
+                               "wait and try again", "rate_limited")
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            return response
         user = accounts.authenticate(context.session(), payload["username"], payload["password"])
         if user is None:
-            wait = failures.take(address)
-            if wait:
-                response = problem(429, "Too Many Requests", "too many failed logins from your address; "
-                                   "wait and try again", "rate_limited")
-                response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
-                return response
+            failures.take(address)
             abort(401, message="wrong username or password")
         cookie.clear()
         cookie["token"] = accounts.open_session(context.session(), user, context.now())

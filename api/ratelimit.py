@@ -31,6 +31,14 @@ class TokenBucket:
                 self._forget_full(now)
             return 0.0
 
+    def wait(self, key: str) -> float:
+        """The seconds until `key` may spend a token (0 if it may now); spends nothing."""
+        with self._lock:
+            now = self.clock()
+            tokens, at = self._buckets.get(key, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - at) * self.rate)
+            return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+
     def _forget_full(self, now: float) -> None:
         """Drop buckets refilled to capacity (they behave like new ones), keeping memory bounded."""
         for key, (tokens, at) in list(self._buckets.items()):

@@ -7,6 +7,7 @@ are spent. Sequences are measured in items (characters, bytes, elements), ints i
 from __future__ import annotations
 
 import ast
+import itertools
 import numbers
 import operator
 from collections.abc import Callable, Mapping, Sized
@@ -161,7 +162,19 @@ _INPLACE = {"+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=":
 _INPLACE_CHECKS = {"+=": _check_add, "*=": _check_mul, "**=": _check_pow, "<<=": _check_lshift, "%=": _check_mod}
 
 
+def _bounded(items, iterable) -> list:
+    """An iterable's items as a list, read no further than the size bound allows `items` to grow.
+
+    `x.extend(zip(x))` or `x += enumerate(x)` would append to x while iterating it, forever, in one C call.
+    """
+    taken = list(itertools.islice(iterable, max(0, MAX_SIZE - len(items)) + 1))
+    _check_items("extending", items, len(items) + len(taken))
+    return taken
+
+
 def _inplacevar(op: str, x, y):
+    if op == "+=" and isinstance(x, (list, bytearray)) and not isinstance(y, Sized):
+        y = _bounded(x, y)
     check = _INPLACE_CHECKS.get(op)
     if check is not None:
         check(x, y)
@@ -228,6 +241,8 @@ def _translate(s, method, table, *args):
 def _extend(items, method, iterable):
     if isinstance(iterable, Sized):
         _check_items("extend()", items, len(items) + len(iterable))
+    else:
+        iterable = _bounded(items, iterable)
     return method(iterable)
 
 
@@ -244,6 +259,9 @@ _METHODS: Mapping[str, Callable] = {
 
 
 def _getattr(obj, name, *default):
+    if name in _METHODS and isinstance(obj, type):
+        # str.ljust("a", 10**8) would pass the value as an argument, around the guard on the value's method
+        raise ScriptLimitError(f"{obj.__name__}.{name}: call the method on a value, not on its type")
     value = safer_getattr(obj, name, *default)
     guard = _METHODS.get(name)
     if guard is None or not isinstance(obj, (str, bytes, bytearray, list, int)):  # date.replace is plain

@@ -112,6 +112,8 @@ def insert_new(session: Session, table: Table, rows: Sequence[Mapping], conflict
     if not rows:
         return []
     names = list(rows[0])
+    if any(r.keys() != rows[0].keys() for r in rows):  # a key missing or extra in one row would be lost
+        raise ValueError(f"insert_new into {table.name}: every row needs the keys {names}")
     source, expr = _source(session, table, names)
     # WHERE true: SQLite's parser needs it before ON CONFLICT in an INSERT .. SELECT
     stmt = text(f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {', '.join(expr[n] for n in names)} "

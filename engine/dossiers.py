@@ -38,6 +38,8 @@ from engine.specs import CompiledVersion
 from engine.tasks import sync_tasks, task_deadlines
 
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+#: the times every workflow starts with (receive_dossier); the engine's, never a form's
+ENGINE_DATA = frozenset({"received_at", "clock_started_at", "due_at"})
 #: a postmark or online record older than this is a typing error, not a dossier arriving now
 MAX_CLOCK_AGE = dt.timedelta(days=366)
 
@@ -82,6 +84,8 @@ def _validate_form(compiled: CompiledVersion, bpmn_id: str, data: dict) -> None:
     for key in data:
         if not _IDENT.match(str(key)):
             errors.setdefault(str(key), []).append("field names are letters, digits and _; not starting with _")
+        elif key in ENGINE_DATA:
+            errors.setdefault(key, []).append("set by the engine at reception; a form cannot change it")
         elif declared is not None and key not in declared and key != "outcome":
             # undeclared fields would land in the workflow data, where gateways and later steps read them
             errors.setdefault(str(key), []).append(f"not a field of the form '{info.form}'")
@@ -147,7 +151,7 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
         elif clock_started_at < now - MAX_CLOCK_AGE:
             errors["clock_started_at"] = [f"more than {MAX_CLOCK_AGE.days} days ago: check the postmark's year"]
     data = data or {}
-    bad_keys = [k for k in data if not _IDENT.match(str(k))]
+    bad_keys = [k for k in data if not _IDENT.match(str(k)) or k in ENGINE_DATA]
     if bad_keys:
         errors["data"] = [f"bad field names: {', '.join(map(str, bad_keys))}"]
     if errors:
@@ -169,7 +173,7 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
     due = calendar.legal_due(started, meta.deadline, (), meta.same_day_cutoff)
     # What every diagram may read (timers count from them): the engine's values, not the caller's.
     seeded = {"channel": channel, "received_at": now.isoformat(), "clock_started_at": started.isoformat(),
-              "due_at": due.isoformat()}
+              "due_at": due.isoformat()}  # ENGINE_DATA
     workflow = runtime.start(rt, compiled, {**data, **seeded}, now)
 
     dossier = Dossier(
@@ -389,12 +393,16 @@ def _move_due_times(rt: Runtime, session: Session, calendar, dossier: Dossier, c
         legal = calendar.legal_due(pauses[-1][1], meta.deadline, (), meta.same_day_cutoff)
     else:
         legal = calendar.legal_due(dossier.clock_started_at, meta.deadline, pauses, meta.same_day_cutoff)
-    for extra in session.scalars(select(Extension.duration).where(Extension.dossier_id == dossier.id)
-                                 .order_by(Extension.id)):
-        legal = calendar.add(legal, parse_duration(extra))
     # A new date promised by an apology letter stays promised: the supplement only moves the legal time.
-    promised = session.scalar(select(ApologyLetter.new_appointment_at).where(
-        ApologyLetter.dossier_id == dossier.id, ApologyLetter.issued_at.is_not(None)))
+    # Extensions granted after the letter moved the promised date too (engine.letters.record_extension).
+    letter = session.execute(select(ApologyLetter.new_appointment_at, ApologyLetter.issued_at).where(
+        ApologyLetter.dossier_id == dossier.id, ApologyLetter.issued_at.is_not(None))).first()
+    promised = letter.new_appointment_at if letter else None
+    for extra, granted_at in session.execute(select(Extension.duration, Extension.created_at)
+                                             .where(Extension.dossier_id == dossier.id).order_by(Extension.id)):
+        legal = calendar.add(legal, parse_duration(extra))
+        if promised is not None and granted_at >= letter.issued_at:
+            promised = calendar.add(promised, parse_duration(extra))
     dossier.legal_due_at = legal
     dossier.due_at = max(legal, promised) if promised else legal
     for row in open_rows:

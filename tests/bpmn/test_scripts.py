@@ -229,6 +229,11 @@ SIZE_ATTACKS = {  # name -> (script, a fragment of the error)
     "%-format": ("s = fmt % (n, 1)", "%-formatting is not allowed"),
     "*-unpacking": ("l = [1] * 100000\nm = [*l, *l, *l]", "would build a list of 300,000 items"),
     "f-string": ("s = 'a' * 100000\nt = f'{s}{s}'", "would build a str of 200,000 items"),
+    "extend from a long iterator": ("x = [1] * 99999\nx.extend(zip(x, x))", "extending would build a list"),
+    # a type's method takes the value as an argument, around the guard on the value's method
+    "unbound ljust": ("s = str.ljust('a', n)", "str.ljust: call the method on a value"),
+    "unbound to_bytes": ("b = int.to_bytes(1, n, 'big')", "int.to_bytes: call the method on a value"),
+    "unbound extend kept": ("y = list.extend\nx = [1]\ny(x, zip(x))", "list.extend: call the method on a value"),
 }
 SIZE_DATA = {"lists": [[1] * 2500] * 2500, "empty": [], "n": 10 ** 8, "fmt": "%0*d"}
 
@@ -243,6 +248,17 @@ def test_a_huge_step_in_a_script_is_refused_before_it_runs(name):
     assert time.perf_counter() - started < 1
     assert info.value.error_type == "ScriptLimitError" and info.value.task.task_spec.bpmn_id == "sc"
     assert fragment in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("script", ["x = [1]\nx.extend(zip(x))", "x = [1]\nx += enumerate(x)"])
+def test_a_list_extended_from_an_iterator_over_itself_stops(script):
+    # CPython appends while iterating, forever, in one C call; the guard reads the iterator first.
+    environment = make_script_engine().environment
+    data = {}
+    started = time.perf_counter()
+    environment.execute(script, data)
+    assert time.perf_counter() - started < 1
+    assert len(data["x"]) == 2
 
 
 @pytest.mark.parametrize("condition, fragment", [

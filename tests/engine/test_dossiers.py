@@ -244,6 +244,11 @@ def test_fields_the_form_does_not_declare_are_refused(rt, session, users):
                                actor=users["tanlap.specialist"], now=rt.clock.now())
     session.rollback()
     assert set(err.value.errors) == {"delivery", "channel"}
+    with pytest.raises(InvalidInput) as err:
+        dossiers.complete_task(rt, session, task.id, {**HH_APPROVE, "due_at": "2030-01-01T17:00:00+07:00"},
+                               actor=users["tanlap.specialist"], now=rt.clock.now())
+    session.rollback()
+    assert "set by the engine" in err.value.errors["due_at"][0]
     session.refresh(d)
     assert d.result_delivery is None and open_task(session, d.id).id == task.id
 
@@ -258,3 +263,32 @@ def test_every_workflow_starts_with_its_channel_and_times(rt, session, users):
     assert dt.datetime.fromisoformat(data["received_at"]) == d.received_at == T0
     assert dt.datetime.fromisoformat(data["clock_started_at"]) == d.clock_started_at
     assert dt.datetime.fromisoformat(data["due_at"]) == d.due_at
+
+
+def test_an_extension_after_the_apology_survives_a_supplement(rt, session, users, clock):
+    import dataclasses
+
+    from support import at, scan
+
+    from engine import letters
+
+    allowed = dataclasses.replace(rt, settings=dataclasses.replace(rt.settings,
+                                                                   extensions={"household-business": "P2D"}))
+    d = receive(rt, session, users).dossier  # due Thursday 5/3 17:00
+    scan(rt, session, at(4, 17))
+    clock.set(at(5, 8))
+    letters.issue_letter(rt, session, d.id, new_appointment_at=at(9, 17), reason="Chờ xác minh",
+                         actor=users["tanlap.leader"], now=at(5, 8))
+    session.commit()
+    letters.record_extension(allowed, session, d.id, duration="P1D", reason="Hồ sơ phức tạp",
+                             actor=users["tanlap.leader"], now=at(5, 8, 30))
+    session.commit()
+    session.refresh(d)
+    assert (d.legal_due_at, d.due_at) == (at(6, 17), at(10, 17))
+    clock.set(at(5, 9))
+    act(allowed, session, users, d.id, "examine", examine_supplement())
+    clock.set(at(6, 9))  # one working day paused
+    act(allowed, session, users, d.id, "wait_supplement", SUPPLEMENT_RECEIVED)
+    session.refresh(d)
+    assert d.legal_due_at == at(9, 17)  # 5/3 + the day paused + the day of extension
+    assert d.due_at == at(10, 17)  # the promised date with its extension never moves back

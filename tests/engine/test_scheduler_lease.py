@@ -161,8 +161,7 @@ def test_a_due_boundary_timer_fires_from_the_timer_job_on_the_engine_clock(timed
     # Engine steps run on the engine's clock (not the wall clock), and each save stores the next timer.
     received = dossiers.receive_dossier(rt, session, procedure="timer-probe", agency_id=agency_id(session),
                                         channel="counter", applicant={"name": "Lê Văn Cường"},
-                                        actor=users["tanlap.reception"], now=at(2, 9),
-                                        data={"received_at": at(2, 9).isoformat()})
+                                        actor=users["tanlap.reception"], now=at(2, 9))
     session.commit()
     d = received.dossier
     assert session.scalar(select(Dossier.next_timer_at).where(Dossier.id == d.id)) == at(2, 14, 30)  # 4 working hours

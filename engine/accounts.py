@@ -5,7 +5,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -83,6 +83,12 @@ def user_for_token(session: Session, token: str, now: dt.datetime, kind: str = "
     if row.last_used_at is None or now - row.last_used_at > TOKEN_USE_RESOLUTION:
         row.last_used_at = now
     return user
+
+
+def purge_sessions(session: Session, now: dt.datetime, idle: dt.timedelta) -> int:
+    """Delete the login sessions that can no longer be used (logged out, or idle past `idle`); return how many."""
+    ended = or_(ApiToken.revoked_at.is_not(None), ApiToken.last_used_at < now - idle)  # as user_for_token judges
+    return session.execute(delete(ApiToken).where(ApiToken.kind == "session", ended)).rowcount
 
 
 def list_tokens(session: Session, user: User) -> list[ApiToken]:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text, update
 
-from engine import audit, dossiers, escalation, lease, notify, runtime
+from engine import accounts, audit, dossiers, escalation, lease, notify, runtime
 from engine.db import flush
 from engine.errors import EngineError
 from engine.models import Dossier, Membership, Procedure, ProcedureVersion, Task, User
@@ -91,6 +91,14 @@ def deliver_outbox(rt: Runtime, now: dt.datetime, limit: int = 200) -> DeliveryR
                     log.warning("outbox %s (%s) attempt %d failed: %s", outcome.id, outcome.channel,
                                 outcome.attempts, outcome.error)
     return DeliveryReport(sent, failed)
+
+
+def purge_sessions(rt: Runtime, now: dt.datetime) -> int:
+    """Delete ended login sessions (each login adds a row); return how many."""
+    with rt.sessions() as session:
+        count = accounts.purge_sessions(session, now, dt.timedelta(hours=rt.settings.session_idle_hours))
+        session.commit()
+    return count
 
 
 def daily_digest(rt: Runtime, now: dt.datetime) -> int:

@@ -21,7 +21,7 @@ from engine import jobs
 from engine.runtime import Runtime
 
 log = logging.getLogger(__name__)
-JOBS = ("scan_deadlines", "deliver_outbox", "fire_timers", "daily_digest")
+JOBS = ("scan_deadlines", "deliver_outbox", "fire_timers", "daily_digest", "purge_sessions")
 
 
 def _tick(rt: Runtime, job: Callable) -> Callable[[], None]:
@@ -49,6 +49,7 @@ def register(scheduler: BaseScheduler, rt: Runtime) -> BaseScheduler:
                       **common)
     scheduler.add_job(_tick(rt, jobs.daily_digest), CronTrigger(hour=s.digest_time.hour, minute=s.digest_time.minute,
                                                                timezone=tz), id="daily_digest", **common)
+    scheduler.add_job(_tick(rt, jobs.purge_sessions), CronTrigger(hour=3, timezone=tz), id="purge_sessions", **common)
     return scheduler
 
 

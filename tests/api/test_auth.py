@@ -157,3 +157,25 @@ def test_without_a_key_one_is_made_once_private_and_shared(tmp_path):
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert len(first) >= 48 and first == second == key_file.read_text()
     assert list(key_file.parent.iterdir()) == [key_file]  # no draft left behind
+
+
+def test_ended_sessions_are_purged_and_open_ones_kept(rt, app, client, login, clock, session):
+    import dataclasses
+    import datetime as dt
+
+    from sqlalchemy import func, select
+
+    from engine import jobs
+    from engine.models import ApiToken
+
+    rt.settings = dataclasses.replace(rt.settings, session_idle_hours=12)
+    logged_out, idle, working = app.test_client(), app.test_client(), app.test_client()
+    for c in (logged_out, idle, working):
+        login(c, "tanlap.specialist")
+    logged_out.post("/api/v1/auth/logout")
+    clock.set(clock.now() + dt.timedelta(hours=11))
+    assert working.get("/api/v1/auth/me").status_code == 200
+    clock.set(clock.now() + dt.timedelta(hours=2))  # 13 h after the idle one's login, 2 h after working's use
+    assert jobs.purge_sessions(rt, clock.now()) == 2
+    assert session.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.kind == "session")) == 1
+    assert working.get("/api/v1/auth/me").status_code == 200

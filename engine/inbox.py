@@ -41,8 +41,10 @@ from engine.models import OPEN_TASK_STATES, Dossier, Procedure, ProcedureVersion
 from engine.runtime import Runtime
 
 SCOPES = ("mine", "groups", "all")
-SORTS = ("due_at", "-due_at", "created_at", "-created_at")
+SORTS = ("due_at", "-due_at", "created_at", "-created_at", "risk")
 RISKS = ("on_track", "at_risk", "overdue")
+#: the `risk` sort: the most urgent level first, each level by due time
+RISK_ORDER = ("overdue", "at_risk", "on_track")
 MAX_LIMIT = 200
 #: open tasks, written as the predicate of the partial inbox indexes (ix_task_open_*)
 OPEN_TASK = text("task.state IN ('ready', 'claimed')")
@@ -69,6 +71,8 @@ class Keyset:
     sort: str
     value: dt.datetime | None
     id: int
+    #: the `risk` sort: the level (index in RISK_ORDER) the previous page ended in
+    rank: int = 0
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,7 @@ class TaskView:
 # -- cursors ------------------------------------------------------------------------------------------------
 
 def encode_cursor(keyset: Keyset) -> str:
-    raw = json.dumps([keyset.sort, keyset.value.isoformat() if keyset.value else None, keyset.id])
+    raw = json.dumps([keyset.sort, keyset.value.isoformat() if keyset.value else None, keyset.id, keyset.rank])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -119,14 +123,15 @@ def decode_cursor(text: str) -> Keyset:
     """Read a cursor made by encode_cursor; raise ValueError for anything else."""
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        sort, value, row_id = json.loads(raw)
+        sort, value, row_id, rank = json.loads(raw)
         at = dt.datetime.fromisoformat(value) if value is not None else None
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         raise ValueError("not a cursor returned by this endpoint") from None
     if sort not in SORTS or not isinstance(row_id, int) or (at is not None and at.tzinfo is None) \
-            or (at is None and sort.lstrip("-") == "created_at"):
+            or (at is None and sort.lstrip("-") == "created_at") \
+            or not (isinstance(rank, int) and 0 <= rank < len(RISK_ORDER)):
         raise ValueError("not a cursor returned by this endpoint")
-    return Keyset(sort, at, row_id)
+    return Keyset(sort, at, row_id, rank)
 
 
 # -- who sees what -------------------------------------------------------------------------------------------
@@ -210,7 +215,7 @@ def _parts(sort: str, after: str | None) -> list[tuple[object, list]]:
     PostgreSQL last, so the rows with and without a value are two parts, merged afterwards, and each part
     is a plain range scan on both.
     """
-    column = Task.due_at if sort.lstrip("-") == "due_at" else Task.created_at
+    column = Task.due_at if sort.lstrip("-") in ("due_at", "risk") else Task.created_at
     descending = sort.startswith("-")
     key = (column, Task.id)
     order = [c.desc() for c in key] if descending else [c.asc() for c in key]
@@ -292,7 +297,7 @@ def _page_statement(arms: tuple[_Arm, ...], sort: str, after: str | None, given:
     # Open tasks: the very predicate of the partial inbox indexes (literal, so both planners match it).
     stmt = stmt.where(Task.state == bindparam("status", type_=String) if "status" in given else OPEN_TASK)
     # The dossier is joined in the arms only when a filter asks about it: each join is planned once per arm.
-    if given & {"procedure", "risk"}:
+    if given & {"procedure", "risk"} or sort == "risk":  # the risk of a task reads its dossier's pause
         stmt = stmt.join(Dossier, Dossier.id == Task.dossier_id)
     if "procedure" in given:
         stmt = (stmt.join(ProcedureVersion, ProcedureVersion.id == Dossier.procedure_version_id)
@@ -315,8 +320,19 @@ def _page_statement(arms: tuple[_Arm, ...], sort: str, after: str | None, given:
         stmt = stmt.where(select(match).where(dossier.id == Task.dossier_id).correlate(Task).scalar_subquery())
     # the page size in the SQL text: PostgreSQL's generic plan of a prepared statement then knows it
     limit = bindparam("limit", type_=Integer, literal_execute=True)
-    branches = [select(stmt.where(_arm_clause(i, arm), where).order_by(*order).limit(limit).subquery())
-                for i, arm in enumerate(arms) for where, order in _parts(sort, after)]
+    if sort == "risk":
+        # One more split: each level is read in due order on its own, from the cursor's level on; the level
+        # of the cursor from the cursor, the later ones from their start.
+        (after, rank) = after if after is not None else (None, 0)
+        level = _risk_expr(now)
+        branches = [select(stmt.add_columns(literal(r).label("risk_rank")).where(
+                        _arm_clause(i, arm), level == literal(RISK_ORDER[r]), where).order_by(*order).limit(limit)
+                        .subquery())
+                    for i, arm in enumerate(arms) for r in range(rank, len(RISK_ORDER))
+                    for where, order in _parts(sort, after if r == rank else None)]
+    else:
+        branches = [select(stmt.where(_arm_clause(i, arm), where).order_by(*order).limit(limit).subquery())
+                    for i, arm in enumerate(arms) for where, order in _parts(sort, after)]
     merged = (branches[0] if len(branches) == 1 else union(*branches)).subquery("merged")
     page = select(merged).order_by(*_page_order(merged, sort)).limit(limit).subquery("page")
     rows, _ = _statement(now, page)
@@ -324,6 +340,8 @@ def _page_statement(arms: tuple[_Arm, ...], sort: str, after: str | None, given:
 
 
 def _page_order(rows, sort: str) -> list:
+    if sort == "risk":
+        return [rows.c.risk_rank.asc(), rows.c.due_at.asc().nulls_last(), rows.c.id.asc()]
     column = rows.c.due_at if sort.lstrip("-") == "due_at" else rows.c.created_at
     if sort.startswith("-"):
         return [column.desc().nulls_last(), rows.c.id.desc()]
@@ -348,14 +366,17 @@ def list_tasks(rt: Runtime, session: Session, filters: InboxFilter, *, actor: Us
     if actor.is_admin and "q" in params:
         optional["q_code"], optional["q"] = optional["q"], None
     cursor = None if after is None else "value" if after.value is not None else "undated"
+    if filters.sort == "risk" and cursor is not None:
+        cursor = (cursor, after.rank)
     stmt = _page_statement(arms, filters.sort, cursor, frozenset(k for k, v in optional.items() if v is not None))
     result = session.execute(stmt, params).all()
     rows = _rows(rt, session, result[:limit], now, actor)
     next_cursor = None
     if len(result) > limit:
         last = rows[-1]
-        value = last.due_at if filters.sort.lstrip("-") == "due_at" else last.created_at
-        next_cursor = encode_cursor(Keyset(filters.sort, value, last.id))
+        value = last.created_at if filters.sort.lstrip("-") == "created_at" else last.due_at
+        rank = RISK_ORDER.index(last.risk) if filters.sort == "risk" else 0
+        next_cursor = encode_cursor(Keyset(filters.sort, value, last.id, rank))
     return InboxPage(rows, next_cursor)
 
 

@@ -30,7 +30,8 @@ class InboxQuerySchema(Schema):
     q = fields.String(validate=validate.Length(min=1, max=200),
                       metadata={"description": "part of the dossier code or the applicant's name, any case"})
     sort = fields.String(load_default="due_at", validate=validate.OneOf(SORTS),
-                         metadata={"description": "tasks without a due time come last either way"})
+                         metadata={"description": "risk: overdue first, then at risk, then on track, each by due "
+                                                  "time; tasks without a due time come last in their group"})
     cursor = CursorField(metadata={"description": "next_cursor of the previous page (same sort)"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_LIMIT))
 

@@ -70,7 +70,8 @@ def test_too_many_look_ups_from_one_address_get_429(app, client, receipt):
     assert [client.get(url).status_code for _ in range(5)] == [404] * 5
     limited = client.get(url)
     assert limited.status_code == 429 and limited.mimetype == "application/problem+json"
-    assert limited.get_json()["code"] == "rate_limited" and int(limited.headers["Retry-After"]) == 12
+    # 5 per 60 s: the next token in at most 12 s (less when the five requests took a while)
+    assert limited.get_json()["code"] == "rate_limited" and 1 <= int(limited.headers["Retry-After"]) <= 12
     ok = f"/api/v1/public/dossiers/{receipt['code']}?secret={receipt['lookup_secret']}"
     assert client.get(ok).status_code == 429  # the right secret does not get around the limit
     other = client.get(ok, environ_base={"REMOTE_ADDR": "10.0.0.2"})

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 from samples import BR_APPROVE, HH_APPROVE, examine_supplement
-from sqlalchemy import select
+from sqlalchemy import select, update
 from support import T0
 
 from engine import runtime
@@ -189,6 +189,38 @@ def test_keyset_pages_neither_overlap_nor_skip(eight_open_tasks, client_for, sor
         if cursor is None:
             break
     assert pages == [expected[0:3], expected[3:6], expected[6:8]]
+
+
+def test_the_risk_sort_puts_the_most_urgent_first_and_pages_cleanly(eight_open_tasks, client_for, clock, rt):
+    # Tuesday 10:10: the two examinations received Monday 09:00 are past 75 % of their 12 working hours (at
+    # 10:00); the last one received (10:30, due latest) the scan found at risk on its path; the rest are on track.
+    clock.set(T0 + dt.timedelta(days=1, hours=1, minutes=10))
+    latest = max((t for t in eight_open_tasks if t.due_at is not None), key=lambda t: (t.due_at, t.id))
+    with rt.sessions() as s:
+        s.execute(update(Task).where(Task.id == latest.id).values(risk="at_risk"))
+        s.commit()
+    admin = client_for("admin")
+    rows = inbox(admin, limit=200)["items"]
+    assert sorted(r["risk"] for r in rows) == ["at_risk"] * 3 + ["on_track"] * 5
+
+    def key(r):
+        due = dt.datetime.fromisoformat(r["due_at"]).timestamp() if r["due_at"] else 0
+        return (("overdue", "at_risk", "on_track").index(r["risk"]), r["due_at"] is None, due, r["id"])
+
+    expected = [r["id"] for r in sorted(rows, key=key)]
+    assert ids(admin, sort="risk", limit=200) == expected
+    assert expected[2] == latest.id != [r["id"] for r in rows][2]  # not the due order
+    pages, cursor = [], None
+    while True:
+        page = inbox(admin, sort="risk", limit=3, **({"cursor": cursor} if cursor else {}))
+        pages.append([row["id"] for row in page["items"]])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert [i for p in pages for i in p] == expected and all(len(p) == 3 for p in pages[:-1])
+    specialist = client_for("tanlap.specialist")
+    mine = inbox(specialist, sort="risk", limit=200)["items"]
+    assert [r["id"] for r in mine] == [i for i in expected if i in {r["id"] for r in mine}]
 
 
 def test_rows_added_meanwhile_do_not_shift_the_next_page(receive, client_for, clock):

@@ -86,7 +86,7 @@ def _validate_form(compiled: CompiledVersion, bpmn_id: str, data: dict) -> None:
             errors.setdefault(str(key), []).append("field names are letters, digits and _; not starting with _")
         elif key in ENGINE_DATA:
             errors.setdefault(key, []).append("set by the engine at reception; a form cannot change it")
-        elif declared is not None and key not in declared and key != "outcome":
+        elif declared is not None and key not in declared and not (key == "outcome" and info.outcomes):
             # undeclared fields would land in the workflow data, where gateways and later steps read them
             errors.setdefault(str(key), []).append(f"not a field of the form '{info.form}'")
     if info.form and info.form in compiled.form_validators:

@@ -70,14 +70,19 @@ def test_running_dossiers_stay_on_their_version(rt, session, users, tmp_path):
     assert receive(rt, session, users).dossier.procedure_version_id == old.procedure_version_id
 
 
-def _malicious_package(tmp_path) -> Path:
-    folder = tmp_path / "leaky-permit"
+def _copy_of_simple(tmp_path, slug: str) -> tuple[Path, Path]:
+    """The simple-permit package under another slug: its folder and its diagram, to edit."""
+    folder = tmp_path / slug
     shutil.copytree(SIMPLE, folder)
-    (folder / "simple-permit.bpmn").rename(folder / "leaky-permit.bpmn")
+    (folder / "simple-permit.bpmn").rename(folder / f"{slug}.bpmn")
     toml = (folder / "procedure.toml").read_text(encoding="utf-8")
-    (folder / "procedure.toml").write_text(toml.replace('slug = "simple-permit"', 'slug = "leaky-permit"'),
+    (folder / "procedure.toml").write_text(toml.replace('slug = "simple-permit"', f'slug = "{slug}"'),
                                            encoding="utf-8")
-    bpmn = folder / "leaky-permit.bpmn"
+    return folder, folder / f"{slug}.bpmn"
+
+
+def _malicious_package(tmp_path) -> Path:
+    folder, bpmn = _copy_of_simple(tmp_path, "leaky-permit")
     script = f'import os\nopen("{LEAK}", "w").write(str(os.listdir("/")))'
     text = bpmn.read_text(encoding="utf-8")
     start = text.index("<bpmn:script>") + len("<bpmn:script>")
@@ -113,13 +118,7 @@ def test_a_script_forced_into_the_database_is_refused_at_run_time(rt, session, u
 
 
 def test_a_condition_forced_into_the_database_says_what_it_refused(rt, session, users, tmp_path):
-    folder = tmp_path / "greedy-permit"
-    shutil.copytree(SIMPLE, folder)
-    (folder / "simple-permit.bpmn").rename(folder / "greedy-permit.bpmn")
-    toml = (folder / "procedure.toml").read_text(encoding="utf-8")
-    (folder / "procedure.toml").write_text(toml.replace('slug = "simple-permit"', 'slug = "greedy-permit"'),
-                                           encoding="utf-8")
-    bpmn = folder / "greedy-permit.bpmn"
+    folder, bpmn = _copy_of_simple(tmp_path, "greedy-permit")
     bpmn.write_text(bpmn.read_text(encoding="utf-8").replace('outcome == "accept"',
                                                              'len(note * 100000000) > 0'), encoding="utf-8")
     deploy_package(rt, session, load_package(folder), actor=None, now=rt.clock.now())  # past validation
@@ -136,13 +135,7 @@ def test_a_condition_forced_into_the_database_says_what_it_refused(rt, session, 
 
 
 def test_an_inter_agency_lane_sends_the_step_to_the_nearest_agency_of_that_kind(rt, session, users, tmp_path):
-    folder = tmp_path / "police-permit"
-    shutil.copytree(SIMPLE, folder)
-    (folder / "simple-permit.bpmn").rename(folder / "police-permit.bpmn")
-    toml = (folder / "procedure.toml").read_text(encoding="utf-8")
-    (folder / "procedure.toml").write_text(toml.replace('slug = "simple-permit"', 'slug = "police-permit"'),
-                                           encoding="utf-8")
-    bpmn = folder / "police-permit.bpmn"
+    folder, bpmn = _copy_of_simple(tmp_path, "police-permit")
     bpmn.write_text(bpmn.read_text(encoding="utf-8").replace('name="specialist"', 'name="police:specialist"'),
                     encoding="utf-8")
     deploy_path(rt, session, folder, actor=None, now=rt.clock.now())

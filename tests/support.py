@@ -1,11 +1,14 @@
 """Constants and dossier steps shared by the test folders (a plain module: conftest files share one name)."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import threading
 from pathlib import Path
 
 from sqlalchemy import select
+from werkzeug.serving import make_server
 
 from engine import dossiers, escalation
 from engine.models import Agency, Task
@@ -66,3 +69,17 @@ def scan(rt, session, now):
     session.commit()
     session.expire_all()
     return result
+
+
+@contextlib.contextmanager
+def serving(app):
+    """Serve the app on a free port of 127.0.0.1 in a thread; shut it down on exit."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="motcua-test-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

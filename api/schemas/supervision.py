@@ -1,8 +1,9 @@
 """Payloads of the escalation inbox and of supervision: open dossiers by risk, form II.06a, forms 04, extensions."""
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, post_load, pre_dump, validate
+from marshmallow import Schema, fields, post_load, pre_dump, validate
 
+from api.schemas import CursorField
 from api.schemas.tasks import TaskBriefSchema
 from engine.deadlines import RISKS
 from engine.escalation import RUNG_LABELS
@@ -93,21 +94,11 @@ class ReassignResultSchema(Schema):
 # --- open dossiers by risk ---------------------------------------------------------------------------------
 
 
-class CursorField(fields.String):
-    """The opaque `next_cursor` of the previous page."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            return decode_cursor(super()._deserialize(value, attr, data, **kwargs))
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
-
-
 class WatchQuerySchema(Schema):
     risk = fields.String(validate=validate.OneOf(RISKS), metadata={"description": "default: every level"})
     agency_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1), metadata={
         "description": "default: every agency you supervise (admins: all)"})
-    cursor = CursorField(metadata={"description": "next_cursor of the previous page"})
+    cursor = CursorField(decode_cursor, metadata={"description": "next_cursor of the previous page"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_LIMIT))
 
     @post_load

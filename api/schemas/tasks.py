@@ -3,18 +3,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_dump, validate, validates_schema
 
+from api.schemas import CursorField
 from engine.inbox import MAX_LIMIT, RISKS, SCOPES, SORTS, InboxFilter, decode_cursor
 from engine.models import TASK_STATES
-
-
-class CursorField(fields.String):
-    """The opaque `next_cursor` of the previous page."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            return decode_cursor(super()._deserialize(value, attr, data, **kwargs))
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
 
 
 class InboxQuerySchema(Schema):
@@ -32,7 +23,7 @@ class InboxQuerySchema(Schema):
     sort = fields.String(load_default="due_at", validate=validate.OneOf(SORTS),
                          metadata={"description": "risk: overdue first, then at risk, then on track, each by due "
                                                   "time; tasks without a due time come last in their group"})
-    cursor = CursorField(metadata={"description": "next_cursor of the previous page (same sort)"})
+    cursor = CursorField(decode_cursor, metadata={"description": "next_cursor of the previous page (same sort)"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_LIMIT))
 
     @validates_schema

@@ -22,24 +22,9 @@ from pathlib import Path
 
 import pytest
 from samples import PROCEDURES, RETURN_COUNTER, SIGN_APPROVE
-from support import APPLICANT, PASSWORD, TANLAP
-from werkzeug.serving import make_server
+from support import APPLICANT, PASSWORD, TANLAP, serving
 
 pytestmark = pytest.mark.slow
-
-
-@contextlib.contextmanager
-def serving(app):
-    """Serve the app on a free port of 127.0.0.1 in a thread; shut it down on exit."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="motcua-test-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 class Client:

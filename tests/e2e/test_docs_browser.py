@@ -6,13 +6,11 @@ on an intranet without internet. Skipped only outside CI when chromium is not in
 """
 from __future__ import annotations
 
-import contextlib
 import os
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from support import serving
 
 from api import create_app
 from config import load_settings
@@ -22,19 +20,6 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
 
 pytestmark = pytest.mark.slow
-
-
-@contextlib.contextmanager
-def serving(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="motcua-docs-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from api import context
 from api.errors import problem, problems
 from api.ratelimit import TokenBucket
 from engine import accounts
-from engine.models import User
 
 #: failed logins per client address: a burst of 10, then one a minute (guessing passwords stays slow)
 LOGIN_FAILURES = (10, 600.0)
@@ -22,7 +21,7 @@ LOGIN_FAILURES = (10, 600.0)
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Log in, log out, personal API tokens")
 
 
-def current_actor() -> User | None:
+def current_actor() -> accounts.Principal | None:
     """The authenticated user of this request, or None."""
     if "actor" not in g:
         user = None
@@ -35,13 +34,13 @@ def current_actor() -> User | None:
             idle = dt.timedelta(hours=context.runtime().settings.session_idle_hours)
             user = accounts.user_for_token(context.session(), cookie["token"], context.now(), kind="session",
                                            idle=idle)
-        if context.session().dirty:  # last_used_at moved: keep it even when the request only reads
+        if context.session().info.pop(accounts.TOKEN_TOUCHED, False):  # keep it even when the request only reads
             context.commit()
         g.actor = user
     return g.actor
 
 
-def require_actor() -> User:
+def require_actor() -> accounts.Principal:
     user = current_actor()
     if user is None:
         abort(401, message="log in or send a Bearer token")

@@ -3,6 +3,7 @@
 Bare: the household-business diagram parsed once, each instance created and walked through its happy path
 in memory. Engine: the same path through engine.dossiers (receive + 4 completions), each action its own
 session and commit, as an HTTP request would do it, on SQLite (file, WAL) and on PostgreSQL when reachable.
+Each action authenticates its official by a Bearer token, as the API does.
 Prints dossiers/s, the ratio to bare, SQL statements and commits per dossier, and stored state bytes.
 
     .venv/bin/python bench/engine.py [--seconds 5] [--postgres URL]
@@ -26,12 +27,11 @@ from samples import HH_APPROVE, HH_ISSUE, RETURN_COUNTER, SIGN_APPROVE  # noqa: 
 from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import event, select, text  # noqa: E402
-from sqlalchemy.orm import joinedload  # noqa: E402
 
 from bpmn.package import load_package  # noqa: E402
 from bpmn.parser import parse_package  # noqa: E402
 from config import load_settings  # noqa: E402
-from engine import dossiers, migrate  # noqa: E402
+from engine import accounts, dossiers, migrate  # noqa: E402
 from engine.clock import FrozenClock  # noqa: E402
 from engine.db import make_engine, make_sessionmaker  # noqa: E402
 from engine.deploy import deploy_path  # noqa: E402
@@ -96,11 +96,12 @@ def engine_rate(url: str, seconds: float) -> dict:
         deploy_path(rt, s, ROOT / "workflows" / "household-business", actor=None, now=clock.now())
         s.commit()
         agency_id = s.scalars(select(Agency.id).where(Agency.code == "000.01.31.H26")).one()
-        ids = {u.username: u.id for u in s.scalars(select(User))}
+        tokens = {u.username: accounts.create_token(s, u, "bench", clock.now())[1] for u in s.scalars(select(User))}
+        s.commit()
 
     def actor(s, role):
-        # as the API's authentication does: the user and their memberships in one query
-        return s.get(User, ids[f"tanlap.{role}"], options=[joinedload(User.memberships)])
+        # as the API authenticates every request: the Bearer token's owner and memberships
+        return accounts.user_for_token(s, tokens[f"tanlap.{role}"], clock.now())
 
     last = {}
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from dataclasses import dataclass
 
-from sqlalchemy import delete, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.errors import Forbidden, InvalidInput, NotFound
-from engine.models import ApiToken, User
+from engine.models import ApiToken, Membership, User
 
 TOKEN_PREFIX = "mc_"
 TOKEN_USE_RESOLUTION = dt.timedelta(minutes=10)
+#: session.info key: authentication wrote last_used_at, to be committed even by a request that only reads
+TOKEN_TOUCHED = "motcua.token_touched"
 # A fixed hash to compare against when the user does not exist, so timing does not reveal usernames.
 _DUMMY_HASH = generate_password_hash("not-a-password", method="pbkdf2:sha256:1000")
 
@@ -64,25 +67,60 @@ def close_session(session: Session, token: str, now: dt.datetime) -> None:
         session.flush()
 
 
+@dataclass(frozen=True)
+class Grant:
+    """One role of an official in one agency."""
+
+    agency_id: int
+    role: str
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The official a request acts as: what the access checks read, as authentication found it.
+
+    Every engine use case takes it where it takes a User (the same attributes); it is no ORM object, so
+    authenticating a request costs one plain query instead of loading two entities and a collection.
+    """
+
+    id: int
+    username: str
+    full_name: str
+    is_admin: bool
+    memberships: tuple[Grant, ...]
+    is_active: bool = True
+
+
+# Every request runs it: built once; the token, its owner and the owner's roles in one statement.
+_TOKEN_OWNER = (
+    select(ApiToken.id.label("token_id"), ApiToken.kind, ApiToken.revoked_at, ApiToken.last_used_at, User.id,
+           User.username, User.full_name, User.is_admin, User.is_active, Membership.agency_id, Membership.role)
+    .join(User, User.id == ApiToken.user_id).outerjoin(Membership, Membership.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("digest"))
+)
+_TOKEN_USED = update(ApiToken).where(ApiToken.id == bindparam("token_id")).values(last_used_at=bindparam("at"))
+
+
 def user_for_token(session: Session, token: str, now: dt.datetime, kind: str = "token",
-                   idle: dt.timedelta | None = None) -> User | None:
+                   idle: dt.timedelta | None = None) -> Principal | None:
     """The active owner of a valid, unrevoked token (or login session) of this kind, used within `idle`."""
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX):
         return None
-    found = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                            .options(joinedload(User.memberships))
-                            .where(ApiToken.token_hash == _digest(token))).unique().first()
-    if found is None:
+    connection = session.connection()
+    rows = connection.execute(_TOKEN_OWNER, {"digest": _digest(token)}).all()
+    if not rows:
         return None
-    row, user = found
-    if row.revoked_at is not None or row.kind != kind or not user.is_active:
+    row = rows[0]
+    if row.revoked_at is not None or row.kind != kind or not row.is_active:
         return None
     if idle is not None and row.last_used_at is not None and now - row.last_used_at > idle:
         return None
     # Recorded at most every ten minutes: a write per request would cost more than it tells.
     if row.last_used_at is None or now - row.last_used_at > TOKEN_USE_RESOLUTION:
-        row.last_used_at = now
-    return user
+        connection.execute(_TOKEN_USED, {"token_id": row.token_id, "at": now})
+        session.info[TOKEN_TOUCHED] = True
+    grants = tuple(Grant(r.agency_id, r.role) for r in rows if r.agency_id is not None)
+    return Principal(row.id, row.username, row.full_name, row.is_admin, grants)
 
 
 def purge_sessions(session: Session, now: dt.datetime, idle: dt.timedelta) -> int:

@@ -8,10 +8,7 @@ from pathlib import Path
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
-
-from engine.errors import Conflict
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -77,11 +74,3 @@ def make_engine(url: str, echo: bool = False) -> Engine:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit (results are returned after it)."""
     return sessionmaker(engine, expire_on_commit=False)
-
-
-def flush(session: Session) -> None:
-    """Flush the unit of work; a row whose version moved meanwhile (a concurrent writer) is a Conflict."""
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict("the dossier was changed by someone else at the same time; reload and try again") from None

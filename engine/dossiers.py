@@ -18,7 +18,6 @@ from bpmn.durations import parse_duration
 from engine import audit, runtime
 from engine.access import ASSIGNING_ROLES, may_work_on, require_role, require_work_on, roles_in
 from engine.codes import dossier_code, lookup_secret
-from engine.db import flush
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import (
     CHANNELS,
@@ -36,6 +35,7 @@ from engine.models import (
 from engine.runtime import Runtime
 from engine.specs import CompiledVersion
 from engine.tasks import sync_tasks, task_deadlines
+from engine.writes import flush
 
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 #: the times every workflow starts with (receive_dossier); the engine's, never a form's
@@ -121,7 +121,7 @@ _CURRENT_VERSION_ID = (
 
 def current_version(rt: Runtime, session: Session, slug: str) -> CompiledVersion:
     """The parsed version of a procedure that new dossiers start on (one small query; the rest is cached)."""
-    version_id = session.execute(_CURRENT_VERSION_ID, {"slug": slug}).scalar_one_or_none()
+    version_id = session.connection().execute(_CURRENT_VERSION_ID, {"slug": slug}).scalar_one_or_none()
     if version_id is None:
         raise NotFound(f"no deployed procedure '{slug}'")
     return rt.compiled_version(session, version_id)

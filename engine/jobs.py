@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text, update
 
 from engine import accounts, audit, dossiers, escalation, lease, notify, runtime
-from engine.db import flush
 from engine.errors import EngineError
 from engine.models import Dossier, Membership, Procedure, ProcedureVersion, Task, User
 from engine.runtime import Runtime
+from engine.writes import flush
 
 log = logging.getLogger(__name__)
 

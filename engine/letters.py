@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 from bpmn.durations import Duration, parse_duration
 from engine import audit, bulk, notify
 from engine.access import require_role
-from engine.db import flush
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.models import Agency, ApologyLetter, Dossier, Extension, Procedure, ProcedureVersion, User
 from engine.tasks import budget_seconds
 from engine.workcalendar import WorkCalendar
+from engine.writes import flush
 
 #: who may sign form 04 and record an extension: the competent agency's leadership
 SIGNING_ROLES = frozenset({"leader"})

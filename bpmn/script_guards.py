@@ -25,6 +25,10 @@ MAX_RANGE = 10_000  #: items in one range()
 MAX_EXPONENT = 100  #: largest literal exponent of `**` (a big-integer power cannot be interrupted)
 MAX_SIZE = 100_000  #: items (characters, elements) of a str/bytes/list/tuple that one guarded step builds
 MAX_INT_BITS = 10_000  #: bits of an int that `*`, `**`, `<<` build (~3,000 digits: str() still prints it)
+#: values, and characters of strings, in a task's data after a script ran, counted as serializing would
+#: count them: a value that appears twice (aliasing, `a = [a, a]`) counts twice
+MAX_DATA_VALUES = 200_000
+MAX_DATA_CHARS = 2_000_000
 
 
 class ScriptLimitError(RuntimeError):
@@ -286,3 +290,26 @@ GUARDS: Mapping[str, object] = {
     "_apply_": _apply, "_add_": _add, "_mul_": _mul, "_pow_": _pow, "_lshift_": _lshift, "_mod_": _mod,
     "_built_": _built,
 }
+
+
+def check_data_size(data: dict) -> None:
+    """Refuse task data too large to store: over MAX_DATA_VALUES values or MAX_DATA_CHARS characters.
+
+    Counted as JSON would write them, so `a = [a, a]` repeated (a few objects in memory, 2**n values to
+    write) is caught; the count stops at the limit, so the check itself is bounded whatever the data.
+    """
+    values, chars, stack = 0, 0, [data]
+    while stack:
+        value = stack.pop()
+        values += 1
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            stack.extend(value)
+        elif isinstance(value, (str, bytes)):
+            chars += len(value)
+        if values > MAX_DATA_VALUES or chars > MAX_DATA_CHARS:
+            raise ScriptLimitError(f"the script left task data too large to store (over {MAX_DATA_VALUES:,} "
+                                   f"values or {MAX_DATA_CHARS:,} characters, a value shared n times counting "
+                                   "n times)")

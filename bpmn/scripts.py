@@ -19,10 +19,13 @@ server's files. Here every script, condition and timer expression is
    *-unpacking displays and f-strings (widths in format specs are checked statically). A condition or timer
    expression has no loop (no comprehension, lambda or def), so these guards are its bound: a line trace
    has nothing to interrupt in a one-line expression, and would cost every gateway a settrace.
-Not bounded: memory and time of the host's functions (trusted), values that are large only through
-aliasing (`a = [a, a]` repeated: small in memory, huge to print, compare or serialize), and growth spread over
-many lines (each line at most a bounded step; the line and time bounds stop the loop). Designers who deploy
-diagrams are trusted staff; run steps with a process-level timeout where that trust is not enough.
+5. bounded in what it leaves: after a script task ran, its data may hold at most MAX_DATA_VALUES values and
+   MAX_DATA_CHARS characters, counted as serializing counts them, so values large only through aliasing
+   (`a = [a, a]` repeated: small in memory, huge to print or serialize) are refused before they are stored.
+Not bounded: memory and time of the host's functions (trusted), growth spread over many lines (each line
+is at most a bounded step; the line and time bounds stop the loop), and one C-level step over an aliased
+value inside the script (`str(a)` of such an `a`), which the line trace cannot interrupt. Designers who
+deploy diagrams are trusted staff; run steps with a process-level timeout where that trust is not enough.
 """
 from __future__ import annotations
 
@@ -48,6 +51,7 @@ from bpmn.script_guards import (  # noqa: F401 (ScriptLimitError, the limits: pa
     SAFE_BUILTINS,
     ScriptLimitError,
     SizePolicy,
+    check_data_size,
 )
 
 MAX_LINES = 100_000  #: executed lines per script task run
@@ -246,6 +250,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
             self._run_bounded(code, codes, context)
         finally:
             self._remove_globals_and_functions_from_context(context, external_context)
+        check_data_size(context)  # before SpiffWorkflow copies it into the next tasks and we serialize it
         return True
 
     def _run_bounded(self, code, codes: frozenset, namespace: dict) -> None:

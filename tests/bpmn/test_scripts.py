@@ -235,7 +235,8 @@ SIZE_ATTACKS = {  # name -> (script, a fragment of the error)
     "unbound to_bytes": ("b = int.to_bytes(1, n, 'big')", "int.to_bytes: call the method on a value"),
     "unbound extend kept": ("y = list.extend\nx = [1]\ny(x, zip(x))", "list.extend: call the method on a value"),
 }
-SIZE_DATA = {"lists": [[1] * 2500] * 2500, "empty": [], "n": 10 ** 8, "fmt": "%0*d"}
+# Inputs for the attacks: the list of lists is 160,000 values to sum, under the stored-data bound itself.
+SIZE_DATA = {"lists": [[1] * 400] * 400, "empty": [], "n": 10 ** 8, "fmt": "%0*d"}
 
 
 @pytest.mark.parametrize("name", SIZE_ATTACKS)
@@ -313,3 +314,21 @@ d = day.replace(year=2025)
                                                                        "ababab")
     assert data["d"] == datetime.date(2025, 5, 1)
     assert "e1" in _completed(wf)
+
+
+def test_data_large_only_through_aliasing_is_refused_before_it_is_stored():
+    # 2**40 values to write out, in 41 small objects: json.dumps would never finish
+    script = "a = [1]\nfor i in range(40):\n    a = [a, a]"
+    started = time.perf_counter()
+    with pytest.raises(WorkflowTaskException) as info:
+        _run(_script_spec(script))
+    assert time.perf_counter() - started < 1
+    assert info.value.error_type == "ScriptLimitError" and info.value.task.task_spec.bpmn_id == "sc"
+    assert "too large to store" in str(info.value)
+
+
+def test_data_of_an_ordinary_size_is_kept():
+    environment = make_script_engine().environment
+    data = {"rows": [{"code": f"{i:04d}", "name": "Bán lẻ " * 10} for i in range(2000)]}
+    environment.execute("a = [1]\nfor i in range(10):\n    a = [a, a]\nn = len(rows)", data)
+    assert data["n"] == 2000 and len(data["a"]) == 2

@@ -23,6 +23,7 @@ bench: setup
 	$(BIN)/python bench/workcalendar.py
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/sql_floor.py
+	$(BIN)/python bench/instructions.py
 	$(BIN)/python bench/escalation.py
 	$(BIN)/python bench/api.py
 

@@ -1,4 +1,8 @@
-"""Who may do what. The API asks the same questions; the engine enforces them for every caller."""
+"""Who may do what. The API asks the same questions; the engine enforces them for every caller.
+
+An actor is a User or the accounts.Principal that authenticated a request: both carry `id`, `is_admin` and
+`memberships` (agency_id, role), all these checks read.
+"""
 from __future__ import annotations
 
 from engine.errors import Forbidden

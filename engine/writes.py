@@ -33,8 +33,13 @@ class _Writer:
         self.parents = {r.key: (mapper.get_property_by_column(local).key, remote.key)
                         for r in mapper.relationships if r.direction.name == "MANYTOONE"
                         for local, remote in r.local_remote_pairs}
-        self.defaults = {key: col.default.arg for key, col in self.columns.items()
-                         if col.default is not None and col.default.is_scalar}
+        for key, col in self.columns.items():
+            # Values are written and kept on the object as they are: nothing the database or a function fills in
+            if col.server_default is not None or col.onupdate is not None or \
+                    (col.default is not None and not col.default.is_scalar):
+                raise TypeError(f"{cls.__name__}.{key}: engine.writes takes plain values and constant defaults only")
+        self.defaults = {key: col.default.arg for key, col in self.columns.items() if col.default is not None}
+        self.names = {key: col.key for key, col in self.columns.items()}  # insert() takes column keys
         self._inserts: dict[tuple[str, ...], object] = {}
         self._updates: dict[tuple[str, ...], object] = {}
 
@@ -52,7 +57,7 @@ class _Writer:
             value = values.get(key)
             if value is None and key not in values:
                 value = 1 if key == self.version else self.defaults.get(key)
-            row[key] = values[key] = value
+            row[self.names[key]] = values[key] = value
         keys = tuple(row)
         stmt = self._inserts.get(keys)
         if stmt is None:

@@ -4,7 +4,7 @@ The database is filled with Core executemany: open dossiers with one open task e
 with four completed tasks each, spread over the demo agencies (province, Tân Lập, Hòa Bình) and their
 roles, some tasks claimed, some overdue. Then N real dossiers are received through the engine: their
 `examine` steps are the tasks completed over HTTP, so each completion restores and advances a real
-workflow. The app runs in gunicorn (1 sync worker) on 127.0.0.1; the client is urllib, one request at a
+workflow. The app runs in gunicorn (1 sync worker, config/gunicorn.conf.py) on 127.0.0.1; the client is urllib, one request at a
 time, logged in as tanlap.specialist (a session cookie, as the UI would).
 
 Measured, p50/p95 over the samples: GET /api/v1/tasks (first page, and a page 100 pages deep through the
@@ -212,7 +212,7 @@ def start_server(url: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "MOTCUA_DATABASE_URL": url, "MOTCUA_SCHEDULER_IN_PROCESS": "false"}
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen([str(gunicorn), "-w", "1", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+    process = subprocess.Popen([str(gunicorn), "-c", "config/gunicorn.conf.py", "-w", "1", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
                                 "api:create_app()"], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -13,7 +13,8 @@ from config import load_settings
 def _run(app, host: str, port: int) -> None:
     """Serve, with the deadline jobs in this process unless `motcua scheduler` runs them elsewhere."""
     # The development server is enough for the one-machine default; production runs gunicorn
-    # (`gunicorn -w 4 -b 0.0.0.0:8000 'api:create_app()'`) with `motcua scheduler` beside it.
+    # (`gunicorn -c config/gunicorn.conf.py -w 4 -b 0.0.0.0:8000 'api:create_app()'`) with `motcua scheduler`
+    # beside it.
     from engine.scheduler import start_in_process
 
     rt = app.extensions["motcua"]

@@ -7,7 +7,9 @@ with urllib like any other client. Each official has their own cookie jar (the l
 from __future__ import annotations
 
 import contextlib
+import gc
 import http.cookiejar
+import importlib.util
 import json
 import os
 import socket
@@ -146,16 +148,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
 @contextlib.contextmanager
-def motcua_serve(db_url: str, log: Path):
-    """`motcua serve` in a subprocess on the test database, its output in `log`; terminated on exit."""
+def motcua_serve(db_url: str, log: Path, gunicorn: bool = False):
+    """`motcua serve` (or gunicorn with config/gunicorn.conf.py) in a subprocess on the test database, its
+    output in `log`; terminated on exit."""
     port = _free_port()
     # The deadline jobs stay off: this test is about the HTTP path, and they would write to the test database.
     env = {**os.environ, "MOTCUA_DATABASE_URL": db_url, "MOTCUA_SCHEDULER_IN_PROCESS": "false"}
-    motcua = Path(sys.executable).with_name("motcua")
+    bin_dir = Path(sys.executable).parent
+    command = ([str(bin_dir / "gunicorn"), "-c", "config/gunicorn.conf.py", "-w", "1", "-b", f"127.0.0.1:{port}",
+                "api:create_app()"] if gunicorn else
+               [str(bin_dir / "motcua"), "serve", "--host", "127.0.0.1", "--port", str(port)])
     output = log.open("wb")
-    process = subprocess.Popen([str(motcua), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                               stdout=output, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -164,7 +172,7 @@ def motcua_serve(db_url: str, log: Path):
             with contextlib.suppress(OSError):
                 if Client(base).call("GET", "/api/v1/openapi.json")[0] == 200:
                     break
-            assert time.monotonic() < deadline, "motcua serve did not answer within 30 s"
+            assert time.monotonic() < deadline, f"{command[0]} did not answer within 30 s"
             time.sleep(0.1)
         yield base
     finally:
@@ -184,3 +192,20 @@ def test_motcua_serve_walks_both_procedures(rt, db_url, tmp_path):
             look_up_and_rate(base, walk(base, procedure))
         status, body, _ = Client(base).call("GET", "/api/v1/tasks")
         assert status == 401 and body["title"] == "Unauthorized"
+
+
+def test_gunicorn_with_the_projects_config_serves_a_dossier(rt, db_url, tmp_path):
+    with motcua_serve(db_url, tmp_path / "gunicorn.log", gunicorn=True) as base:
+        look_up_and_rate(base, walk(base, PROCEDURES[0]))
+
+
+def test_a_gunicorn_worker_freezes_what_it_loaded_out_of_the_collectors_sight():
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "config" / "gunicorn.conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    assert gc.get_freeze_count() == 0
+    try:
+        conf.post_worker_init(worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import http.cookiejar
-import importlib.util
 import json
 import os
 import random
@@ -40,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from benchlib import engine_bench  # noqa: E402
 from samples import HH_APPROVE  # noqa: E402
 from sqlalchemy import event, insert, inspect, select, text  # noqa: E402
 from sqlalchemy.orm import joinedload  # noqa: E402
@@ -68,10 +68,7 @@ DEEP_PAGES = 100
 
 def bare_rate(seconds: float) -> float:
     """bench/engine.py's bare SpiffWorkflow rate (that file's name shadows the engine package: load it by path)."""
-    spec = importlib.util.spec_from_file_location("bench_engine", ROOT / "bench" / "engine.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.bare_rate(seconds)
+    return engine_bench().bare_rate(seconds)
 
 
 # --- the data ------------------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ and the cost of cache misses are not in the count, so this ratio is lower than t
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -20,14 +19,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benchlib import engine_bench
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _child(side: str, n: int) -> None:
     """Run n instances (after one warm-up) of one side, inside callgrind."""
-    spec = importlib.util.spec_from_file_location("bench_engine", ROOT / "bench" / "engine.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = engine_bench()
 
     def repeat(fn, _seconds):
         for _ in range(n):

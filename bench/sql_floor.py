@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import json
 import os
 import sys
@@ -23,15 +22,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from benchlib import engine_bench  # noqa: E402
 from sqlalchemy import bindparam, event, insert, or_, select, update  # noqa: E402
 
 from engine import migrate  # noqa: E402
 from engine.db import make_engine  # noqa: E402
 from engine.models import OPEN_TASK_STATES, Agency, AuditEvent, Dossier, Task  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location("bench_engine", ROOT / "bench" / "engine.py")
-bench_engine = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench_engine)
+bench_engine = engine_bench()
 
 NOW = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
 STATE = os.urandom(1400)  # a finished dossier's compressed state is about 1.4 KB

@@ -88,7 +88,6 @@ class Principal:
     full_name: str
     is_admin: bool
     memberships: tuple[Grant, ...]
-    is_active: bool = True
 
 
 # Every request runs it: built once; the token, its owner and the owner's roles in one statement.

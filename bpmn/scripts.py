@@ -41,6 +41,7 @@ from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
+from bpmn import sandbox as sandbox_module
 from bpmn.script_guards import (  # noqa: F401 (ScriptLimitError, the limits: part of this module's interface)
     CONSTANT_OPERATORS,
     GUARDS,
@@ -75,6 +76,7 @@ _BANNED_SYNTAX: dict[type, str] = {
     ast.Match: "match statements are not allowed; use if/elif",
 }
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_DEFAULT = object()  # "the process's shared sandbox"
 _FILENAME = "<string>"  # SpiffWorkflow finds a script's failing line by this frame file name
 
 
@@ -220,20 +222,68 @@ def _compile(source: str | None, mode: str):
     return result.code, frozenset(codes)
 
 
+_BOUNDED_NODES = (  # what a trivially bounded expression is made of (see trivially_bounded)
+    ast.Expression, ast.Name, ast.Load, ast.Constant, ast.Compare, ast.cmpop, ast.BoolOp, ast.boolop, ast.Not,
+    ast.USub, ast.UAdd, ast.IfExp, ast.Attribute, ast.Subscript, ast.Slice, ast.Tuple, ast.List, ast.Set,
+    ast.Dict, ast.Add, ast.Sub, ast.Div, ast.Call,
+)
+_BOUNDED_CALLS = frozenset({"len", "abs", "bool"})
+
+
+@lru_cache(maxsize=4096)
+def trivially_bounded(expression: str | None, host_functions: frozenset[str] = frozenset()) -> bool:
+    """True when the expression's cost is bounded by its own length times the size of the task data.
+
+    Such an expression (`outcome == "approve"`, `amount > 10 and not urgent`, `data["k"][0]`,
+    `add_working_time(received_at, "PT4H")`) runs in-process: the common gateway costs no process round
+    trip. Allowed: names, constants, comparisons, and/or/not, + - / (no *: `s * n` grows), attribute and
+    item reads, displays without *, and calls of len/abs/bool or of a host function (trusted and bounded),
+    with such arguments and no keywords. Everything else runs in the sandbox (bpmn.sandbox). Task data is
+    itself bounded in size as serialized (check_data_size), so `a == b` over it is bounded too.
+    """
+    try:
+        tree = ast.parse(_normalize(expression or "", "eval"), mode="eval")
+    except SyntaxError:
+        return False
+    for node in ast.walk(tree):
+        if not isinstance(node, _BOUNDED_NODES) and not isinstance(node, ast.UnaryOp | ast.BinOp):
+            return False
+        if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Add | ast.Sub | ast.Div):
+            return False
+        if isinstance(node, ast.Call) and (
+                node.keywords or not isinstance(node.func, ast.Name)
+                or node.func.id not in _BOUNDED_CALLS | host_functions
+                or any(isinstance(a, ast.Starred) for a in node.args)):
+            return False
+        if isinstance(node, ast.Dict) and None in node.keys:  # {**d}
+            return False
+    return True
+
+
 class RestrictedEnvironment(TaskDataEnvironment):
-    """TaskDataEnvironment's data semantics, with checked, RestrictedPython-compiled, bounded code."""
+    """TaskDataEnvironment's data semantics, with checked, RestrictedPython-compiled, bounded code.
+
+    Scripts, and expressions not trivially bounded, run in `sandbox` (a helper process under hard CPU,
+    memory and wall-clock bounds); `sandbox=None` runs everything in this process (the helper itself does).
+    """
 
     def __init__(self, functions: Mapping[str, Callable] | None = None, *,
-                 max_lines: int = MAX_LINES, max_seconds: float = MAX_SECONDS):
+                 max_lines: int = MAX_LINES, max_seconds: float = MAX_SECONDS, sandbox=_DEFAULT):
         bad = sorted(name for name in functions or {} if name.startswith("_"))
         if bad:
             raise ValueError(f"function names starting with '_' cannot be called from scripts: {bad}")
         super().__init__({**(functions or {}), **GUARDS})
+        self.functions = dict(functions or {})
+        self._host_names = frozenset(self.functions)
         self.max_lines = max_lines
         self.max_seconds = max_seconds
+        self.sandbox = sandbox_module.shared() if sandbox is _DEFAULT else sandbox
 
     def evaluate(self, expression, context, external_context=None):
         code, _codes = _compile(expression, "eval")
+        if self.sandbox is not None and not trivially_bounded(expression, self._host_names):
+            return self.sandbox.run("eval", expression, context, external_context, self.functions,
+                                    self.max_lines, self.max_seconds)
         namespace = dict(self.globals)
         namespace.update(external_context or {})
         namespace.update(context)
@@ -243,6 +293,13 @@ class RestrictedEnvironment(TaskDataEnvironment):
     def execute(self, script, context, external_context=None):
         self.check_for_overwrite(context, external_context or {})
         code, codes = _compile(script, "exec")
+        if self.sandbox is not None:
+            data = self.sandbox.run("exec", script, context, external_context, self.functions, self.max_lines,
+                                    self.max_seconds)
+            check_data_size(data)  # checked in the helper too; this process trusts only its own check
+            context.clear()
+            context.update(data)
+            return True
         context.update(self.globals)
         context.update(external_context or {})
         context.update(GUARDS)
@@ -281,7 +338,8 @@ class RestrictedEnvironment(TaskDataEnvironment):
 
 
 def make_script_engine(functions: Mapping[str, Callable] | None = None, *, max_lines: int = MAX_LINES,
-                       max_seconds: float = MAX_SECONDS) -> PythonScriptEngine:
-    """Return a PythonScriptEngine that runs diagrams' code under the script policy."""
+                       max_seconds: float = MAX_SECONDS, sandbox=_DEFAULT) -> PythonScriptEngine:
+    """Return a PythonScriptEngine that runs diagrams' code under the script policy, in `sandbox` (by
+    default the process's shared one with the default limits) unless trivially bounded."""
     return PythonScriptEngine(environment=RestrictedEnvironment(functions, max_lines=max_lines,
-                                                                max_seconds=max_seconds))
+                                                                max_seconds=max_seconds, sandbox=sandbox))

@@ -128,6 +128,12 @@ class Settings:
     retry_base_seconds: int = 60
     retry_max_seconds: int = 21600
     max_attempts: int = 10
+    script_cpu_seconds: float = 1.0
+    script_memory_mb: int = 512
+    script_wall_seconds: float = 2.0
+    script_workers: int = 4
+    max_loop: int = 1000
+    max_engine_steps: int = 10_000
 
 
 def _positive_hours(value, name: str) -> float:
@@ -190,6 +196,28 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping[str, str] |
         agency_kinds=tuple(data["organization"]["agency_kinds"]),
         raw=MappingProxyType(data),
         **_deadline_settings(dl, mail, data.get("webhook", {}), data.get("scheduler", {})),
+        **_script_settings(data.get("scripts", {})),
+    )
+
+
+def _script_settings(sc: Mapping) -> dict[str, Any]:
+    """Read [scripts]: the sandbox's bounds and the loop and step ceilings; raise SettingsError on a bad one."""
+    def positive(key: str, default: float, kind=int):
+        try:
+            value = kind(sc.get(key, default))
+        except (TypeError, ValueError):
+            raise SettingsError(f"scripts.{key}: expected a number, got {sc.get(key)!r}") from None
+        if value <= 0:
+            raise SettingsError(f"scripts.{key}: must be positive")
+        return value
+
+    memory = positive("memory_mb", 512)
+    if memory < 128:
+        raise SettingsError("scripts.memory_mb: at least 128 (the helper's interpreter needs about 60 MB)")
+    return dict(
+        script_cpu_seconds=positive("cpu_seconds", 1.0, float), script_memory_mb=memory,
+        script_wall_seconds=positive("wall_seconds", 2.0, float), script_workers=positive("workers", 4),
+        max_loop=positive("max_loop", 1000), max_engine_steps=positive("max_engine_steps", 10_000),
     )
 
 

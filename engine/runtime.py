@@ -10,6 +10,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session, sessionmaker
 
+from bpmn import sandbox
 from bpmn.scripts import make_script_engine
 from bpmn.serializer import dump_state, load_state
 from config import Settings
@@ -41,7 +42,10 @@ class Runtime:
             self.calendars = CalendarStore(self.settings)
         if self.script_engine is None:
             # Timer expressions may count working time: add_working_time(received_at, "PT4H").
-            self.script_engine = make_script_engine(functions=timers.script_functions(self.calendar))
+            s = self.settings
+            box = sandbox.shared(sandbox.Limits(s.script_cpu_seconds, s.script_memory_mb, s.script_wall_seconds,
+                                                s.script_workers))
+            self.script_engine = make_script_engine(functions=timers.script_functions(self.calendar), sandbox=box)
 
     def calendar(self):
         """The working calendar in force (config plus the admins' day swaps)."""

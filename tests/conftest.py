@@ -98,3 +98,9 @@ def session(rt):
 @pytest.fixture
 def users(session):
     return {u.username: u for u in session.scalars(select(User))}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Stop the script sandbox's helper processes this test process started."""
+    from bpmn import sandbox
+    sandbox.shutdown_all()

@@ -39,7 +39,9 @@ from functools import lru_cache
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 
 from bpmn import sandbox as sandbox_module
 from bpmn.script_guards import (  # noqa: F401 (ScriptLimitError, the limits: part of this module's interface)
@@ -337,9 +339,36 @@ class RestrictedEnvironment(TaskDataEnvironment):
             sys.settrace(previous)
 
 
+MAX_LOOP = 1000  #: default ceiling of a multi-instance cardinality and of a loop's loopMaximum
+MAX_ENGINE_STEPS = 1000  #: default bound of the engine steps one action runs (engine.runtime.step)
+
+
+class BoundedScriptEngine(PythonScriptEngine):
+    """SpiffWorkflow's script engine, refusing a multi-instance cardinality over `max_loop`.
+
+    The cardinality is evaluated here, before SpiffWorkflow creates that many task instances (3,000 made a
+    reception take 17 s). `max_engine_steps` is read by engine.runtime.step, which drives the workflow.
+    """
+
+    def __init__(self, environment, *, max_loop: int = MAX_LOOP, max_engine_steps: int = MAX_ENGINE_STEPS):
+        super().__init__(environment=environment)
+        self.max_loop = max_loop
+        self.max_engine_steps = max_engine_steps
+
+    def evaluate(self, task, expression, external_context=None):
+        value = super().evaluate(task, expression, external_context)
+        spec = task.task_spec
+        if isinstance(spec, MultiInstanceTask) and expression == spec.cardinality and (
+                isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= self.max_loop):
+            raise WorkflowTaskException(f"loopCardinality {value!r} is not a number of instances from 0 to the "
+                                        f"ceiling of {self.max_loop}", task=task)
+        return value
+
+
 def make_script_engine(functions: Mapping[str, Callable] | None = None, *, max_lines: int = MAX_LINES,
-                       max_seconds: float = MAX_SECONDS, sandbox=_DEFAULT) -> PythonScriptEngine:
-    """Return a PythonScriptEngine that runs diagrams' code under the script policy, in `sandbox` (by
-    default the process's shared one with the default limits) unless trivially bounded."""
-    return PythonScriptEngine(environment=RestrictedEnvironment(functions, max_lines=max_lines,
-                                                                max_seconds=max_seconds, sandbox=sandbox))
+                       max_seconds: float = MAX_SECONDS, sandbox=_DEFAULT, max_loop: int = MAX_LOOP,
+                       max_engine_steps: int = MAX_ENGINE_STEPS) -> PythonScriptEngine:
+    """Return a script engine that runs diagrams' code under the script policy, in `sandbox` (by default
+    the process's shared one with the default limits) unless trivially bounded."""
+    environment = RestrictedEnvironment(functions, max_lines=max_lines, max_seconds=max_seconds, sandbox=sandbox)
+    return BoundedScriptEngine(environment, max_loop=max_loop, max_engine_steps=max_engine_steps)

@@ -133,7 +133,7 @@ class Settings:
     script_wall_seconds: float = 2.0
     script_workers: int = 4
     max_loop: int = 1000
-    max_engine_steps: int = 10_000
+    max_engine_steps: int = 1000
 
 
 def _positive_hours(value, name: str) -> float:
@@ -217,7 +217,7 @@ def _script_settings(sc: Mapping) -> dict[str, Any]:
     return dict(
         script_cpu_seconds=positive("cpu_seconds", 1.0, float), script_memory_mb=memory,
         script_wall_seconds=positive("wall_seconds", 2.0, float), script_workers=positive("workers", 4),
-        max_loop=positive("max_loop", 1000), max_engine_steps=positive("max_engine_steps", 10_000),
+        max_loop=positive("max_loop", 1000), max_engine_steps=positive("max_engine_steps", 1000),
     )
 
 

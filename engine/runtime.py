@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session, sessionmaker
 
 from bpmn import sandbox
-from bpmn.scripts import make_script_engine
+from bpmn.scripts import MAX_ENGINE_STEPS, make_script_engine
 from bpmn.serializer import dump_state, load_state
 from config import Settings
 from engine import timers
@@ -45,7 +46,8 @@ class Runtime:
             s = self.settings
             box = sandbox.shared(sandbox.Limits(s.script_cpu_seconds, s.script_memory_mb, s.script_wall_seconds,
                                                 s.script_workers))
-            self.script_engine = make_script_engine(functions=timers.script_functions(self.calendar), sandbox=box)
+            self.script_engine = make_script_engine(functions=timers.script_functions(self.calendar), sandbox=box,
+                                                    max_loop=s.max_loop, max_engine_steps=s.max_engine_steps)
 
     def calendar(self):
         """The working calendar in force (config plus the admins' day swaps)."""
@@ -88,8 +90,18 @@ def step(workflow: BpmnWorkflow, where: str) -> None:
 
     Any failure becomes a WorkflowError naming the BPMN element; the caller saves nothing.
     """
+    bound = getattr(workflow.script_engine, "max_engine_steps", MAX_ENGINE_STEPS)
+    steps = 0
+
+    def count(task) -> None:
+        nonlocal steps
+        steps += 1
+        if steps > bound:  # a script -> gateway cycle, a loop without maximum: refused, nothing saved
+            raise WorkflowTaskException(f"more than {bound} engine steps in one action (the bound): the "
+                                        f"diagram loops without a person's step between", task=task)
+
     try:
-        workflow.do_engine_steps()
+        workflow.do_engine_steps(will_complete_task=count)
     except Exception as exc:
         # The in-memory workflow is now half-advanced: the caller throws it away and saves nothing.
         # A restricted script raising anything is the diagram's error, reported with its element.

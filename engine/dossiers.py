@@ -18,7 +18,7 @@ from bpmn.durations import parse_duration
 from engine import audit, runtime
 from engine.access import ASSIGNING_ROLES, may_work_on, require_role, require_work_on, roles_in
 from engine.codes import dossier_code, lookup_secret
-from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, WorkflowError
 from engine.models import (
     CHANNELS,
     OPEN_TASK_STATES,
@@ -187,6 +187,7 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
     created, _ = sync_tasks(session, calendar, rt.settings.risk_threshold, dossier, lambda: agency, compiled,
                             workflow, [], now)
     _open_pause_if_waiting(session, dossier, created, now)
+    _require_something_to_wait_for(dossier, workflow, created)
     dossier.status = _dossier_status(compiled, workflow, created)
     audit.record(session, "received", dossier=dossier, actor=actor, at=now, channel=channel,
                  appointment_at=due.isoformat(), procedure_version_id=compiled.version_id)
@@ -382,7 +383,20 @@ def after_step(rt: Runtime, session: Session, dossier: Dossier, compiled: Compil
         dossier.processed_at = dossier.processed_at or now
         dossier.closed_at = now
     runtime.save(rt, session, dossier, workflow)
+    _require_something_to_wait_for(dossier, workflow, still_open)
     return StepResult(dossier, completed=done, created=created, cancelled=cancelled)
+
+
+def _require_something_to_wait_for(dossier: Dossier, workflow, open_rows: list[Task]) -> None:
+    """The invariant checked after every action: an unfinished dossier has an open step, a pause or a
+    waiting timer. Otherwise it would stay "processing" for ever, with no one and nothing to move it on;
+    the action is refused instead (the caller rolls back: nothing is stored)."""
+    if workflow.completed or open_rows or dossier.paused_at is not None or dossier.next_timer_at is not None:
+        return
+    stuck = runtime.stranded_at(workflow)
+    where = f"{stuck} " if stuck else ""
+    raise WorkflowError(f"{where}the diagram left the dossier unfinished with no open step, pause or waiting "
+                        f"timer (it would stay '{dossier.status}' for ever)", element_id=stuck)
 
 
 def _move_due_times(rt: Runtime, session: Session, calendar, dossier: Dossier, compiled: CompiledVersion,

@@ -138,6 +138,16 @@ def save(rt: Runtime, session: Session, dossier: Dossier, workflow: BpmnWorkflow
     rt.live.hold(session, dossier, workflow)
 
 
+def stranded_at(workflow: BpmnWorkflow) -> str | None:
+    """The BPMN id of where an unfinished workflow with nothing to do stopped: a waiting element, else the
+    last one completed."""
+    waiting = workflow.get_tasks(state=TaskState.WAITING | TaskState.STARTED)
+    tasks = [t for t in waiting if t.task_spec.bpmn_id] or sorted(
+        (t for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id),
+        key=lambda t: t.last_state_change)[-1:]
+    return tasks[-1].task_spec.bpmn_id if tasks else None
+
+
 def ready_human_tasks(workflow: BpmnWorkflow) -> list:
     return workflow.get_tasks(state=TaskState.READY, manual=True)
 

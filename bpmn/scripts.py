@@ -340,7 +340,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
 
 
 MAX_LOOP = 1000  #: default ceiling of a multi-instance cardinality and of a loop's loopMaximum
-MAX_ENGINE_STEPS = 1000  #: default bound of the engine steps one action runs (engine.runtime.step)
+MAX_ENGINE_STEPS = 200  #: default bound of the engine steps one action runs (engine.runtime.step)
 
 
 class BoundedScriptEngine(PythonScriptEngine):

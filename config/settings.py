@@ -133,7 +133,7 @@ class Settings:
     script_wall_seconds: float = 2.0
     script_workers: int = 4
     max_loop: int = 1000
-    max_engine_steps: int = 1000
+    max_engine_steps: int = 200
 
 
 def _positive_hours(value, name: str) -> float:
@@ -211,13 +211,16 @@ def _script_settings(sc: Mapping) -> dict[str, Any]:
             raise SettingsError(f"scripts.{key}: must be positive")
         return value
 
+    steps = positive("max_engine_steps", 200)
+    if steps > 500:  # SpiffWorkflow's task iterator stops 1,000 levels deep: a longer cycle would end silently
+        raise SettingsError("scripts.max_engine_steps: at most 500")
     memory = positive("memory_mb", 512)
     if memory < 128:
         raise SettingsError("scripts.memory_mb: at least 128 (the helper's interpreter needs about 60 MB)")
     return dict(
         script_cpu_seconds=positive("cpu_seconds", 1.0, float), script_memory_mb=memory,
         script_wall_seconds=positive("wall_seconds", 2.0, float), script_workers=positive("workers", 4),
-        max_loop=positive("max_loop", 1000), max_engine_steps=positive("max_engine_steps", 1000),
+        max_loop=positive("max_loop", 1000), max_engine_steps=steps,
     )
 
 

@@ -47,6 +47,9 @@ class Limits:
     workers: int = 4
 
 
+STARTUP_SECONDS = 30  #: a helper process that is not ready by then is given up (a broken installation)
+
+
 class _DataUnpickler(pickle.Unpickler):
     """Unpickle plain data only: the helper ran untrusted code, so its answer may name no other class."""
 
@@ -89,6 +92,16 @@ class _Helper:
         self.send = Connection(to_child_w, readable=False)
         self.receive = Connection(from_child_r, writable=False)
         self.pid = self.process.pid
+        # Its start (an interpreter, RestrictedPython, SpiffWorkflow) does not count against the first
+        # evaluation's wall-clock bound: wait for its word that it is ready.
+        try:
+            ready = self.receive.poll(STARTUP_SECONDS) and self.receive.recv_bytes() == b"ready"
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            status = self.kill()
+            raise ScriptLimitError(f"the evaluation process did not start (status {status}, waited at most "
+                                   f"{STARTUP_SECONDS} s)")
 
     def kill(self) -> int | None:
         """End the helper now; return its exit status (negative: the signal that ended it)."""

@@ -59,6 +59,7 @@ def main(argv: list[str]) -> None:
         return call
 
     _limit_memory(memory_mb)
+    send.send_bytes(b"ready")
     while True:
         try:
             request = receive.recv_bytes()

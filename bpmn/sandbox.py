@@ -142,6 +142,9 @@ class Sandbox:
     def _forget_after_fork(self) -> None:
         # A forked child (gunicorn forks its workers) must not share its parent's helpers and pipes.
         if self._pid != os.getpid():
+            for helper in self._idle:  # this process's copies of the parent's pipes: the helper exits on EOF
+                helper.send.close()
+                helper.receive.close()
             self._lock = threading.Condition()
             self._idle, self._count, self._pid = [], 0, os.getpid()
 

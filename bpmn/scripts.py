@@ -17,15 +17,19 @@ server's files. Here every script, condition and timer expression is
    compiles them into calls of `_add_`, `_mul_`, ...), the growing str/bytes/list/int methods (join,
    replace, the padding methods, expandtabs, translate, extend, to_bytes), `sum` (numbers only), `round`,
    *-unpacking displays and f-strings (widths in format specs are checked statically). A condition or timer
-   expression has no loop (no comprehension, lambda or def), so these guards are its bound: a line trace
-   has nothing to interrupt in a one-line expression, and would cost every gateway a settrace.
+   expression has no loop (no comprehension, lambda or def), so these guards (and 6.) are its bound: a
+   line trace has nothing to interrupt in a one-line expression, and would cost every gateway a settrace.
 5. bounded in what it leaves: after a script task ran, its data may hold at most MAX_DATA_VALUES values and
    MAX_DATA_CHARS characters, counted as serializing counts them, so values large only through aliasing
-   (`a = [a, a]` repeated: small in memory, huge to print or serialize) are refused before they are stored.
-Not bounded: memory and time of the host's functions (trusted), growth spread over many lines (each line
-is at most a bounded step; the line and time bounds stop the loop), and one C-level step over an aliased
-value inside the script (`str(a)` of such an `a`), which the line trace cannot interrupt. Designers who
-deploy diagrams are trusted staff; run steps with a process-level timeout where that trust is not enough.
+   (`a = [a, a]` repeated: small in memory, huge to print or serialize) are refused before they are stored;
+   so are values the state cannot store (a generator, a tuple key, a lone surrogate, deep nesting).
+6. bounded in CPU time, memory and wall-clock time: a script, and an expression not proven trivially
+   bounded (`trivially_bounded`), runs in a helper process under hard limits (bpmn.sandbox): one C-level
+   step over an aliased value (`str(a)` of `a = [a, a]` repeated), a comparison of huge lists, growth spread
+   over many lines, all end at those limits, and the server's worker waits without holding the GIL.
+   Trivially bounded expressions (the common `outcome == "approve"`) stay in this process.
+Not bounded here: the host's functions (trusted; add_working_time's durations are bounded in
+bpmn.durations). Loops of the diagram itself are bounded by validation and by engine.runtime.step.
 """
 from __future__ import annotations
 

@@ -84,6 +84,7 @@ class _Helper:
                 [sys.executable, "-m", "bpmn.sandbox_child", str(to_child_r), str(from_child_w), str(cpu),
                  str(limits.memory_mb)],
                 pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                env=_child_environment(),
                 start_new_session=True,  # a terminal's Ctrl-C or a group signal reaches the parent only
             )
         finally:
@@ -125,6 +126,14 @@ class _Helper:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def _child_environment() -> dict[str, str]:
+    """This process's environment, with the folder holding the bpmn package first on the helper's path
+    (the server may run from anywhere, from a checkout that is not installed)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
 
 
 class Sandbox:

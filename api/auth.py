@@ -2,21 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 
-from flask import current_app, g, request
+from flask import g, request
 from flask import session as cookie
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from api import context
-from api.errors import problem, problems
-from api.ratelimit import TokenBucket
+from api.errors import problems
 from engine import accounts
-
-#: failed logins per client address: a burst of 10, then one a minute (guessing passwords stays slow)
-LOGIN_FAILURES = (10, 600.0)
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Log in, log out, personal API tokens")
 
@@ -94,18 +89,9 @@ class Login(MethodView):
     @problems(blp, 400, 401, 422, 429)
     def post(self, payload):
         """Log in with a username and password (opens a session cookie)."""
-        failures = current_app.extensions.setdefault("motcua.login_failures", TokenBucket(*LOGIN_FAILURES))
-        address = request.remote_addr or "unknown"
-        # Asked before the password is checked: while throttled, no guess is tried, right or wrong.
-        wait = failures.wait(address)
-        if wait:
-            response = problem(429, "Too Many Requests", "too many failed logins from your address; "
-                               "wait and try again", "rate_limited")
-            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
-            return response
-        user = accounts.authenticate(context.session(), payload["username"], payload["password"])
+        user = accounts.log_in(context.session(), context.runtime().login_throttle, payload["username"],
+                               payload["password"], request.remote_addr or "unknown", context.now())
         if user is None:
-            failures.take(address)
             abort(401, message="wrong username or password")
         cookie.clear()
         cookie["token"] = accounts.open_session(context.session(), user, context.now())

@@ -16,9 +16,9 @@ from flask_smorest import Blueprint
 
 from api import context
 from api.errors import PROBLEM_JSON, ProblemSchema, problem
-from api.ratelimit import TokenBucket
 from api.schemas.dossiers import PublicLookupArgs, PublicStatusSchema, RatingInSchema, RatingSchema
 from engine import public
+from engine.ratelimit import TokenBucket
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1/public",
                 description="Public look-up of a dossier's progress and the citizen's rating (no login)")

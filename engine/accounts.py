@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 
@@ -10,8 +11,9 @@ from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.errors import Forbidden, InvalidInput, NotFound, Throttled
 from engine.models import ApiToken, Membership, User
+from engine.ratelimit import TokenBucket
 
 TOKEN_PREFIX = "mc_"
 TOKEN_USE_RESOLUTION = dt.timedelta(minutes=10)
@@ -28,6 +30,47 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         check_password_hash(_DUMMY_HASH, password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
+
+
+class LoginThrottle:
+    """Failed logins counted per username and, at a much higher limit, per client address.
+
+    Per username, so that guessing one official's password stays slow from any number of addresses; per
+    address only against spraying many usernames: a whole office behind one NAT or proxy shares an address,
+    and a stranger's failures must not lock its officials out. Buckets live in this process's memory (each
+    app process counts on its own). Asked before the password is checked: while throttled, no guess is
+    tried, right or wrong.
+    """
+
+    def __init__(self, per_account: int, per_address: int, period: float):
+        self.accounts = TokenBucket(per_account, period)
+        self.addresses = TokenBucket(per_address, period)
+
+    @staticmethod
+    def _key(username: str) -> str:
+        return username.strip().casefold()
+
+    def check(self, username: str, address: str, now: dt.datetime) -> None:
+        at = now.timestamp()
+        wait = max(self.accounts.wait(self._key(username), at), self.addresses.wait(address, at))
+        if wait:
+            raise Throttled("too many failed logins for this account or from your address; wait and try again",
+                            retry_after=max(1, math.ceil(wait)))
+
+    def failed(self, username: str, address: str, now: dt.datetime) -> None:
+        at = now.timestamp()
+        self.accounts.take(self._key(username), at)
+        self.addresses.take(address, at)
+
+
+def log_in(session: Session, throttle: LoginThrottle, username: str, password: str, address: str,
+           now: dt.datetime) -> User | None:
+    """The user these credentials name, or None; raise Throttled after too many failures (LoginThrottle)."""
+    throttle.check(username, address, now)
+    user = authenticate(session, username, password)
+    if user is None:
+        throttle.failed(username, address, now)
+    return user
 
 
 def set_password(user: User, password: str) -> None:

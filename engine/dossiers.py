@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bpmn.durations import parse_duration
-from engine import audit, runtime
+from engine import audit, bounds, runtime
 from engine.access import ASSIGNING_ROLES, may_work_on, require_role, require_work_on, roles_in
 from engine.codes import dossier_code, lookup_secret
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -154,6 +154,10 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
     bad_keys = [k for k in data if not _IDENT.match(str(k)) or k in ENGINE_DATA]
     if bad_keys:
         errors["data"] = [f"bad field names: {', '.join(map(str, bad_keys))}"]
+    elif bounds.data_too_large(data, rt.settings.reception_data_values, rt.settings.reception_data_chars):
+        # it would become workflow state, read and written again on every action of the dossier
+        errors["data"] = [f"too large: at most {rt.settings.reception_data_values:,} values and "
+                          f"{rt.settings.reception_data_chars:,} characters (limits.reception_data_*)"]
     if errors:
         raise InvalidInput("the dossier cannot be received", errors)
     agency = session.get(Agency, agency_id)

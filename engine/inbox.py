@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from engine import bounds
 from engine.access import roles_in
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import OPEN_TASK_STATES, Dossier, Procedure, ProcedureVersion, Task, User
@@ -127,7 +128,7 @@ def decode_cursor(text: str) -> Keyset:
         at = dt.datetime.fromisoformat(value) if value is not None else None
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         raise ValueError("not a cursor returned by this endpoint") from None
-    if sort not in SORTS or not isinstance(row_id, int) or (at is not None and at.tzinfo is None) \
+    if sort not in SORTS or not bounds.is_id(row_id) or (at is not None and not bounds.is_instant(at)) \
             or (at is None and sort.lstrip("-") == "created_at") \
             or not (isinstance(rank, int) and 0 <= rank < len(RISK_ORDER)):
         raise ValueError("not a cursor returned by this endpoint")

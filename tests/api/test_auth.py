@@ -1,6 +1,8 @@
 """Logging in and out, /me, and personal API tokens: created, listed, used, revoked."""
 from __future__ import annotations
 
+import datetime as dt
+
 from support import PASSWORD
 
 
@@ -52,14 +54,35 @@ def test_an_idle_session_ends(rt, client, login, clock):
     assert client.get("/api/v1/auth/me").status_code == 401
 
 
-def test_failed_logins_are_throttled_per_address(client):
-    answers = [client.post("/api/v1/auth/login", json={"username": "tanlap.head", "password": f"guess-{i}"})
-               for i in range(11)]
+def _try(client, username, password):
+    return client.post("/api/v1/auth/login", json={"username": username, "password": password})
+
+
+def test_failed_logins_are_throttled_per_account(client, app, clock):
+    answers = [_try(client, "tanlap.head", f"guess-{i}") for i in range(11)]
     assert [a.status_code for a in answers] == [401] * 10 + [429]
     assert int(answers[-1].headers["Retry-After"]) >= 1
-    right = client.post("/api/v1/auth/login", json={"username": "tanlap.head", "password": PASSWORD})
+    right = _try(client, "tanlap.head", PASSWORD)
     assert right.status_code == 429  # while throttled even the right password is not tried: no oracle
     assert client.get("/api/v1/auth/me").status_code == 401
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "10.9.9.9"  # another address: the same account
+    assert _try(other, "TanLap.Head ", PASSWORD).status_code == 429
+    clock.set(clock.now() + dt.timedelta(seconds=61))  # one more try a minute
+    assert _try(client, "tanlap.head", PASSWORD).status_code == 200
+
+
+def test_a_strangers_failures_do_not_lock_out_an_office_behind_one_address(client):
+    for i in range(10):
+        assert _try(client, "no.such.user", f"guess-{i}").status_code == 401
+    assert _try(client, "no.such.user", "guess").status_code == 429
+    assert _try(client, "tanlap.leader", PASSWORD).status_code == 200  # same address, another account
+
+
+def test_one_address_spraying_many_accounts_is_throttled_at_a_higher_limit(client):
+    answers = [_try(client, f"user{i}", "guess").status_code for i in range(101)]
+    assert answers == [401] * 100 + [429]
+    assert _try(client, "tanlap.leader", PASSWORD).status_code == 429
 
 
 def test_anonymous_is_401_on_protected_endpoints(client):

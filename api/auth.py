@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from api import context
 from api.errors import problems
+from api.security import bearer_token
 from engine import accounts
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Log in, log out, personal API tokens")
@@ -20,9 +21,9 @@ def current_actor() -> accounts.Principal | None:
     """The authenticated user of this request, or None."""
     if "actor" not in g:
         user = None
-        header = request.headers.get("Authorization", "")
-        if header.startswith("Bearer "):
-            user = accounts.user_for_token(context.session(), header[7:].strip(), context.now())
+        token = bearer_token(request.headers.get("Authorization", ""))
+        if token is not None:
+            user = accounts.user_for_token(context.session(), token, context.now())
             if user is None:
                 abort(401, message="the Bearer token is invalid or revoked")
         elif "token" in cookie:

@@ -69,6 +69,8 @@ class MeSchema(Schema):
 
 class TokenCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    expires_in_days = fields.Integer(validate=validate.Range(min=1, max=100_000), metadata={
+        "description": "default server.token_lifetime_days (90); at most server.token_max_lifetime_days (365)"})
 
 
 class TokenSchema(Schema):
@@ -77,6 +79,7 @@ class TokenSchema(Schema):
     created_at = fields.DateTime()
     last_used_at = fields.DateTime(allow_none=True)
     revoked_at = fields.DateTime(allow_none=True)
+    expires_at = fields.DateTime(allow_none=True)
 
 
 class NewTokenSchema(TokenSchema):
@@ -130,10 +133,14 @@ class Tokens(MethodView):
 
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, NewTokenSchema)
-    @problems(blp, 400, 401, 422)
+    @problems(blp, 400, 401, 403, 422)
     def post(self, payload):
-        """Create a personal API token (the token is shown only in this answer)."""
-        row, token = accounts.create_token(context.session(), require_actor(), payload["name"], context.now())
+        """Create a personal API token (shown only in this answer); a token cannot create tokens: log in."""
+        settings = context.runtime().settings
+        row, token = accounts.create_token(
+            context.session(), require_actor(), payload["name"], context.now(),
+            lifetime=dt.timedelta(days=payload.get("expires_in_days", settings.token_lifetime_days)),
+            max_lifetime=dt.timedelta(days=settings.token_max_lifetime_days))
         context.commit()
         return {**{name: getattr(row, name) for name in TokenSchema().fields}, "token": token}
 

@@ -202,3 +202,38 @@ def test_ended_sessions_are_purged_and_open_ones_kept(rt, app, client, login, cl
     assert jobs.purge_sessions(rt, clock.now()) == 2
     assert session.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.kind == "session")) == 1
     assert working.get("/api/v1/auth/me").status_code == 200
+
+
+def test_a_token_expires_by_default_after_the_configured_lifetime(app, client, login, clock):
+    login(client, "tanlap.specialist")
+    created = client.post("/api/v1/auth/tokens", json={"name": "script"}).get_json()
+    expires = dt.datetime.fromisoformat(created["expires_at"])
+    assert expires - clock.now() == dt.timedelta(days=90)
+    script = app.test_client(use_cookies=False)
+    auth = {"Authorization": f"Bearer {created['token']}"}
+    clock.set(expires - dt.timedelta(seconds=1))
+    assert script.get("/api/v1/auth/me", headers=auth).status_code == 200
+    clock.set(expires)
+    assert script.get("/api/v1/auth/me", headers=auth).status_code == 401
+
+
+def test_a_token_lifetime_is_bounded_by_the_maximum(client, login):
+    login(client, "tanlap.specialist")
+    ok = client.post("/api/v1/auth/tokens", json={"name": "year", "expires_in_days": 365})
+    assert ok.status_code == 201
+    too_long = client.post("/api/v1/auth/tokens", json={"name": "forever", "expires_in_days": 366})
+    assert too_long.status_code == 422 and "expires_in_days" in too_long.get_json()["errors"]
+
+
+def test_a_token_cannot_mint_tokens(client, bearer, rt):
+    from sqlalchemy import func, select
+
+    from engine.models import ApiToken
+
+    auth = bearer("tanlap.specialist")
+    with rt.sessions() as s:
+        before = s.scalar(select(func.count()).select_from(ApiToken))
+    response = client.post("/api/v1/auth/tokens", json={"name": "child"}, headers=auth)
+    assert response.status_code == 403
+    with rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(ApiToken)) == before

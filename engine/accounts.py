@@ -198,7 +198,7 @@ def revoke_token(session: Session, user: User, token_id: int, now: dt.datetime) 
     if row is None:
         raise NotFound(f"no token {token_id}")
     if row.user_id != user.id and not user.is_admin:
-        raise Forbidden("this token belongs to another user")
+        raise NotFound(f"no token {token_id}")  # another user's: as if unknown
     if row.revoked_at is None:
         row.revoked_at = now
     session.flush()

@@ -389,7 +389,9 @@ def get_task(rt: Runtime, session: Session, task_id: int, *, actor: User, now: d
         raise NotFound(f"no task {task_id}")
     [r] = result
     if not may_see(actor, r.agency_id, r.role, r.assignee_id):
-        raise Forbidden(f"task {task_id} belongs to role '{r.role}' of another agency or official")
+        if actor.is_admin or r.assignee_id == actor.id or r.agency_id in {m.agency_id for m in actor.memberships}:
+            raise Forbidden(f"task {task_id} belongs to role '{r.role}' of another official")
+        raise NotFound(f"no task {task_id}")  # outside the caller's agencies: as if unknown
     row = _rows(rt, session, result, now, actor)[0]
     compiled = rt.specs.get_by_id(row.procedure_version_id)
     if compiled is None:

@@ -367,7 +367,8 @@ class BookLineSchema(Schema):
     code = fields.String()
     procedure_code = fields.String()
     procedure_name = fields.String()
-    applicant_name = fields.String()
+    applicant_name = fields.String(allow_none=True, metadata={
+        "description": "null for admins who are no official of the agency (personal data)"})
     applicant_address = fields.String(allow_none=True)
     received_at = fields.DateTime()
     received_at_local = _local("received_at")

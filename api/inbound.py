@@ -21,8 +21,6 @@ MAX_JSON_DEPTH = 32
 MAX_NAMED = 20
 
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKET = re.compile(rb"[^\[\]{}]")
 
 
 def _why(text: str) -> str | None:
@@ -33,16 +31,16 @@ def _why(text: str) -> str | None:
         "must not contain a lone surrogate (text that is not valid Unicode)"
 
 
-def json_depth(raw: bytes) -> int:
-    """The deepest nesting of arrays and objects in a JSON text, without parsing it (no recursion)."""
-    brackets = _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b"", raw))
-    depth = deepest = 0
-    for byte in brackets:
-        if byte in b"[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
+def json_depth(value) -> int:
+    """The deepest nesting of arrays and objects in a parsed JSON value (iterative: any depth is measured)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth + 1)
+            if deepest > MAX_JSON_DEPTH:
+                break
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
     return deepest
 
 
@@ -84,13 +82,17 @@ def _refuse_hostile_input():
                 errors[name if not _why(name) else "<name>"] = _why(name) or _why(value)
     if request.is_json:
         raw = request.get_data(cache=True)  # over max_request_bytes: 413, answered by the error handler
-        if json_depth(raw) > MAX_JSON_DEPTH:
-            return problem(400, "Bad Request", f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels",
+        too_deep = problem(400, "Bad Request", f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels",
                            "too_deep")
         try:
+            # The parser itself stops at the interpreter's recursion limit (about 1,000 levels) with RecursionError.
             body = json.loads(raw) if raw.strip() else None
-        except (ValueError, RecursionError):
+        except RecursionError:
+            return too_deep
+        except ValueError:
             body = None  # not JSON: the view's own parsing answers 400
+        if json_depth(body) > MAX_JSON_DEPTH:
+            return too_deep
         errors.update(bad_text_fields(body))
     if errors:
         return problem(422, "Unprocessable Entity", "the request has invalid fields",

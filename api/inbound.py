@@ -1,5 +1,5 @@
 """What any request may carry, checked once before a view runs: no lone surrogate or NUL in any text, JSON
-nested at most MAX_JSON_DEPTH levels, a body of at most server.max_request_bytes (413).
+nested at most MAX_JSON_DEPTH levels, a body of at most limits.max_request_bytes (413).
 
 A lone surrogate ("\\ud800" in JSON) is text no encoder writes (UTF-8, the database drivers, the workflow
 serializer) and NUL cannot be stored by PostgreSQL; a body nested hundreds of levels deep exhausts the
@@ -82,17 +82,17 @@ def _refuse_hostile_input():
                 errors[name if not _why(name) else "<name>"] = _why(name) or _why(value)
     if request.is_json:
         raw = request.get_data(cache=True)  # over max_request_bytes: 413, answered by the error handler
-        too_deep = problem(400, "Bad Request", f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels",
-                           "too_deep")
         try:
             # The parser itself stops at the interpreter's recursion limit (about 1,000 levels) with RecursionError.
             body = json.loads(raw) if raw.strip() else None
+            deep = json_depth(body) > MAX_JSON_DEPTH
         except RecursionError:
-            return too_deep
+            body, deep = None, True
         except ValueError:
-            body = None  # not JSON: the view's own parsing answers 400
-        if json_depth(body) > MAX_JSON_DEPTH:
-            return too_deep
+            body, deep = None, False  # not JSON: the view's own parsing answers 400
+        if deep:
+            return problem(400, "Bad Request", f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels",
+                           "too_deep")
         errors.update(bad_text_fields(body))
     if errors:
         return problem(422, "Unprocessable Entity", "the request has invalid fields",

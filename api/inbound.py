@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import re
 
-from flask import Flask, request
+from flask import Flask, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.errors import problem
 
@@ -69,6 +70,12 @@ def bad_text_fields(value, path: str = "") -> dict[str, str]:
 
 
 def _refuse_hostile_input():
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        # Without a length werkzeug stops reading at the limit and hands over what it read: the first MiB of a
+        # larger body would be taken for the whole. A body that fills the limit is refused as too large.
+        if len(request.get_data(cache=True)) >= limit:
+            raise RequestEntityTooLarge()
     errors: dict[str, str] = {}
     for name, value in (request.view_args or {}).items():
         if isinstance(value, str) and _why(value):

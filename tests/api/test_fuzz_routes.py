@@ -6,7 +6,7 @@ far deeper than allowed, integers at the ends of 32 and 64 bits, instants and da
 cursors holding such ids and instants, mixed with real ids and valid values so that calls also reach the
 engine. Callers: anonymous, an official logged in by the session cookie, an admin with a Bearer token.
 With TESTING on, an exception in a view is raised here instead of becoming a 500, and counts as one.
-Bounded: EXAMPLES derandomized examples per route and method (about 20 s per database on this machine).
+Bounded: EXAMPLES derandomized examples per route and method (about 9 s per database on this machine).
 """
 from __future__ import annotations
 

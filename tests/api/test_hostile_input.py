@@ -134,3 +134,16 @@ def test_reception_data_is_bounded_like_a_scripts_data(rt, client_for, receive):
     assert response.status_code == 422, response.get_json()
     assert "too large" in response.get_json()["errors"]["data"][0]
     assert _counts(rt) == before
+
+
+def test_a_body_without_a_length_is_cut_at_the_limit_too(client):
+    import io
+
+    body = io.BytesIO(b'{"username": "admin", "password": "' + b"x" * (2 * 2**20) + b'"}')
+    response = client.post("/api/v1/auth/login", input_stream=body, content_type="application/json",
+                           headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 413, response.get_json()
+    small = io.BytesIO(b'{"username": "admin", "password": "wrong-password"}')
+    response = client.post("/api/v1/auth/login", input_stream=small, content_type="application/json",
+                           headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 401

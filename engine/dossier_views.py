@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, defer
 
 from bpmn.package import ProcedureMeta
 from engine import audit
+from engine.access import dossier_in_scope
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import (
     OPEN_TASK_STATES,
@@ -78,20 +79,13 @@ def member_agency_ids(actor: User) -> set[int]:
 
 
 def may_see_personal_data(session: Session, actor: User, dossier: Dossier) -> bool:
-    """Raise Forbidden unless the actor may open the dossier; tell whether they may see the applicant.
+    """Raise NotFound unless the actor may open the dossier; tell whether they may see the applicant.
 
     Officials of the dossier's agency, or of an agency holding one of its tasks (inter-agency procedures),
     see everything. Admins see every dossier but not its personal data unless they are such officials too:
-    they keep the system running and do not handle the dossier.
+    they keep the system running and do not handle the dossier (engine.access.dossier_in_scope).
     """
-    mine = member_agency_ids(actor)
-    handling = {dossier.agency_id} | set(session.scalars(
-        select(Task.agency_id).where(Task.dossier_id == dossier.id).distinct()))
-    if mine & handling:
-        return True
-    if actor.is_admin:
-        return False
-    raise Forbidden(f"dossier {dossier.code} is handled by another agency")
+    return dossier_in_scope(session, actor, dossier)
 
 
 def load_visible(session: Session, dossier_id: int, actor: User) -> tuple[Dossier, bool]:

@@ -15,8 +15,16 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bpmn.durations import parse_duration
-from engine import audit, runtime
-from engine.access import ASSIGNING_ROLES, may_work_on, require_role, require_work_on, roles_in
+from engine import audit, bounds, runtime
+from engine.access import (
+    ASSIGNING_ROLES,
+    dossier_in_scope,
+    may_work_on,
+    require_role,
+    require_task_in_scope,
+    require_work_on,
+    roles_in,
+)
 from engine.codes import dossier_code, lookup_secret
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, WorkflowError
 from engine.models import (
@@ -154,6 +162,10 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
     bad_keys = [k for k in data if not _IDENT.match(str(k)) or k in ENGINE_DATA]
     if bad_keys:
         errors["data"] = [f"bad field names: {', '.join(map(str, bad_keys))}"]
+    elif bounds.data_too_large(data, rt.settings.reception_data_values, rt.settings.reception_data_chars):
+        # it would become workflow state, read and written again on every action of the dossier
+        errors["data"] = [f"too large: at most {rt.settings.reception_data_values:,} values and "
+                          f"{rt.settings.reception_data_chars:,} characters (limits.reception_data_*)"]
     if errors:
         raise InvalidInput("the dossier cannot be received", errors)
     agency = session.get(Agency, agency_id)
@@ -232,6 +244,8 @@ def claim_task(rt: Runtime, session: Session, task_id: int, *, actor: User, now:
     _require_open(task)
     if task.assignee_id not in (None, actor.id):
         raise Conflict(f"task {task.id} is already claimed by another official")
+    if task.assignee_id == actor.id and task.state == "claimed":
+        return task  # a repeated claim (a double click, a retry): no second audit row, claimed_at kept
     task.assignee_id, task.state, task.claimed_at = actor.id, "claimed", now
     audit.record(session, "claimed", dossier_id=dossier.id, task_id=task.id, actor=actor, at=now)
     flush(session)
@@ -241,6 +255,7 @@ def claim_task(rt: Runtime, session: Session, task_id: int, *, actor: User, now:
 def unclaim_task(rt: Runtime, session: Session, task_id: int, *, actor: User, now: dt.datetime) -> Task:
     """Put a claimed task back into the group inbox (its claimer, or a head and above of the agency)."""
     task, dossier = _load_task(session, task_id)
+    require_task_in_scope(actor, task)
     may_assign = actor.is_admin or bool(roles_in(actor, task.agency_id) & ASSIGNING_ROLES)
     if not (may_work_on(actor, task) or may_assign):
         raise Forbidden(f"task {task.id} belongs to another agency or role")
@@ -257,6 +272,7 @@ def assign_task(rt: Runtime, session: Session, task_id: int, assignee_id: int, *
                 now: dt.datetime) -> Task:
     """Hand a task to a colleague holding its role (heads, leaders and supervisors of the agency)."""
     task, dossier = _load_task(session, task_id)
+    require_task_in_scope(actor, task)
     require_role(actor, task.agency_id, ASSIGNING_ROLES, "assigning a task")
     _require_open(task)
     assignee = session.get(User, assignee_id)
@@ -330,6 +346,7 @@ def withdraw_dossier(rt: Runtime, session: Session, dossier_id: int, reason: str
     dossier = session.get(Dossier, dossier_id)
     if dossier is None:
         raise NotFound(f"no dossier {dossier_id}")
+    dossier_in_scope(session, actor, dossier)
     require_role(actor, dossier.agency_id, {"reception"}, "recording a withdrawal")
     if dossier.closed_at is not None:
         raise Conflict(f"dossier {dossier.code} is already {dossier.status}")

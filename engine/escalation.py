@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine import bulk, deadlines, letters, notify
 from engine.access import roles_in
-from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.errors import InvalidInput, NotFound
 from engine.models import Agency, Dossier, Escalation, Task, User
 
 LADDER = {
@@ -306,7 +306,7 @@ def _for_recipient(session: Session, escalation_id: int, user: User) -> Escalati
         raise NotFound(f"no escalation {escalation_id}")
     if not (esc.recipient_id == user.id
             or (esc.recipient_id is None and esc.recipient_role in roles_in(user, esc.agency_id))):
-        raise Forbidden(f"escalation {escalation_id} is addressed to someone else")
+        raise NotFound(f"no escalation {escalation_id}")  # addressed to someone else: as if unknown
     return esc
 
 
@@ -320,10 +320,12 @@ def mark_read(session: Session, escalation_id: int, *, user: User, now: dt.datet
 
 def acknowledge(session: Session, escalation_id: int, *, user: User, now: dt.datetime,
                 comment: str | None = None) -> Escalation:
-    """Acknowledge an escalation, with an optional comment (what will be done)."""
+    """Acknowledge an escalation, with an optional comment (what will be done); once: a repeat changes nothing."""
     esc = _for_recipient(session, escalation_id, user)
     if comment is not None and not comment.strip():
         raise InvalidInput("the comment is empty", {"comment": ["write something or leave it out"]})
+    if esc.acknowledged_at is not None:
+        return esc  # the first acknowledgement, its time and comment stand
     esc.read_at = esc.read_at or now
     esc.acknowledged_at, esc.acknowledged_by_id = now, user.id
     if comment:

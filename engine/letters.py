@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bpmn.durations import Duration, parse_duration
 from engine import audit, bulk, notify
-from engine.access import require_role
+from engine.access import dossier_in_scope, require_role
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.models import Agency, ApologyLetter, Dossier, Extension, Procedure, ProcedureVersion, User
 from engine.tasks import budget_seconds
@@ -89,6 +89,7 @@ def issue_letter(rt, session: Session, dossier_id: int, *, new_appointment_at: d
                  actor: User, now: dt.datetime) -> ApologyLetter:
     """Issue form 04 with the new appointment date (once per dossier) and mail it to the citizen."""
     dossier = _open_dossier(session, dossier_id)
+    dossier_in_scope(session, actor, dossier)
     require_role(actor, dossier.agency_id, SIGNING_ROLES, "issuing an apology letter (form 04)")
     errors: dict[str, list[str]] = {}
     if not isinstance(reason, str) or not reason.strip():
@@ -140,6 +141,7 @@ def record_extension(rt, session: Session, dossier_id: int, *, duration: str, re
                      now: dt.datetime) -> Extension:
     """Extend the dossier's legal time as its procedure allows, moving its due time; the citizen is told."""
     dossier = _open_dossier(session, dossier_id)
+    dossier_in_scope(session, actor, dossier)
     require_role(actor, dossier.agency_id, SIGNING_ROLES, "extending the legal time")
     try:
         extra = parse_duration(duration)

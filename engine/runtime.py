@@ -16,6 +16,7 @@ from bpmn.scripts import MAX_ENGINE_STEPS, make_script_engine
 from bpmn.serializer import dump_state, load_state
 from config import Settings
 from engine import timers
+from engine.accounts import LoginThrottle
 from engine.calendar_store import CalendarStore
 from engine.clock import Clock
 from engine.db import make_engine, make_sessionmaker
@@ -36,9 +37,14 @@ class Runtime:
     calendars: CalendarStore | None = None
     script_engine: object = None
     live: LiveWorkflows = field(default_factory=LiveWorkflows)
+    login_throttle: LoginThrottle | None = None
 
     def __post_init__(self):
         self.live.attach(self.sessions)
+        if self.login_throttle is None:
+            s = self.settings
+            self.login_throttle = LoginThrottle(s.login_failures_per_account, s.login_failures_per_address,
+                                                s.login_failure_period)
         if self.calendars is None:
             self.calendars = CalendarStore(self.settings)
         if self.script_engine is None:

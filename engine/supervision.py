@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
-from engine import dossier_views, letters, reports
+from engine import bounds, dossier_views, letters, reports
 from engine.access import require_role
 from engine.deadlines import OPEN_DOSSIER, RESULT_READY, RISKS
 from engine.errors import Forbidden, InvalidInput, NotFound
@@ -104,7 +104,7 @@ def decode_cursor(text: str) -> Keyset:
         at = dt.datetime.fromisoformat(due)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         raise ValueError("not a cursor returned by this endpoint") from None
-    if at.tzinfo is None or not isinstance(row_id, int) or isinstance(row_id, bool):
+    if not bounds.is_instant(at) or not bounds.is_id(row_id):
         raise ValueError("not a cursor returned by this endpoint")
     return Keyset(at, row_id)
 

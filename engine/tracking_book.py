@@ -30,7 +30,8 @@ class BookLine:
     code: str
     procedure_code: str
     procedure_name: str
-    applicant_name: str
+    #: None for a reader who is no official of the agency (an admin): personal data
+    applicant_name: str | None
     applicant_address: str | None
     received_at: dt.datetime
     appointment_at: dt.datetime
@@ -77,6 +78,8 @@ def tracking_book(rt: Runtime, session: Session, *, agency_id: int, start: dt.da
     if agency is None:
         raise NotFound(f"no agency {agency_id}")
     require_role(actor, agency.id, BOOK_ROLES, "reading the tracking book")
+    # Admins read any agency's book to keep the system running, but without the applicants (as elsewhere).
+    personal = any(m.agency_id == agency.id for m in actor.memberships)
     tz = local_zone(rt)
     since = dt.datetime.combine(start, dt.time(), tz)
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tz)
@@ -98,7 +101,8 @@ def tracking_book(rt: Runtime, session: Session, *, agency_id: int, start: dt.da
         to, at = handed.get(d.id, (None, None))
         lines.append(BookLine(
             number=number, dossier_id=d.id, code=d.code, procedure_code=proc_code, procedure_name=proc_name,
-            applicant_name=d.applicant_name, applicant_address=(d.applicant or {}).get("address"),
+            applicant_name=d.applicant_name if personal else None,
+            applicant_address=(d.applicant or {}).get("address") if personal else None,
             received_at=d.received_at, appointment_at=d.appointment_at, handed_to=to, handed_at=at,
             result_at=d.processed_at if d.status in ("returned", "refused") else None, status=d.status,
         ))

@@ -56,6 +56,8 @@ def demo(host: str, port: int, workflows: Path, no_serve: bool):
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_file}{suffix}").unlink(missing_ok=True)
     os.environ["MOTCUA_DATABASE_URL"] = f"sqlite:///{db_file}"
+    # The demo is plain http on this machine: a Secure cookie would never come back.
+    os.environ.setdefault("MOTCUA_SERVER_SECURE_COOKIES", "false")
     settings = load_settings()
     rt = Runtime.from_settings(settings)
     migrate.upgrade(rt.db_engine)

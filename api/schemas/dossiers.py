@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
 from api import context
+from api.schemas import Day, Instant
 from engine.dossier_views import STATUS_VI
 from engine.models import CHANNELS, DOSSIER_STATUSES
 from engine.reception import COPY_TYPES
@@ -57,7 +58,7 @@ class _DeskInputSchema(Schema):
 class ReceiveSchema(_DeskInputSchema):
     data = fields.Dict(keys=fields.String(), load_default=dict,
                        metadata={"description": "workflow data known at reception"})
-    clock_started_at = fields.AwareDateTime(
+    clock_started_at = Instant(
         metadata={"description": "postal: the postmark of arrival; online: when the dossier was recorded complete"})
     documents = fields.List(fields.Nested(DocumentInSchema), validate=validate.Length(max=100),
                             metadata={"description": "documents received; default: the catalog's required ones"})
@@ -95,8 +96,8 @@ class DossierListArgs(Schema):
 
 
 class TrackingBookArgs(Schema):
-    start = fields.Date(required=True, data_key="from")
-    end = fields.Date(required=True, data_key="to")
+    start = Day(required=True, data_key="from")
+    end = Day(required=True, data_key="to")
     agency_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
 
@@ -366,7 +367,8 @@ class BookLineSchema(Schema):
     code = fields.String()
     procedure_code = fields.String()
     procedure_name = fields.String()
-    applicant_name = fields.String()
+    applicant_name = fields.String(allow_none=True, metadata={
+        "description": "null for admins who are no official of the agency (personal data)"})
     applicant_address = fields.String(allow_none=True)
     received_at = fields.DateTime()
     received_at_local = _local("received_at")
@@ -387,8 +389,8 @@ class TrackingBookSchema(Schema):
     agency_id = fields.Integer()
     agency_code = fields.String()
     agency_name = fields.String()
-    start = fields.Date(data_key="from")
-    end = fields.Date(data_key="to")
+    start = Day(data_key="from")
+    end = Day(data_key="to")
     lines = fields.List(fields.Nested(BookLineSchema))
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, post_load, pre_dump, validate
 
-from api.schemas import CursorField
+from api.schemas import CursorField, Day, Instant
 from api.schemas.tasks import TaskBriefSchema
 from engine.deadlines import RISKS
 from engine.escalation import RUNG_LABELS
@@ -168,8 +168,8 @@ class WatchPageSchema(Schema):
 
 
 class ReportQuerySchema(Schema):
-    start = fields.Date(required=True, data_key="from", metadata={"description": "first local day, YYYY-MM-DD"})
-    end = fields.Date(required=True, data_key="to", metadata={"description": "last local day, included"})
+    start = Day(required=True, data_key="from", metadata={"description": "first local day, YYYY-MM-DD"})
+    end = Day(required=True, data_key="to", metadata={"description": "last local day, included"})
     by = fields.String(load_default="procedure", validate=validate.OneOf(REPORT_GROUPS), metadata={
         "description": "agency: one row per agency; procedure: per agency and procedure; official: per official "
                        "who worked on a dossier (rows overlap; the total counts each dossier once)"})
@@ -246,8 +246,8 @@ class ReportRowSchema(Schema):
 
 
 class ReportSchema(Schema):
-    start = fields.Date(data_key="from")
-    end = fields.Date(data_key="to")
+    start = Day(data_key="from")
+    end = Day(data_key="to")
     by = fields.String()
     rows = fields.List(fields.Nested(ReportRowSchema))
     total = fields.Nested(FiguresSchema)
@@ -262,8 +262,8 @@ class ReportSchema(Schema):
 
 
 class LettersQuerySchema(Schema):
-    start = fields.Date(required=True, data_key="from", metadata={"description": "first local day, YYYY-MM-DD"})
-    end = fields.Date(required=True, data_key="to", metadata={"description": "last local day, included"})
+    start = Day(required=True, data_key="from", metadata={"description": "first local day, YYYY-MM-DD"})
+    end = Day(required=True, data_key="to", metadata={"description": "last local day, included"})
     agency_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     state = fields.String(validate=validate.OneOf(("drafted", "issued")), metadata={"description": "default: both"})
 
@@ -305,7 +305,7 @@ class LetterSchema(Schema):
 
 
 class IssueLetterSchema(Schema):
-    new_appointment_at = fields.AwareDateTime(required=True, format="iso", metadata={
+    new_appointment_at = Instant(required=True, format="iso", metadata={
         "description": "with an offset; after the current due time and after now"})
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000),
                            metadata={"description": "why the dossier is late"})

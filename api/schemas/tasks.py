@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_dump, validate, validates_schema
 
-from api.schemas import CursorField
+from api.schemas import CursorField, Instant
 from engine.inbox import MAX_LIMIT, RISKS, SCOPES, SORTS, InboxFilter, decode_cursor
 from engine.models import TASK_STATES
 
@@ -16,8 +16,8 @@ class InboxQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(TASK_STATES),
                            metadata={"description": "default: open tasks (ready and claimed)"})
     risk = fields.String(validate=validate.OneOf(RISKS))
-    due_before = fields.AwareDateTime(format="iso", metadata={"description": "due_at < this instant (with offset)"})
-    due_after = fields.AwareDateTime(format="iso", metadata={"description": "due_at >= this instant (with offset)"})
+    due_before = Instant(format="iso", metadata={"description": "due_at < this instant (with offset)"})
+    due_after = Instant(format="iso", metadata={"description": "due_at >= this instant (with offset)"})
     q = fields.String(validate=validate.Length(min=1, max=200),
                       metadata={"description": "part of the dossier code or the applicant's name, any case"})
     sort = fields.String(load_default="due_at", validate=validate.OneOf(SORTS),

@@ -154,7 +154,7 @@ def test_detail_shows_everything_to_the_handling_agency_and_logs_the_access(clie
     assert [h["to_step"] for h in detail["control_sheet"]["handovers"]] == ["examine", "sign"]
     admin = client_for("admin").get(f"/api/v1/dossiers/{d['id']}").get_json()
     assert admin["applicant"] is None and admin["dossier"]["applicant_name"] is None
-    assert client_for("hoabinh.leader").get(f"/api/v1/dossiers/{d['id']}").status_code == 403
+    assert client_for("hoabinh.leader").get(f"/api/v1/dossiers/{d['id']}").status_code == 404  # as if unknown
     assert specialist.get("/api/v1/dossiers/999999").status_code == 404
     assert client.get(f"/api/v1/dossiers/{d['id']}").status_code == 401
     views = session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "viewed")).all()

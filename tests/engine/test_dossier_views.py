@@ -17,7 +17,7 @@ from sqlalchemy import select
 from support import T0
 
 from engine import dossier_views, dossiers, tracking_book
-from engine.errors import Forbidden
+from engine.errors import NotFound
 from engine.models import Agency, Task
 
 VN = dt.timezone(dt.timedelta(hours=7))
@@ -101,7 +101,7 @@ def test_waiting_for_the_citizen_has_no_mark_and_the_dossier_is_scored_on_its_mo
 def test_an_agency_holding_a_task_of_the_dossier_sees_it_and_its_applicant(rt, session, users):
     d = receive(rt, session, users)
     hoabinh = agency(session, "000.02.31.H26")
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         dossier_views.dossier_detail(rt, session, d.id, actor=users["hoabinh.specialist"], now=rt.clock.now())
     session.rollback()
     assert dossier_views.list_dossiers(session, actor=users["hoabinh.specialist"]).total == 0

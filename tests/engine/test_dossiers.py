@@ -137,7 +137,7 @@ def test_officials_of_another_role_or_agency_cannot_act(rt, session, users):
     d = receive(rt, session, users).dossier
     task = open_task(session, d.id)
     for who in ("tanlap.leader", "hoabinh.specialist", "tinh.specialist"):
-        with pytest.raises(Forbidden):
+        with pytest.raises(Forbidden if who.startswith("tanlap.") else NotFound):  # another agency: as if unknown
             dossiers.complete_task(rt, session, task.id, HH_APPROVE, actor=users[who], now=rt.clock.now())
         session.rollback()
     with pytest.raises(Forbidden):

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from support import act, at, open_task, receive, scan
 
 from engine import dossiers, escalation, jobs
-from engine.errors import Forbidden, InvalidInput
+from engine.errors import InvalidInput, NotFound
 from engine.escalation import Decision, Subject, decide
 from engine.models import ApologyLetter, Escalation, Outbox, Task
 
@@ -189,7 +189,7 @@ def test_reading_acknowledging_and_reassigning_an_escalation(rt, session, users)
     [item] = escalation.list_for_user(session, supervisor)
     assert item.acknowledged_at is not None and item.comment == "Anh Bình xử lý ngay trong chiều nay"
     assert escalation.list_for_user(session, supervisor, open_only=True) == []
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         escalation.acknowledge(session, item.id, user=users["hoabinh.supervisor"], now=at(3, 16))
     with pytest.raises(InvalidInput):
         escalation.acknowledge(session, item.id, user=supervisor, now=at(3, 16), comment="  ")

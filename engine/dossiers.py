@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bpmn.durations import parse_duration
-from engine import audit, runtime
+from engine import audit, forms, runtime
 from engine.access import ASSIGNING_ROLES, may_work_on, require_role, require_work_on, roles_in
 from engine.codes import dossier_code, lookup_secret
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -74,8 +74,9 @@ def _form_fields(compiled: CompiledVersion, bpmn_id: str) -> frozenset[str] | No
     return frozenset(schema.get("properties", {})) if schema is not None else None
 
 
-def _validate_form(compiled: CompiledVersion, bpmn_id: str, data: dict) -> None:
-    """Check form data against the task's JSON Schema and declared outcomes; name every bad field."""
+def _validate_form(compiled: CompiledVersion, bpmn_id: str, data: dict) -> dict:
+    """The task's form data with its JSON Schema's defaults applied, checked against the schema (formats
+    included, engine.forms) and the declared outcomes; InvalidInput names every bad field."""
     info = compiled.user_tasks[bpmn_id]
     errors: dict[str, list[str]] = {}
     if not isinstance(data, dict):
@@ -90,16 +91,17 @@ def _validate_form(compiled: CompiledVersion, bpmn_id: str, data: dict) -> None:
             # undeclared fields would land in the workflow data, where gateways and later steps read them
             errors.setdefault(str(key), []).append(f"not a field of the form '{info.form}'")
     if info.form and info.form in compiled.form_validators:
-        for err in compiled.form_validators[info.form].iter_errors(data):
-            path = ".".join(str(p) for p in err.absolute_path)
-            if err.validator == "required":
-                missing = err.message.split("'")[1] if "'" in err.message else path
-                path = f"{path}.{missing}" if path else missing
-            errors.setdefault(path or "data", []).append(err.message)
+        try:
+            data = forms.prepare(compiled.package.forms[info.form], data,
+                                 validator=compiled.form_validators[info.form], title=info.form)
+        except InvalidInput as exc:
+            for path, messages in exc.errors.items():
+                errors.setdefault(path, []).extend(messages)
     if info.outcomes and data.get("outcome") not in info.outcomes:
         errors.setdefault("outcome", []).append(f"must be one of: {', '.join(info.outcomes)}")
     if errors:
         raise InvalidInput(f"the form of '{info.name}' has errors", errors)
+    return data
 
 
 def _dossier_status(compiled: CompiledVersion, workflow, open_tasks: list[Task]) -> str:
@@ -278,7 +280,7 @@ def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, ac
     if task.assignee_id not in (None, actor.id):
         raise Conflict(f"task {task.id} is claimed by another official")
     compiled = rt.compiled(session, dossier)
-    _validate_form(compiled, task.bpmn_id, data)
+    data = _validate_form(compiled, task.bpmn_id, data)
     workflow = runtime.restore(rt, compiled, dossier)
     runtime.run_human_task(workflow, task.spiff_task_id, data, now)
 

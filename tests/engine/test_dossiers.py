@@ -292,3 +292,22 @@ def test_an_extension_after_the_apology_survives_a_supplement(rt, session, users
     session.refresh(d)
     assert d.legal_due_at == at(9, 17)  # 5/3 + the day paused + the day of extension
     assert d.due_at == at(10, 17)  # the promised date with its extension never moves back
+
+
+def test_a_form_gets_its_defaults_and_its_formats_checked(rt, session, users):
+    d = receive(rt, session, users, procedure="birth-registration").dossier
+    data = {**BR_APPROVE, "child": {k: v for k, v in BR_APPROVE["child"].items() if k != "ethnicity"}}
+    act(rt, session, users, d.id, "examine", data)  # ethnicity left out: the form's default "Kinh"
+    stored = session.scalars(select(AuditEvent).where(AuditEvent.dossier_id == d.id,
+                                                      AuditEvent.action == "completed")).one()
+    assert stored.detail["data"]["child"]["ethnicity"] == "Kinh"
+
+    d = receive(rt, session, users).dossier
+    act(rt, session, users, d.id, "examine", examine_supplement())
+    task = open_task(session, d.id)
+    with pytest.raises(InvalidInput) as err:
+        dossiers.complete_task(rt, session, task.id, {**SUPPLEMENT_RECEIVED, "supplemented_at": "04/12/2026 10:00"},
+                               actor=users["tanlap.reception"], now=rt.clock.now())
+    session.rollback()
+    assert list(err.value.errors) == ["supplemented_at"]
+    assert open_task(session, d.id).id == task.id

@@ -101,6 +101,11 @@ class TrackingBookArgs(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
 
 
+class ControlSheetArgs(Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")),
+                           metadata={"description": "csv: a file for Excel, one line per handover"})
+
+
 class PublicLookupArgs(Schema):
     secret = fields.String(required=True, validate=validate.Length(min=1, max=64))
 

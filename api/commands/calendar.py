@@ -117,7 +117,7 @@ def due(start: str | None, duration: str | None, same_day: bool, calendar_days: 
     except InvalidInput as exc:  # the first problem, as one line
         name, messages = next(iter(exc.errors.items()))
         raise CalendarError(f"{name}: {messages[0]}") from None
-    click.echo(answer.due.isoformat())
+    click.echo(answer.due.replace(microsecond=0).isoformat())  # as the API writes instants: whole seconds
 
 
 @calendar.command(cls=_OneLineCommand)

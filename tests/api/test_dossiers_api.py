@@ -54,7 +54,7 @@ def test_reception_issues_the_receipt(client_for, session, procedure, appointmen
     assert receipt["code"].endswith("-0001") and dossier["code"] == receipt["code"]
     assert re.fullmatch(r"[A-Z2-9]{8}", receipt["lookup_secret"])
     assert receipt["form"] == "01" and receipt["applicant"] == APPLICANT
-    assert receipt["received_at"] == "2026-03-02T02:00:00+00:00"
+    assert receipt["received_at"] == "2026-03-02T09:00:00+07:00"  # local time, whole seconds
     assert receipt["received_at_local"] == "2026-03-02T09:00:00+07:00"
     assert receipt["appointment_at_local"] == appointment
     assert dt.datetime.fromisoformat(receipt["appointment_at"]) == dt.datetime.fromisoformat(appointment)
@@ -249,3 +249,24 @@ def test_unknown_query_parameters_are_refused_by_name(client_for, url):
 
 def test_unknown_query_parameters_come_after_the_login_check(client):
     assert client.get("/api/v1/tasks?mine=true").status_code == 401
+
+
+def _instants(value):
+    """Every ISO 8601 instant in a JSON answer."""
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _instants(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _instants(v)]
+    return [value] if isinstance(value, str) and re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d", value) else []
+
+
+def test_times_leave_the_api_in_local_time_with_whole_seconds(client_for, session, clock):
+    clock.set(dt.datetime(2026, 3, 2, 9, 0, 7, 654321, tzinfo=VN))
+    d = receive(client_for("tanlap.reception"), session)["dossier"]
+    assert d["received_at"] == "2026-03-02T09:00:07+07:00"
+    supervisor = client_for("tanlap.supervisor")
+    answers = [supervisor.get(f"/api/v1/dossiers/{d['id']}").get_json(),
+               client_for("tanlap.specialist").get("/api/v1/tasks").get_json()]
+    found = [s for a in answers for s in _instants(a)]
+    assert len(found) > 8
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00", s) for s in found), found

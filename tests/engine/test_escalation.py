@@ -6,7 +6,7 @@ import threading
 from collections import Counter
 
 import pytest
-from samples import SUPPLEMENT_RECEIVED, examine_supplement
+from samples import examine_supplement, supplement_received
 from sqlalchemy import func, select
 from support import act, at, open_task, receive, scan
 
@@ -88,7 +88,7 @@ def test_a_supplement_pause_delays_the_rungs(rt, session, users, clock):
     for now in (at(3, 10), at(4, 17), at(5, 17, 1)):  # the rungs of the unpaused walk
         assert scan(rt, session, now).created == ()
     clock.set(at(4, 10))  # the citizen brings the documents: 16 working hours paused
-    act(rt, session, users, d.id, "wait_supplement", SUPPLEMENT_RECEIVED)  # new examine: warn Thu 11:00
+    act(rt, session, users, d.id, "wait_supplement", supplement_received(rt.clock.now()))  # new examine: warn Thu 11:00
     assert scan(rt, session, at(5, 10, 59)).created == ()
     assert [c.rung for c in scan(rt, session, at(5, 11)).created] == [1]
     assert [c.rung for c in scan(rt, session, at(5, 15, 31)).created] == [2]  # examine was due Thu 15:30

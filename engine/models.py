@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -321,6 +322,8 @@ class Escalation(Base):
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     comment: Mapped[str | None] = mapped_column(Text)
+    #: recorded after its moment had passed (a scan that ran late): the warning came after what it warns of
+    late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Outbox(Base):

@@ -56,6 +56,8 @@ class EscalationSchema(Schema):
     recipient_role = fields.String(allow_none=True, metadata={"description": "the role whose holders receive it"})
     created_at = LocalDateTime()
     message = fields.String()
+    late = fields.Boolean(metadata={"description": "recorded after its moment had passed (a scan that ran late): "
+                                                   "a warning reached only once the step or dossier was overdue"})
     is_read = fields.Boolean()
     read_at = LocalDateTime(allow_none=True, metadata={"description": "the first reader's time (role-wide)"})
     is_acknowledged = fields.Boolean()

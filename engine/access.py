@@ -8,7 +8,7 @@ from __future__ import annotations
 from engine.errors import Forbidden
 from engine.models import Task, User
 
-#: roles that may hand a task to a colleague (head and above, DOMAIN.md)
+#: roles that may hand a task to a colleague (head and above)
 ASSIGNING_ROLES = frozenset({"head", "leader", "supervisor"})
 
 

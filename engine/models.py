@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base, UTCDateTime
 
-#: Dossier statuses, synchronised with the national portal's milestones (DOMAIN.md, lifecycle §7).
+#: Dossier statuses, synchronised with the national portal's milestones.
 DOSSIER_STATUSES = (
     "received", "processing", "supplement_requested", "awaiting_payment", "processed",
     "returned", "refused", "withdrawn", "stopped",

@@ -36,7 +36,8 @@ def _declared(endpoint: str, method: str) -> frozenset[str]:
 def refuse_unknown_query():
     if not request.args or request.endpoint is None or request.method == "OPTIONS":
         return None
-    unknown = sorted(set(request.args) - _declared(request.endpoint, request.method))
+    method = "GET" if request.method == "HEAD" else request.method  # Flask answers HEAD with the GET view
+    unknown = sorted(set(request.args) - _declared(request.endpoint, method))
     if not unknown:
         return None
     return problem(422, "Unprocessable Entity", f"unknown query parameters: {', '.join(unknown)}",

@@ -251,6 +251,13 @@ def test_unknown_query_parameters_come_after_the_login_check(client):
     assert client.get("/api/v1/tasks?mine=true").status_code == 401
 
 
+def test_declared_query_parameters_pass_for_get_and_head(client_for):
+    reception = client_for("tanlap.reception")
+    assert reception.get("/api/v1/tasks?scope=mine").status_code == 200
+    assert reception.head("/api/v1/tasks?scope=mine").status_code == 200
+    assert reception.head("/api/v1/tasks?mine=true").status_code == 422
+
+
 def _instants(value):
     """Every ISO 8601 instant in a JSON answer."""
     if isinstance(value, dict):

@@ -9,6 +9,7 @@ from api import context
 from api.auth import protect, require_actor
 from api.errors import problems
 from api.schemas.dossiers import (
+    ControlSheetArgs,
     ControlSheetSchema,
     DossierDetailSchema,
     DossierListArgs,
@@ -66,12 +67,21 @@ class DossierItem(MethodView):
 
 @blp.route("/dossiers/<int:dossier_id>/control-sheet")
 class ControlSheet(MethodView):
+    @blp.arguments(ControlSheetArgs, location="query")
     @blp.response(200, ControlSheetSchema)
-    @problems(blp, 401, 403, 404)
-    def get(self, dossier_id):
-        """Show the process control sheet (form 05): every handover and how each step finished."""
-        return dossier_views.control_sheet(context.runtime(), context.session(), dossier_id, actor=require_actor(),
-                                           now=context.now())
+    @blp.alt_response(200, schema={"type": "string"}, content_type="text/csv", success=True,
+                      description="JSON; with format=csv a file for Excel: UTF-8 with a byte order mark")
+    @problems(blp, 401, 403, 404, 422)
+    def get(self, args, dossier_id):
+        """Show the process control sheet (form 05): every handover and how each step finished; `format=csv`
+        gives a file for Excel."""
+        rt = context.runtime()
+        sheet = dossier_views.control_sheet(rt, context.session(), dossier_id, actor=require_actor(),
+                                            now=context.now())
+        if args["format"] != "csv":
+            return sheet
+        return Response(dossier_views.control_sheet_csv(sheet, dossier_views.local_zone(rt)), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="phieu-kiem-soat-{sheet.code}.csv"'})
 
 
 @blp.route("/dossiers/<int:dossier_id>/withdraw")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from engine.errors import Forbidden, NotFound
 from engine.models import Dossier, Task, User
 
-#: roles that may hand a task to a colleague (head and above, DOMAIN.md)
+#: roles that may hand a task to a colleague (head and above)
 ASSIGNING_ROLES = frozenset({"head", "leader", "supervisor"})
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, defer
 from bpmn.package import ProcedureMeta
 from engine import audit
 from engine.access import dossier_in_scope
+from engine.csvfile import document, local, text
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import (
     OPEN_TASK_STATES,
@@ -407,3 +408,18 @@ def dossier_detail(rt: Runtime, session: Session, dossier_id: int, *, actor: Use
         rating=session.scalars(select(Rating).where(Rating.dossier_id == dossier.id)).first(),
         timeline=_timeline(f), control_sheet=_control_sheet(f, local_zone(rt), now), audit_trail=_audit_trail(f),
     )
+
+
+#: form 05's columns, one line per handover (giao, nhận, kết quả giải quyết trước hạn / đúng hạn / quá hạn)
+CONTROL_SHEET_CSV_HEADER = ("Mã hồ sơ", "STT", "Bên giao", "Người giao", "Bên nhận", "Cơ quan nhận", "Người nhận",
+                            "Thời gian giao", "Thời gian nhận", "Hạn xử lý", "Thời gian hoàn thành",
+                            "Kết quả giải quyết", "Ghi chú")
+
+
+def control_sheet_csv(sheet: ControlSheet, tz: dt.tzinfo) -> str:
+    """Form 05 as CSV text for Excel, one line per handover, times local (engine.csvfile)."""
+    return document(CONTROL_SHEET_CSV_HEADER, (
+        (sheet.code, n, text(h.from_step_name), text(h.from_official), text(h.to_step_name), text(h.to_agency),
+         text(h.to_official), local(h.handed_at, tz), local(h.received_at, tz), local(h.due_at, tz),
+         local(h.completed_at, tz), h.mark_vi or "", text(h.outcome))
+        for n, h in enumerate(sheet.handovers, start=1)))

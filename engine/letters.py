@@ -3,8 +3,8 @@
 The deadline scan drafts one letter per dossier when it enters its last working day, proposing a new date
 (its due time plus the expected work left, at the end of a working day) and leaving the reason blank. A
 leader of the competent agency issues it: the dossier's due time becomes the new date, the citizen gets
-it by e-mail when they gave an address. A new date may be set only once (DOMAIN.md, lifecycle §4): a
-second issue is refused. The statistics keep scoring the dossier against its original appointment.
+it by e-mail when they gave an address. A new date may be set only once: a second issue is refused. The
+statistics keep scoring the dossier against its original appointment.
 
 An extension that a procedure's law allows (e.g. +2 working days for certified copies) is not an apology:
 it is recorded as its own act, up to the limit configured for the procedure ([deadlines.extensions]).

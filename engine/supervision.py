@@ -1,6 +1,6 @@
 """What supervisors watch: open dossiers by risk, the periodic report (form II.06a), apology letters (form 04).
 
-Who sees an agency's figures (DOMAIN.md, "What supervisors are judged on"):
+Who sees an agency's figures:
 - its open dossiers and its letters: supervisors, leaders and heads of the agency (WATCH_ROLES);
 - its periodic report: supervisors and leaders (REPORT_ROLES);
 - admins: every agency.

@@ -1,15 +1,15 @@
 """Form 06 — sổ theo dõi hồ sơ: one line per dossier an agency received in a period, and its CSV for Excel."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
+from engine import csvfile
 from engine.access import require_role
+from engine.csvfile import local, text
 from engine.dossier_views import STATUS_VI, local_zone
 from engine.errors import InvalidInput, NotFound
 from engine.models import Agency, Dossier, Procedure, ProcedureVersion, Task, User
@@ -110,23 +110,10 @@ def tracking_book(rt: Runtime, session: Session, *, agency_id: int, start: dt.da
 
 
 def tracking_book_csv(book: TrackingBook, tz: dt.tzinfo) -> str:
-    """The book as CSV text starting with a UTF-8 byte order mark, so that Excel reads the Vietnamese right."""
-
-    def local(at: dt.datetime | None) -> str:
-        return at.astimezone(tz).strftime("%d/%m/%Y %H:%M") if at else ""
-
-    def text(value: str | None) -> str:
-        # A name typed as "=HYPERLINK(...)" must stay text in Excel, not become a formula (CSV injection).
-        value = value or ""
-        return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for line in book.lines:
-        writer.writerow((line.number, line.code, text(line.procedure_name), text(line.applicant_name),
-                         text(line.applicant_address), local(line.received_at), local(line.appointment_at),
-                         text(line.handed_to), local(line.handed_at), local(line.result_at), line.status_vi,
-                         line.signature))
-    return out.getvalue()
+    """The book as CSV text for Excel (engine.csvfile: byte order mark, local times, no formulas)."""
+    return csvfile.document(CSV_HEADER, (
+        (line.number, line.code, text(line.procedure_name), text(line.applicant_name),
+         text(line.applicant_address), local(line.received_at, tz), local(line.appointment_at, tz),
+         text(line.handed_to), local(line.handed_at, tz), local(line.result_at, tz), line.status_vi,
+         line.signature)
+        for line in book.lines))

@@ -10,8 +10,8 @@ from samples import (
     RETURN_COUNTER,
     SIGN_APPROVE,
     SIGN_SEND_BACK,
-    SUPPLEMENT_RECEIVED,
     examine_supplement,
+    supplement_received,
 )
 from sqlalchemy import select
 from support import T0
@@ -89,7 +89,7 @@ def test_waiting_for_the_citizen_has_no_mark_and_the_dossier_is_scored_on_its_mo
     d = receive(rt, session, users)
     step(rt, session, users, d, examine_supplement())
     rt.clock.set(dt.datetime(2026, 3, 6, 9, 0, tzinfo=VN))  # the citizen comes back on Friday
-    for data in (SUPPLEMENT_RECEIVED, HH_APPROVE, SIGN_APPROVE, HH_ISSUE, RETURN_COUNTER):
+    for data in (supplement_received(rt.clock.now()), HH_APPROVE, SIGN_APPROVE, HH_ISSUE, RETURN_COUNTER):
         step(rt, session, users, d, data)
     sheet = dossier_views.control_sheet(rt, session, d.id, actor=users["tanlap.head"], now=rt.clock.now())
     waiting = sheet.handovers[1]

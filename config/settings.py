@@ -128,6 +128,10 @@ class Settings:
     retry_base_seconds: int = 60
     retry_max_seconds: int = 21600
     max_attempts: int = 10
+    #: the address citizens use to reach the server (the receipt's QR code opens its public look-up)
+    public_base_url: str = "http://127.0.0.1:8000"
+    #: a TOML file of the printed forms replacing config/forms.toml; empty: that file
+    forms_file: str = ""
 
 
 def _positive_hours(value, name: str) -> float:
@@ -190,7 +194,16 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping[str, str] |
         agency_kinds=tuple(data["organization"]["agency_kinds"]),
         raw=MappingProxyType(data),
         **_deadline_settings(dl, mail, data.get("webhook", {}), data.get("scheduler", {})),
+        public_base_url=_base_url(srv.get("public_base_url", "http://127.0.0.1:8000")),
+        forms_file=str(data.get("printing", {}).get("forms_file", "")),
     )
+
+
+def _base_url(value) -> str:
+    text = str(value).strip().rstrip("/")
+    if not text.startswith(("http://", "https://")) or " " in text:
+        raise SettingsError(f"server.public_base_url: {value!r} is not an http(s) address")
+    return text
 
 
 def _deadline_settings(dl: Mapping, mail: Mapping, hook: Mapping, sched: Mapping) -> dict[str, Any]:

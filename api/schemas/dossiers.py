@@ -94,10 +94,13 @@ class DossierListArgs(Schema):
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
-class TrackingBookArgs(Schema):
+class TrackingBookPeriod(Schema):
     start = fields.Date(required=True, data_key="from")
     end = fields.Date(required=True, data_key="to")
     agency_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class TrackingBookArgs(TrackingBookPeriod):
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
 
 

@@ -20,7 +20,7 @@ from support import APPLICANT, TANLAP, VN, at, scan
 
 from api import printing
 from api.links import public_lookup_url
-from config import SettingsError
+from config import SettingsError, load_settings
 from config.forms import load_forms
 from engine.models import Agency, AuditEvent
 
@@ -101,7 +101,8 @@ def test_the_receipt_pdf_is_an_a5_form_01_with_the_lookup_qr_code(client_for, se
     desk = client_for("tanlap.reception")
     body = received(desk, session)
     dossier, receipt = body["dossier"], body["receipt"]
-    reader = pdf_of(desk.get(f"/api/v1/dossiers/{dossier['id']}/receipt.pdf"))
+    answer = desk.get(f"/api/v1/dossiers/{dossier['id']}/receipt.pdf")
+    reader = pdf_of(answer)
     assert len(reader.pages) == 1 and size_of(reader) == A5
     text = text_of(reader)
     appointment = dt.datetime.fromisoformat(receipt["appointment_at_local"])
@@ -116,10 +117,9 @@ def test_the_receipt_pdf_is_an_a5_form_01_with_the_lookup_qr_code(client_for, se
     assert f"{secret[:4]}-{secret[4:]}" in text  # printed in two groups; the look-up ignores the dash
     assert {"DejaVu-Serif", "DejaVu-Serif-Bold"} <= embedded_fonts(reader)
     url = f"http://127.0.0.1:8000/tra-cuu?code={receipt['code']}&secret={secret}"
-    assert qr_codes(body_pdf := desk.get(f"/api/v1/dossiers/{dossier['id']}/receipt.pdf").data, tmp_path) == [url]
+    assert qr_codes(answer.data, tmp_path) == [url]
     assert url == public_lookup_url(receipt["code"], secret, "http://127.0.0.1:8000")
     assert parse_qs(urlsplit(url).query) == {"code": [receipt["code"]], "secret": [secret]}
-    assert body_pdf
 
 
 def test_the_receipt_can_be_fetched_again_with_its_secret(client_for, session, rt, clock):
@@ -277,4 +277,13 @@ def test_times_print_in_local_time(client_for, session, clock):
     desk = client_for("tanlap.reception")
     body = received(desk, session)
     text = text_of(pdf_of(desk.get(f"/api/v1/dossiers/{body['dossier']['id']}/receipt.pdf")))
-    assert "09:15 02/03/2026" in text and dt.datetime(2026, 3, 2, 9, 15, tzinfo=VN)
+    assert "09:15 02/03/2026" in text and dt.datetime(2026, 3, 2, 9, 15, tzinfo=VN) == clock.now()
+
+
+def test_the_lookup_address_comes_from_the_settings():
+    settings = load_settings({"server": {"public_base_url": "https://dichvucong.example.vn/motcua/"}})
+    assert settings.public_base_url == "https://dichvucong.example.vn/motcua"
+    assert public_lookup_url("000.01.31.H26-260302-0001", "AB CD", settings.public_base_url) == \
+        "https://dichvucong.example.vn/motcua/tra-cuu?code=000.01.31.H26-260302-0001&secret=AB+CD"
+    with pytest.raises(SettingsError, match="server.public_base_url"):
+        load_settings({"server": {"public_base_url": "javascript:alert(1)"}})

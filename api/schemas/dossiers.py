@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
 from api import context
+from api.links import public_lookup_url
 from engine.dossier_views import STATUS_VI
 from engine.models import CHANNELS, DOSSIER_STATUSES
 from engine.reception import COPY_TYPES
@@ -241,6 +242,10 @@ class ReceiptSchema(Schema):
     fees = fields.List(fields.Nested(FeeSchema))
     fees_total = fields.Integer()
     official = fields.String(attribute="official.full_name", allow_none=True)
+    lookup_url = fields.Function(lambda r: public_lookup_url(r.dossier.code, r.dossier.lookup_secret), metadata={
+        "description": "the public look-up with code and secret filled in: what the receipt's QR code opens"})
+    pdf = fields.Function(lambda r: f"/api/v1/dossiers/{r.dossier.id}/receipt.pdf",
+                          metadata={"description": "the receipt as a PDF (A5), printable again at any time"})
 
 
 class ReceiveResponseSchema(Schema):

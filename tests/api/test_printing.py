@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import re
 import shutil
 import subprocess
 from urllib.parse import parse_qs, urlsplit
@@ -117,7 +118,8 @@ def test_the_receipt_pdf_is_an_a5_form_01_with_the_lookup_qr_code(client_for, se
     assert f"{secret[:4]}-{secret[4:]}" in text  # printed in two groups; the look-up ignores the dash
     assert {"DejaVu-Serif", "DejaVu-Serif-Bold"} <= embedded_fonts(reader)
     url = f"http://127.0.0.1:8000/tra-cuu?code={receipt['code']}&secret={secret}"
-    assert qr_codes(answer.data, tmp_path) == [url]
+    assert qr_codes(answer.data, tmp_path) == [url] == [receipt["lookup_url"]]
+    assert receipt["pdf"] == f"/api/v1/dossiers/{dossier['id']}/receipt.pdf"
     assert url == public_lookup_url(receipt["code"], secret, "http://127.0.0.1:8000")
     assert parse_qs(urlsplit(url).query) == {"code": [receipt["code"]], "secret": [secret]}
 
@@ -287,3 +289,21 @@ def test_the_lookup_address_comes_from_the_settings():
         "https://dichvucong.example.vn/motcua/tra-cuu?code=000.01.31.H26-260302-0001&secret=AB+CD"
     with pytest.raises(SettingsError, match="server.public_base_url"):
         load_settings({"server": {"public_base_url": "javascript:alert(1)"}})
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils reads the words' positions")
+def test_long_values_wrap_inside_the_a5_page(tmp_path):
+    """A long name, an address without spaces and many documents: every word stays inside the paper."""
+    ctx = printing.sample_receipt()
+    ctx["applicant"] = {**ctx["applicant"], "name": "Công ty trách nhiệm hữu hạn một thành viên " * 3,
+                        "email": "nguyenthianhtuyetphonghanhchinhtonghopcongty@congtytrachnhiemhuuhanmotthanhvien.vn",
+                        "address": "Số-5-ngõ-12-ngách-34-hẻm-56-thôn-Tây-xã-Tân-Lập-tỉnh-Hải-Phòng-" * 2}
+    ctx["documents"] = [{"name": f"Bản sao giấy tờ số {i} " + "rất dài " * 12, "copies": i} for i in range(1, 16)]
+    (tmp_path / "r.pdf").write_bytes(printing.render("receipt", ctx))
+    subprocess.run(["pdftotext", "-bbox", str(tmp_path / "r.pdf"), str(tmp_path / "r.html")], check=True, timeout=60)
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    pages = re.findall(r'<page width="([\d.]+)" height="([\d.]+)"', html)
+    assert len(pages) >= 2 and all((round(float(w), 1), round(float(h), 1)) == (419.5, 595.3) for w, h in pages)
+    right = max(float(x) for x in re.findall(r'xMax="([\d.]+)"', html))
+    bottom = max(float(y) for y in re.findall(r'yMax="([\d.]+)"', html))
+    assert right <= 419.5 - 11 * 72 / 25.4 + 1 and bottom <= 595.3, (right, bottom)  # inside the right margin

@@ -27,6 +27,7 @@ from api.schemas.dossiers import (
     WithdrawSchema,
 )
 from engine import dossier_views, dossiers, printouts, reception, tracking_book
+from engine.errors import InvalidInput
 
 # One blueprint for the reception desk's and the back office's view of dossiers: the paths share the prefix.
 blp = protect(Blueprint("dossiers", __name__, url_prefix="/api/v1",
@@ -235,5 +236,9 @@ class TrackingBookPdf(MethodView):
         actor = require_actor()
         book = tracking_book.tracking_book(context.runtime(), context.session(), agency_id=tracking_book.book_agency(
             actor, args.get("agency_id")), start=args["start"], end=args["end"], actor=actor)
+        if len(book.lines) > printing.MAX_BOOK_LINES:
+            raise InvalidInput("too many dossiers for one printed book", {"to": [
+                f"{len(book.lines)} dossiers: at most {printing.MAX_BOOK_LINES} in one PDF; choose a shorter period "
+                "(the CSV has no limit)"]})
         return _pdf("tracking_book", contexts.tracking_book_context(book, tz=_zone()),
                     f"so-theo-doi-ho-so-{book.agency_code}-{book.start:%Y%m%d}-{book.end:%Y%m%d}.pdf")

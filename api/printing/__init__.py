@@ -22,6 +22,9 @@ from config.forms import FormSpec, load_forms
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 PDF = "application/pdf"
+#: lines of the tracking book in one PDF: WeasyPrint lays a table out at 10-20 ms a line here, so a request
+#: stays within seconds (about 12 pages of A4); longer periods are printed in parts, or taken as CSV
+MAX_BOOK_LINES = 500
 WEEKDAYS_VI = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
 
 

@@ -225,6 +225,21 @@ def test_the_tracking_book_pdf_is_a4_landscape(client_for, session, clock):
                     ).status_code == 422
 
 
+def test_a_printed_book_has_a_bounded_number_of_lines(client_for, session, clock, monkeypatch):
+    desk = client_for("tanlap.reception")
+    for hour in (8, 9, 10):
+        clock.set(at(3, hour))
+        received(desk, session)
+    monkeypatch.setattr(printing, "MAX_BOOK_LINES", 2)
+    answer = desk.get("/api/v1/tracking-book.pdf", query_string={"from": "2026-03-01", "to": "2026-03-31"})
+    assert answer.status_code == 422 and "3 dossiers" in answer.get_json()["errors"]["to"][0]
+    monkeypatch.setattr(printing, "MAX_BOOK_LINES", 3)
+    assert desk.get("/api/v1/tracking-book.pdf", query_string={"from": "2026-03-01", "to": "2026-03-31"}
+                    ).status_code == 200
+    assert desk.get("/api/v1/tracking-book", query_string={"from": "2026-03-01", "to": "2026-03-31",
+                                                           "format": "csv"}).status_code == 200
+
+
 def test_the_apology_letter_pdf(rt, session, receive, client_for, clock):
     d = receive().dossier
     leader = client_for("tanlap.leader")

@@ -253,6 +253,10 @@ class ReceiveResponseSchema(Schema):
     receipt = fields.Nested(ReceiptSchema)
 
 
+#: where each kind of slip is printed (api/dossiers.py)
+SLIP_PATHS = {"supplement_request": "supplement-requests", "refusal": "refusals"}
+
+
 class SlipSchema(Schema):
     """Form 02 (request to supplement) or form 03 (refusal to receive)."""
 
@@ -270,6 +274,8 @@ class SlipSchema(Schema):
     created_at = fields.DateTime(attribute="record.created_at")
     created_at_local = _local("record.created_at")
     official = fields.String(attribute="official.full_name", allow_none=True)
+    pdf = fields.Function(lambda s: f"/api/v1/reception/{SLIP_PATHS[s.record.kind]}/{s.record.number}.pdf",
+                          metadata={"description": "the slip as a PDF (A5)"})
 
 
 class HandoverSchema(Schema):

@@ -166,7 +166,8 @@ def test_the_desks_slips_print_as_forms_02_and_03(client, client_for, session):
                 "note": "còn hạn"}]
     slip = desk.post("/api/v1/reception/supplement-requests",
                      json={**base, "missing_documents": missing, "reason": "Thiếu bản sao."}).get_json()
-    reader = pdf_of(desk.get(f"/api/v1/reception/supplement-requests/{slip['number']}.pdf"))
+    assert slip["pdf"] == f"/api/v1/reception/supplement-requests/{slip['number']}.pdf"
+    reader = pdf_of(desk.get(slip["pdf"]))
     text = text_of(reader)
     assert len(reader.pages) == 1 and size_of(reader) == A5
     for expected in ("Mẫu số 02", "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ", slip["number"], "Trần Thị Bình",
@@ -175,7 +176,7 @@ def test_the_desks_slips_print_as_forms_02_and_03(client, client_for, session):
         assert expected in text, expected
     refusal = desk.post("/api/v1/reception/refusals",
                         json={**base, "reason": "Ngành nghề kinh doanh thuộc danh mục cấm."}).get_json()
-    reader = pdf_of(desk.get(f"/api/v1/reception/refusals/{refusal['number']}.pdf"))
+    reader = pdf_of(desk.get(refusal["pdf"]))
     text = text_of(reader)
     assert len(reader.pages) == 1 and size_of(reader) == A5
     for expected in ("Mẫu số 03", "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ", refusal["number"],

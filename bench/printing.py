@@ -5,7 +5,9 @@ database in a temporary folder; then `GET /api/v1/dossiers/<id>/receipt.pdf` is 
 app's WSGI interface in this process (Flask's test client, logged in as tanlap.reception with a session
 cookie): the time measured is the server's whole work for the request (authentication, the database, the
 context, WeasyPrint), without a network. Also the rendering alone (api.printing.render) and the cold start
-that api.printing.warm_up() moves to a worker's start. Writes bench/results/printing.json.
+that api.printing.warm_up() moves to a worker's start. Each is timed twice: wall time, and this process's CPU
+time (time.process_time), which other processes on a shared machine disturb much less. Writes
+bench/results/printing.json.
 
     .venv/bin/python bench/printing.py [--receipts 50]
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -85,26 +88,31 @@ def main() -> None:
     app = create_app(runtime=rt)
     client = app.test_client()
     assert client.post("/api/v1/auth/login", json={"username": "tanlap.reception", "password": PASSWORD}).status_code == 200
-    http, sizes = [], []
+    http, http_cpu, sizes = [], [], []
     for dossier_id in ids:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         answer = client.get(f"/api/v1/dossiers/{dossier_id}/receipt.pdf")
         http.append(time.perf_counter() - started)
+        http_cpu.append(time.process_time() - cpu)
         assert answer.status_code == 200 and answer.mimetype == "application/pdf", answer.status_code
         sizes.append(len(answer.data))
 
-    render_only = []
+    render_only, render_cpu = [], []
     with rt.sessions() as s:
         desk = s.scalars(select(User).where(User.username == "tanlap.reception")).one()
         ctxs = [contexts.receipt_context(printouts.receipt(rt, s, i, actor=desk, now=clock.now(), log=False),
                                          tz=local_zone(rt), base_url=rt.settings.public_base_url) for i in ids]
     for ctx in ctxs:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         printing.render("receipt", ctx)
         render_only.append(time.perf_counter() - started)
+        render_cpu.append(time.process_time() - cpu)
 
     result = {"receipts": args.receipts, "warm_up_s": round(cold, 2),
-              "GET receipt.pdf (server, in process)": percentiles(http), "render only": percentiles(render_only),
+              "GET receipt.pdf (server, in process), wall": percentiles(http),
+              "GET receipt.pdf, CPU": percentiles(http_cpu),
+              "render only, wall": percentiles(render_only), "render only, CPU": percentiles(render_cpu),
+              "load_average_1min": os.getloadavg()[0],
               "pdf_bytes_median": int(statistics.median(sizes)), "goal_ms": 300}
     print(json.dumps(result, ensure_ascii=False, indent=2))
     out = ROOT / "bench" / "results" / "printing.json"

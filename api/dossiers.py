@@ -173,8 +173,9 @@ class ReceiptPdf(MethodView):
         rt = context.runtime()
         receipt = printouts.receipt(rt, context.session(), dossier_id, actor=require_actor(), now=context.now())
         ctx = contexts.receipt_context(receipt, tz=_zone(), base_url=rt.settings.public_base_url)
-        context.commit()
-        return _pdf("receipt", ctx, f"giay-tiep-nhan-{receipt.dossier.code}.pdf")
+        answer = _pdf("receipt", ctx, f"giay-tiep-nhan-{receipt.dossier.code}.pdf")
+        context.commit()  # the "printed" audit event, once the form is made
+        return answer
 
 
 @blp.route("/dossiers/<int:dossier_id>/control-sheet.pdf")
@@ -185,9 +186,10 @@ class ControlSheetPdf(MethodView):
         """Print the process control sheet (form 05) as a PDF."""
         sheet = printouts.control_sheet_print(context.runtime(), context.session(), dossier_id,
                                               actor=require_actor(), now=context.now())
-        ctx = contexts.control_sheet_context(sheet, tz=_zone())
+        answer = _pdf("control_sheet", contexts.control_sheet_context(sheet, tz=_zone()),
+                      f"phieu-kiem-soat-{sheet.sheet.code}.pdf")
         context.commit()
-        return _pdf("control_sheet", ctx, f"phieu-kiem-soat-{sheet.sheet.code}.pdf")
+        return answer
 
 
 @blp.route("/dossiers/<int:dossier_id>/apology-letter.pdf")
@@ -198,9 +200,10 @@ class ApologyLetterPdf(MethodView):
         """Print the apology letter with its new appointment date (form 04) as a PDF; 404 when none was drafted."""
         letter = printouts.apology_letter(context.runtime(), context.session(), dossier_id, actor=require_actor(),
                                           now=context.now())
-        ctx = contexts.letter_context(letter, tz=_zone())
+        answer = _pdf("apology_letter", contexts.letter_context(letter, tz=_zone()),
+                      f"phieu-xin-loi-{letter.dossier.code}.pdf")
         context.commit()
-        return _pdf("apology_letter", ctx, f"phieu-xin-loi-{letter.dossier.code}.pdf")
+        return answer
 
 
 def _slip_pdf(kind: str, form_key: str, number: str, prefix: str) -> Response:

@@ -144,6 +144,10 @@ class Settings:
     max_request_bytes: int = 1_048_576
     reception_data_values: int = 10_000
     reception_data_chars: int = 100_000
+    #: the address citizens use to reach the server (the receipt's QR code opens its public look-up)
+    public_base_url: str = "http://127.0.0.1:8000"
+    #: a TOML file of the printed forms replacing config/forms.toml; empty: that file
+    forms_file: str = ""
 
 
 def _positive_hours(value, name: str) -> float:
@@ -208,6 +212,8 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping[str, str] |
         **_deadline_settings(dl, mail, data.get("webhook", {}), data.get("scheduler", {})),
         **_script_settings(data.get("scripts", {})),
         **_security_settings(srv, data.get("limits", {})),
+        public_base_url=_base_url(srv.get("public_base_url", "http://127.0.0.1:8000")),
+        forms_file=str(data.get("printing", {}).get("forms_file", "")),
     )
 
 
@@ -266,6 +272,13 @@ def _security_settings(srv: Mapping, limits: Mapping) -> dict[str, Any]:
         reception_data_values=number(limits, "reception_data_values", "limits.reception_data_values", 10_000),
         reception_data_chars=number(limits, "reception_data_chars", "limits.reception_data_chars", 100_000),
     )
+
+
+def _base_url(value) -> str:
+    text = str(value).strip().rstrip("/")
+    if not text.startswith(("http://", "https://")) or " " in text:
+        raise SettingsError(f"server.public_base_url: {value!r} is not an http(s) address")
+    return text
 
 
 def _deadline_settings(dl: Mapping, mail: Mapping, hook: Mapping, sched: Mapping) -> dict[str, Any]:

@@ -41,7 +41,7 @@ ACTION_VI = {
     "received": "Tiếp nhận hồ sơ", "receipt_issued": "Cấp giấy tiếp nhận hồ sơ và hẹn trả kết quả",
     "claimed": "Nhận xử lý", "unclaimed": "Trả về nhóm xử lý", "assigned": "Phân công xử lý",
     "completed": "Hoàn thành bước", "sent_back": "Trả lại bước trước", "withdrawn": "Công dân rút hồ sơ",
-    "viewed": "Xem hồ sơ", "rated": "Công dân đánh giá mức độ hài lòng",
+    "viewed": "Xem hồ sơ", "printed": "In biểu mẫu", "rated": "Công dân đánh giá mức độ hài lòng",
 }
 #: the reception desk as the first party of the first handover: it is no task of the diagram
 RECEPTION_STEP = ("reception", "Tiếp nhận hồ sơ")
@@ -321,7 +321,7 @@ def _timeline(f: _Facts) -> list[TimelineEntry]:
     step_names = {t.bpmn_id: t.name for t in f.tasks}
     out = []
     for e in f.events:
-        if e.action == "viewed":  # access is in the audit trail; the timeline tells the dossier's story
+        if e.action in ("viewed", "printed"):  # access is in the audit trail; the timeline tells the dossier's story
             continue
         detail = e.detail or {}
         step = detail.get("step")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
+from api.links import public_lookup_url
 from api.schemas import AuditDetail, Day, Instant, LocalDateTime
 from engine.dossier_views import STATUS_VI
 from engine.models import CHANNELS, DOSSIER_STATUSES
@@ -83,10 +84,13 @@ class DossierListArgs(Schema):
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
-class TrackingBookArgs(Schema):
+class TrackingBookPeriod(Schema):
     start = Day(required=True, data_key="from")
     end = Day(required=True, data_key="to")
     agency_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class TrackingBookArgs(TrackingBookPeriod):
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
 
 
@@ -232,11 +236,19 @@ class ReceiptSchema(Schema):
     fees = fields.List(fields.Nested(FeeSchema))
     fees_total = fields.Integer()
     official = fields.String(attribute="official.full_name", allow_none=True)
+    lookup_url = fields.Function(lambda r: public_lookup_url(r.dossier.code, r.dossier.lookup_secret), metadata={
+        "description": "the public look-up with code and secret filled in: what the receipt's QR code opens"})
+    pdf = fields.Function(lambda r: f"/api/v1/dossiers/{r.dossier.id}/receipt.pdf",
+                          metadata={"description": "the receipt as a PDF (A5), printable again at any time"})
 
 
 class ReceiveResponseSchema(Schema):
     dossier = fields.Nested(DossierSummarySchema)
     receipt = fields.Nested(ReceiptSchema)
+
+
+#: where each kind of slip is printed (api/dossiers.py)
+SLIP_PATHS = {"supplement_request": "supplement-requests", "refusal": "refusals"}
 
 
 class SlipSchema(Schema):
@@ -256,6 +268,8 @@ class SlipSchema(Schema):
     created_at = LocalDateTime(attribute="record.created_at")
     created_at_local = _local("record.created_at")
     official = fields.String(attribute="official.full_name", allow_none=True)
+    pdf = fields.Function(lambda s: f"/api/v1/reception/{SLIP_PATHS[s.record.kind]}/{s.record.number}.pdf",
+                          metadata={"description": "the slip as a PDF (A5)"})
 
 
 class HandoverSchema(Schema):

@@ -19,7 +19,7 @@ from samples import HH_APPROVE, HH_ISSUE, RETURN_COUNTER, SIGN_APPROVE
 from sqlalchemy import select
 from support import APPLICANT, T0, VN
 
-from engine import accounts, dossiers, escalation
+from engine import accounts, dossiers, escalation, reception
 from engine.models import Agency, Escalation, User
 
 TANLAP_STAFF = tuple(f"tanlap.{role}" for role in ("reception", "specialist", "head", "leader", "clerk",
@@ -112,6 +112,18 @@ class World:
         return {"procedure": "household-business", "agency_id": self.tanlap, "channel": "counter",
                 "applicant": APPLICANT}
 
+    @cached_property
+    def supplement_request(self) -> str:
+        """The number of a request to supplement (form 02) issued at Tân Lập's desk."""
+        return self._act(lambda rt, s, **kw: reception.request_supplement(
+            rt, s, **self.desk_input(), missing_documents=[{"name": "Bản sao căn cước"}], **kw),
+            "tanlap.reception").record.number
+
+    @cached_property
+    def refusal(self) -> str:
+        return self._act(lambda rt, s, **kw: reception.refuse_at_desk(
+            rt, s, **self.desk_input(), reason="Không thuộc thẩm quyền.", **kw), "tanlap.reception").record.number
+
 
 Request = Callable[[World], tuple[str, dict]]
 
@@ -169,6 +181,23 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", f"{V1}/tracking-book"): row(
         {"tanlap.reception", "tanlap.leader", "tanlap.supervisor", "admin"}, 200,
         lambda w: (f"{V1}/tracking-book", {"query_string": {
+            "from": "2026-03-01", "to": "2026-03-31", "agency_id": w.tanlap}})),
+    # the printed forms: personal data (and the receipt's secret) for the officials handling the dossier only
+    ("GET", f"{V1}/dossiers/<int:dossier_id>/receipt"): row(
+        TANLAP_STAFF, 200, lambda w: (f"{V1}/dossiers/{w.dossier_id}/receipt", {})),
+    ("GET", f"{V1}/dossiers/<int:dossier_id>/receipt.pdf"): row(
+        TANLAP_STAFF, 200, lambda w: (f"{V1}/dossiers/{w.dossier_id}/receipt.pdf", {})),
+    ("GET", f"{V1}/dossiers/<int:dossier_id>/control-sheet.pdf"): row(
+        TANLAP_STAFF, 200, lambda w: (f"{V1}/dossiers/{w.dossier_id}/control-sheet.pdf", {})),
+    ("GET", f"{V1}/dossiers/<int:dossier_id>/apology-letter.pdf"): row(
+        TANLAP_STAFF, 200, lambda w: (f"{V1}/dossiers/{w.letter_dossier}/apology-letter.pdf", {})),
+    ("GET", f"{V1}/reception/supplement-requests/<number>.pdf"): row(
+        TANLAP_STAFF, 200, lambda w: (f"{V1}/reception/supplement-requests/{w.supplement_request}.pdf", {})),
+    ("GET", f"{V1}/reception/refusals/<number>.pdf"): row(
+        TANLAP_STAFF, 200, lambda w: (f"{V1}/reception/refusals/{w.refusal}.pdf", {})),
+    ("GET", f"{V1}/tracking-book.pdf"): row(
+        {"tanlap.reception", "tanlap.leader", "tanlap.supervisor", "admin"}, 200,
+        lambda w: (f"{V1}/tracking-book.pdf", {"query_string": {
             "from": "2026-03-01", "to": "2026-03-31", "agency_id": w.tanlap}})),
     # the citizen
     ("GET", f"{V1}/public/dossiers/<code>"): row(

@@ -1,13 +1,13 @@
 """escalation.late: a rung recorded after its moment had passed (a scan that ran late)
 
 Revision ID: 0005_apifix
-Revises: 0001
+Revises: 0002_token_expiry
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_apifix"
-down_revision = "0001"
+down_revision = "0002_token_expiry"
 branch_labels = None
 depends_on = None
 

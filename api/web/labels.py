@@ -1,0 +1,62 @@
+"""Words for the codes the engine stores (roles, states, risk levels, channels), in the page's language."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+ROLES = {
+    "reception": _l("Reception officer"),
+    "specialist": _l("Specialist"),
+    "head": _l("Head of office"),
+    "leader": _l("Leader"),
+    "clerk": _l("Clerk"),
+    "supervisor": _l("Supervisor"),
+    "designer": _l("Process designer"),
+}
+
+TASK_STATES = {
+    "ready": _l("Waiting to be taken"),
+    "claimed": _l("Being handled"),
+    "completed": _l("Done"),
+    "cancelled": _l("Cancelled"),
+}
+
+RISKS = {
+    "on_track": _l("On track"),
+    "at_risk": _l("At risk"),
+    "overdue": _l("Overdue"),
+}
+
+DOSSIER_STATES = {
+    "received": _l("Received"),
+    "processing": _l("Being processed"),
+    "supplement_requested": _l("Waiting for a supplement"),
+    "awaiting_payment": _l("Waiting for payment"),
+    "processed": _l("Result ready"),
+    "returned": _l("Result returned"),
+    "refused": _l("Refused"),
+    "withdrawn": _l("Withdrawn"),
+    "stopped": _l("Stopped"),
+}
+
+CHANNELS = {
+    "counter": _l("At the counter"),
+    "online": _l("Online"),
+    "postal": _l("By post"),
+}
+
+
+def label(table: dict, code: str | None) -> str:
+    """The word for a code, or the code itself when it has none (a procedure may add its own)."""
+    if code is None:
+        return ""
+    return str(table.get(code, code))
+
+
+def register(jinja_env) -> None:
+    jinja_env.globals.update(
+        role_label=lambda code: label(ROLES, code),
+        task_state_label=lambda code: label(TASK_STATES, code),
+        risk_label=lambda code: label(RISKS, code),
+        dossier_state_label=lambda code: label(DOSSIER_STATES, code),
+        channel_label=lambda code: label(CHANNELS, code),
+    )

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bpmn.durations import parse_duration
-from engine import audit, runtime
+from engine import audit, runtime, search
 from engine.access import ASSIGNING_ROLES, may_work_on, require_role, require_work_on, roles_in
 from engine.codes import dossier_code, lookup_secret
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -176,8 +176,9 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
               "due_at": due.isoformat()}  # ENGINE_DATA
     workflow = runtime.start(rt, compiled, {**data, **seeded}, now)
 
+    code = dossier_code(session, agency, now.astimezone(_local_tz(rt)).date())
     dossier = Dossier(
-        code=dossier_code(session, agency, now.astimezone(_local_tz(rt)).date()), lookup_secret=lookup_secret(),
+        code=code, lookup_secret=lookup_secret(), search_key=search.dossier_key(code, name.strip()),
         procedure_version_id=compiled.version_id, agency_id=agency.id, channel=channel, status="received",
         applicant_name=name.strip(), applicant=applicant, received_by_id=actor.id if actor else None,
         received_at=now, clock_started_at=started, appointment_at=due, due_at=due, legal_due_at=due,

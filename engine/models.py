@@ -130,6 +130,8 @@ class Dossier(Base):
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(32))
     applicant_name: Mapped[str] = mapped_column(String(255))
+    #: the code and applicant name folded for search without diacritics (engine.search.dossier_key)
+    search_key: Mapped[str] = mapped_column(String(330), default="")
     #: identity and contact of the applicant (personal data: never on public pages)
     applicant: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -241,6 +243,19 @@ class Task(Base):
     dossier: Mapped[Dossier] = relationship(lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class SavedFilter(Base):
+    """An inbox filter an official saved under a name (engine.saved_filters)."""
+
+    __tablename__ = "saved_filter"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    #: the inbox's query parameters (scope, procedure, status, risk, due range, q, sort)
+    query: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class AuditEvent(Base):

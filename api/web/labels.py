@@ -59,4 +59,24 @@ def register(jinja_env) -> None:
         risk_label=lambda code: label(RISKS, code),
         dossier_state_label=lambda code: label(DOSSIER_STATES, code),
         channel_label=lambda code: label(CHANNELS, code),
+        time_left_words=time_left_words,
     )
+
+
+def time_left_words(left) -> str:
+    """engine.time_left.TimeLeft in words: "còn 2 ngày 3 giờ làm việc", "quá hạn 4 giờ làm việc"."""
+    from flask_babel import gettext, ngettext
+
+    if left is None:
+        return ""
+    parts = []
+    if left.days:
+        parts.append(ngettext("%(num)d day", "%(num)d days", left.days))
+    if left.hours:
+        parts.append(ngettext("%(num)d hour", "%(num)d hours", left.hours))
+    if not left.days and (left.minutes or not left.hours):
+        parts.append(ngettext("%(num)d minute", "%(num)d minutes", left.minutes))
+    amount = " ".join(parts)
+    if left.overdue:
+        return gettext("overdue by %(amount)s of working time", amount=amount)
+    return gettext("%(amount)s of working time left", amount=amount)

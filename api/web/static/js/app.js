@@ -27,10 +27,31 @@
         if (response.ok) { arm(); } else { notice.hidden = true; ended.hidden = false; }
       });
     });
-    // Work done through htmx uses the session too.
-    document.body.addEventListener("htmx:afterRequest", arm);
+    // Work done through htmx uses the session too (the inbox's poll is no work: it does not count).
+    document.body.addEventListener("htmx:afterRequest", function (event) {
+      if (!event.detail.elt.hasAttribute("data-poll-seconds")) arm();
+    });
     arm();
   }
 
-  document.addEventListener("DOMContentLoaded", idleNotice);
+  // Elements with data-poll-seconds are refreshed by htmx every so many seconds while the page is seen,
+  // and no longer once the idle notice shows: a page left open must not keep its session alive.
+  function polling() {
+    document.querySelectorAll("[data-poll-seconds]").forEach(function (element) {
+      var seconds = parseInt(element.dataset.pollSeconds, 10);
+      if (!(seconds > 0) || !window.htmx) return;
+      var timer = setInterval(function () {
+        var notice = document.getElementById("idle-notice");
+        var ended = document.getElementById("idle-ended");
+        if (ended && !ended.hidden) { clearInterval(timer); return; }
+        if (document.hidden || (notice && !notice.hidden)) return;
+        window.htmx.trigger(element, "poll");
+      }, seconds * 1000);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    idleNotice();
+    polling();
+  });
 })();

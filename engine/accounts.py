@@ -193,3 +193,18 @@ def agencies_of(session: Session, actor: User | Principal) -> list[AgencyRoles]:
     rows = session.execute(select(Agency.id, Agency.code, Agency.name, Agency.name_en)
                            .where(Agency.id.in_(by_agency)).order_by(Agency.name)).all()
     return [AgencyRoles(r.id, r.code, r.name, r.name_en, tuple(sorted(by_agency[r.id]))) for r in rows]
+
+
+@dataclass(frozen=True)
+class Colleague:
+    id: int
+    username: str
+    full_name: str
+
+
+def holders_of_role(session: Session, agency_id: int, role: str) -> list[Colleague]:
+    """The active officials holding `role` in the agency, by name: whom a task of that role may go to."""
+    rows = session.execute(select(User.id, User.username, User.full_name).join(Membership, Membership.user_id == User.id)
+                           .where(Membership.agency_id == agency_id, Membership.role == role, User.is_active.is_(True))
+                           .order_by(User.full_name, User.id)).all()
+    return [Colleague(r.id, r.username, r.full_name) for r in rows]

@@ -318,10 +318,21 @@ def send_back(rt: Runtime, session: Session, task_id: int, reason: str, *, actor
     runtime.reset_to(workflow, previous.spiff_task_id, now)
     task.outcome = "sent_back"
     result = after_step(rt, session, dossier, compiled, workflow, now, done=None, open_rows=[task, *others])
+    _return_to_previous_official(session, previous, result.created, now)
     audit.record(session, "sent_back", dossier_id=dossier.id, task_id=task.id, actor=actor, at=now,
                  step=task.bpmn_id, to_step=previous.bpmn_id, reason=reason.strip())
     flush(session)
     return result
+
+
+def _return_to_previous_official(session: Session, previous: Task, created: list[Task], now: dt.datetime) -> None:
+    """The step sent back goes to the official who did it, while they still hold its role there."""
+    official = session.get(User, previous.completed_by_id) if previous.completed_by_id else None
+    if official is None or not official.is_active:
+        return
+    for row in created:
+        if row.bpmn_id == previous.bpmn_id and row.role in roles_in(official, row.agency_id):
+            row.assignee_id, row.state, row.claimed_at = official.id, "claimed", now
 
 
 def withdraw_dossier(rt: Runtime, session: Session, dossier_id: int, reason: str, *, actor: User,

@@ -413,3 +413,26 @@ def dossier_detail(rt: Runtime, session: Session, dossier_id: int, *, actor: Use
         rating=session.scalars(select(Rating).where(Rating.dossier_id == dossier.id)).first(),
         timeline=_timeline(f), control_sheet=_control_sheet(f, local_zone(rt), now), audit_trail=_audit_trail(f),
     )
+
+
+# --- the diagram -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """The dossier's BPMN (the version it is pinned to) and where it stands: finished and current steps."""
+
+    bpmn_xml: str
+    finished: list[str]
+    current: list[str]
+
+
+def diagram(rt: Runtime, session: Session, dossier_id: int, *, actor: User) -> Diagram:
+    """The BPMN of the dossier's version, for those who may open the dossier (the same check)."""
+    dossier, _ = load_visible(session, dossier_id, actor)
+    compiled = rt.compiled(session, dossier)
+    rows = session.execute(select(Task.bpmn_id, Task.state).where(Task.dossier_id == dossier.id)
+                           .order_by(Task.id)).all()
+    current = list(dict.fromkeys(r.bpmn_id for r in rows if r.state in OPEN_TASK_STATES))
+    finished = list(dict.fromkeys(r.bpmn_id for r in rows if r.state == "completed" and r.bpmn_id not in current))
+    return Diagram(compiled.package.bpmn_text, finished, current)

@@ -38,6 +38,25 @@ DOSSIER_STATES = {
     "stopped": _l("Stopped"),
 }
 
+MARKS = {
+    "early": _l("Early"),
+    "on_time": _l("On time"),
+    "late": _l("Late"),
+}
+
+AUDIT_ACTIONS = {
+    "received": _l("Dossier received"),
+    "receipt_issued": _l("Receipt issued (form 01)"),
+    "claimed": _l("Taken"),
+    "unclaimed": _l("Put back in the group's inbox"),
+    "assigned": _l("Assigned"),
+    "completed": _l("Step completed"),
+    "sent_back": _l("Sent back to the previous step"),
+    "withdrawn": _l("Withdrawn by the applicant"),
+    "viewed": _l("Dossier opened"),
+    "rated": _l("Rated by the applicant"),
+}
+
 CHANNELS = {
     "counter": _l("At the counter"),
     "online": _l("Online"),
@@ -60,6 +79,8 @@ def register(jinja_env) -> None:
         dossier_state_label=lambda code: label(DOSSIER_STATES, code),
         channel_label=lambda code: label(CHANNELS, code),
         time_left_words=time_left_words,
+        mark_label=lambda code: label(MARKS, code),
+        action_label=lambda code: label(AUDIT_ACTIONS, code),
     )
 
 

@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from engine.access import roles_in
+from engine.access import ASSIGNING_ROLES, roles_in
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import OPEN_TASK_STATES, Dossier, Procedure, ProcedureVersion, Task, User
 from engine.runtime import Runtime
@@ -142,11 +142,12 @@ def decode_cursor(text: str) -> Keyset:
 # -- who sees what -------------------------------------------------------------------------------------------
 
 def may_see(actor: User, agency_id: int, role: str, assignee_id: int | None) -> bool:
-    """The same rule as the inbox query, for one task."""
+    """The inbox query's rule for one task, and those who may hand it to a colleague (head and above of
+    its agency: assign_task lets them, so they may open what they assign)."""
     if actor.is_admin or assignee_id == actor.id:
         return True
     held = roles_in(actor, agency_id)
-    return role in held or "supervisor" in held
+    return role in held or bool(held & ASSIGNING_ROLES)
 
 
 @dataclass(frozen=True)

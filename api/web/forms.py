@@ -35,11 +35,15 @@ class Field:
     #: a table's rows (each a list of Fields) and the row's columns
     rows: list[list[Field]] = field(default_factory=list)
     columns: list[Field] = field(default_factory=list)
+    #: a group's fields (an object property: `child.full_name`)
+    children: list[Field] = field(default_factory=list)
 
 
 def _widget(schema: dict) -> str:
     hint = (schema.get("x-ui") or {}).get("widget")
     kind = schema.get("type")
+    if kind == "object":
+        return "group"
     if kind == "array":
         items = schema.get("items") or {}
         return "table" if items.get("type") == "object" else "lines"
@@ -84,7 +88,9 @@ def _fields(schema, values, errors, prefix, extra_rows, skip=()) -> list[Field]:
         f = Field(name=name, key=key, label=sub.get("title") or key, widget=_widget(sub), value=values.get(key),
                   description=sub.get("description"), required=key in required, personal=bool(sub.get("x-personal")),
                   options=_options(sub), errors=[message(m) for m in errors.get(name, [])])
-        if f.widget == "table":
+        if f.widget == "group":
+            f.children = _fields(sub, f.value if isinstance(f.value, dict) else {}, errors, f"{name}.", extra_rows)
+        elif f.widget == "table":
             items = sub.get("items") or {}
             rows = values.get(key) if isinstance(values.get(key), list) else []
             count = max(len(rows), 1) + extra_rows.get(name, 0)
@@ -103,8 +109,14 @@ def _fields(schema, values, errors, prefix, extra_rows, skip=()) -> list[Field]:
 
 
 def defaults(schema: dict) -> dict:
-    """The `default`s of an object schema's properties (nested tables get theirs per row when drawn)."""
-    return {k: v["default"] for k, v in (schema.get("properties") or {}).items() if "default" in v}
+    """The `default`s of an object schema's properties, in groups too (table rows get theirs when drawn)."""
+    out = {}
+    for key, sub in (schema.get("properties") or {}).items():
+        if "default" in sub:
+            out[key] = sub["default"]
+        elif sub.get("type") == "object" and (inner := defaults(sub)):
+            out[key] = inner
+    return out
 
 
 def _coerce(sub: dict, raw: str, zone: dt.tzinfo):
@@ -132,7 +144,11 @@ def _parse(schema, form, prefix, zone) -> dict:
     for key, sub in (schema.get("properties") or {}).items():
         name = f"{prefix}{key}"
         kind = sub.get("type")
-        if kind == "array":
+        if kind == "object":
+            inner = _parse(sub, form, f"{name}.", zone)
+            if inner:
+                data[key] = inner
+        elif kind == "array":
             items = sub.get("items") or {}
             if items.get("type") == "object":
                 indices = sorted({int(m.group(1)) for k in form.keys()
@@ -190,6 +206,7 @@ def unplaced(errors: dict[str, list[str]], fields: list[Field]) -> list[str]:
             names.add(f.name)
             for row in f.rows:
                 walk(row)
+            walk(f.children)
 
     walk(fields)
     return [f"{path}: {message(m)}" for path, msgs in errors.items() if path not in names

@@ -5,26 +5,16 @@
 - `client`: an anonymous test client.
 - `page_client("tanlap.specialist")`: a client signed in through the sign-in page (CSRF token and all);
   its `.csrf` holds the token the pages carry, for the unsafe requests a test sends.
-- `csrf_of(html)`: the token a page's forms carry.
 - `receive(...)`: a dossier received at Tân Lập's counter through the engine, committed.
 """
 from __future__ import annotations
 
-import re
-
 import pytest
-from support import PASSWORD
-from support import receive as receive_dossier
+from support import APPLICANT, agency_id
+from web_support import sign_in
 
 from api import create_app
-
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_of(html: str) -> str:
-    match = TOKEN.search(html)
-    assert match, "the page carries no CSRF token"
-    return match.group(1)
+from engine import dossiers
 
 
 @pytest.fixture
@@ -39,14 +29,6 @@ def client(app):
     return app.test_client()
 
 
-def sign_in(client, username: str, password: str = PASSWORD):
-    token = csrf_of(client.get("/").get_data(as_text=True))
-    response = client.post("/dang-nhap", data={"username": username, "password": password, "csrf_token": token})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    client.csrf = csrf_of(client.get(response.headers["Location"]).get_data(as_text=True))
-    return client
-
-
 @pytest.fixture
 def page_client(app):
     def make(username: str):
@@ -57,7 +39,13 @@ def page_client(app):
 
 @pytest.fixture
 def receive(rt, session, users):
-    def make(**kw):
-        return receive_dossier(rt, session, users, **kw)
+    def make(applicant_name: str = APPLICANT["name"], **kw):
+        kw.setdefault("channel", "counter")
+        result = dossiers.receive_dossier(rt, session, agency_id=agency_id(session),
+                                          applicant={**APPLICANT, "name": applicant_name},
+                                          actor=users["tanlap.reception"], now=rt.clock.now(),
+                                          **{"procedure": "household-business", **kw})
+        session.commit()
+        return result
 
     return make

@@ -1,8 +1,13 @@
 """Signing in and out, CSRF, the language switch, the password and the layout every page shares."""
 from __future__ import annotations
 
-from conftest import csrf_of, sign_in
+import pytest
+from sqlalchemy import select
 from support import PASSWORD
+from web_support import csrf_of, sign_in
+from werkzeug.security import generate_password_hash
+
+from engine.models import User
 
 
 def test_the_sign_in_page_is_vietnamese_at_the_root(client):
@@ -85,7 +90,17 @@ def test_logout_ends_the_session_on_the_server(app, page_client):
     assert copied.get("/hop-viec").status_code == 302
 
 
-def test_change_password(app, page_client):
+@pytest.fixture
+def clerk_password_restored(rt):
+    """The seeded officials are shared by every test: the clerk's password goes back afterwards."""
+    yield
+    with rt.sessions() as s:
+        clerk = s.scalars(select(User).where(User.username == "tanlap.clerk")).one()
+        clerk.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+        s.commit()
+
+
+def test_change_password(app, page_client, clerk_password_restored):
     official = page_client("tanlap.clerk")
     other = page_client("tanlap.clerk")
     page = official.get("/doi-mat-khau").get_data(as_text=True)

@@ -73,13 +73,20 @@ def task_context(rt: Runtime, session: Session, task_id: int, *, actor, now: dt.
     returned = [e for e in events if e.action == "sent_back" and (e.detail or {}).get("to_step") == row.bpmn_id
                 and e.at <= row.created_at]
     sent_back = prefill = None
-    # Sent back to this step after its last completion: this task is that step again.
+    # Sent back to this step after its last completion: this task is that step again. Either by the
+    # engine's send-back, or by a later step's own "send_back" outcome in the diagram (with its reason).
+    by_outcome = [e for e in completions if e.detail.get("outcome") == "send_back" and e.at <= row.created_at
+                  and own and e.at >= own[-1].at]
     if returned and (not own or returned[-1].at >= own[-1].at):
         event = returned[-1]
         sent_back = SentBack(event.detail.get("reason", ""), event.at, names.get(event.actor_id),
                              step_names.get(event.detail.get("step"), event.detail.get("step", "")))
-        if own:
-            prefill = {k: v for k, v in (own[-1].detail.get("data") or {}).items() if k != "outcome"}
+    elif by_outcome:
+        event = by_outcome[-1]
+        sent_back = SentBack(str((event.detail.get("data") or {}).get("reason", "")), event.at,
+                             names.get(event.actor_id), step_names.get(event.detail["step"], event.detail["step"]))
+    if sent_back is not None and own:
+        prefill = {k: v for k, v in (own[-1].detail.get("data") or {}).items() if k != "outcome"}
     earlier = [EarlierStep(e.detail["step"], step_names.get(e.detail["step"], e.detail["step"]), e.at,
                            names.get(e.actor_id), e.detail.get("outcome"), e.detail.get("data") or {},
                            form_of(e.detail["step"]))

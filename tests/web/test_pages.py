@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from samples import HH_APPROVE
+from samples import HH_APPROVE, SIGN_SEND_BACK
 from sqlalchemy import select
 from support import act, open_task
 
@@ -247,3 +247,13 @@ def test_no_page_holds_inline_script(page_client, receive):
         assert not re.search(r"\son[a-z]+=", html), path
         assert 'style="' not in html, path
 
+
+
+def test_a_step_returned_by_the_diagram_shows_the_leaders_reason(rt, session, users, page_client, receive):
+    dossier = receive().dossier
+    act(rt, session, users, dossier.id, "examine", HH_APPROVE)
+    act(rt, session, users, dossier.id, "sign", SIGN_SEND_BACK)
+    again = open_task(session, dossier.id)
+    html = _html(page_client("tanlap.specialist").get(f"/cong-viec/{again.id}"))
+    assert "Hồ sơ bị trả lại" in html and SIGN_SEND_BACK["reason"] in html
+    assert f'value="{HH_APPROVE["business_name"]}"' in html

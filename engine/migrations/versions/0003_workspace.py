@@ -19,9 +19,9 @@ BATCH = 5000
 
 def upgrade() -> None:
     # The key is folded in Python (no database folds Vietnamese the same way); filled for existing rows here,
-    # at reception afterwards. The server default only covers the moment of the ALTER.
-    with op.batch_alter_table('dossier') as batch:
-        batch.add_column(sa.Column('search_key', sa.String(length=330), nullable=False, server_default=''))
+    # at reception afterwards. The server default lets the column be added in place (a plain ADD COLUMN, no
+    # copy of the table on SQLite); it stays, unused: the engine always writes the key.
+    op.add_column('dossier', sa.Column('search_key', sa.String(length=330), nullable=False, server_default=''))
     conn = op.get_bind()
     dossier = sa.table('dossier', sa.column('id', sa.Integer), sa.column('code', sa.String),
                        sa.column('applicant_name', sa.String), sa.column('search_key', sa.String))
@@ -34,8 +34,6 @@ def upgrade() -> None:
             break
         conn.execute(update, [{'row_id': r.id, 'key': dossier_key(r.code, r.applicant_name)} for r in rows])
         last = rows[-1].id
-    with op.batch_alter_table('dossier') as batch:
-        batch.alter_column('search_key', server_default=None)
 
     op.create_table('saved_filter',
     sa.Column('id', sa.Integer(), nullable=False),

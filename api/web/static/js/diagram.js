@@ -19,7 +19,7 @@
         return viewer.importXML(xml).then(function () {
           var canvas = viewer.get("canvas");
           var registry = viewer.get("elementRegistry");
-          canvas.zoom("fit-viewport");
+          canvas.zoom("fit-viewport", "auto");
           finished.forEach(function (id) { if (registry.get(id)) canvas.addMarker(id, "step-done"); });
           current.forEach(function (id) { if (registry.get(id)) canvas.addMarker(id, "step-current"); });
           container.dataset.ready = "true";

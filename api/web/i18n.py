@@ -7,11 +7,12 @@ them: 14:05 04/12/2026.
 from __future__ import annotations
 
 import datetime as dt
+from contextvars import ContextVar
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request
-from flask_babel import Babel
+from flask_babel import Babel, get_translations
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
@@ -23,6 +24,29 @@ TRANSLATIONS = Path(__file__).with_name("translations")
 def current_language() -> str:
     chosen = request.cookies.get(COOKIE) if request else None
     return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+#: this request's catalog (reset when each request starts)
+_CATALOG: ContextVar = ContextVar("motcua_web_catalog", default=None)
+
+
+def translations():
+    """This request's catalog, looked up once: Flask-Babel finds it anew on every call (through several
+    context-local lookups), which costs more than drawing a row of the inbox."""
+    found = _CATALOG.get()
+    if found is None:
+        found = get_translations()
+        _CATALOG.set(found)
+    return found
+
+
+def gettext(msgid: str, **variables) -> str:
+    text = translations().ugettext(msgid)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    return translations().ungettext(singular, plural, num) % {"num": num, **variables}
 
 
 def _zone() -> ZoneInfo:
@@ -55,6 +79,10 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     Babel(app, locale_selector=current_language, timezone_selector=lambda: settings.timezone)
+    app.before_request(lambda: _CATALOG.set(None) and None)
+    # Templates translate through the request's catalog too (Jinja formats the %(name)s variables).
+    app.jinja_env.install_gettext_callables(lambda s: translations().ugettext(s),
+                                            lambda s, p, n: translations().ungettext(s, p, n), newstyle=True)
     app.jinja_env.filters["time"] = format_time
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.globals["current_language"] = current_language

@@ -1,7 +1,13 @@
 """Words for the codes the engine stores (roles, states, risk levels, channels), in the page's language."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from api.web.i18n import gettext, ngettext
+
+
+def _l(msgid: str) -> str:
+    """Marks a message for `make messages`; translated when shown (label())."""
+    return msgid
+
 
 ROLES = {
     "reception": _l("Reception officer"),
@@ -68,7 +74,7 @@ def label(table: dict, code: str | None) -> str:
     """The word for a code, or the code itself when it has none (a procedure may add its own)."""
     if code is None:
         return ""
-    return str(table.get(code, code))
+    return gettext(table[code]) if code in table else code
 
 
 def register(jinja_env) -> None:
@@ -86,8 +92,6 @@ def register(jinja_env) -> None:
 
 def time_left_words(left) -> str:
     """engine.time_left.TimeLeft in words: "còn 2 ngày 3 giờ làm việc", "quá hạn 4 giờ làm việc"."""
-    from flask_babel import gettext, ngettext
-
     if left is None:
         return ""
     parts = []

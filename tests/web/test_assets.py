@@ -51,3 +51,17 @@ def test_every_message_is_translated_and_compiled():
         template = {m.id for m in read_po(fh) if m.id}
     with (WEB / "translations" / "vi" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
         assert template <= {m.id for m in read_po(fh) if m.id}, "run `make messages` after changing a message"
+
+
+def test_the_catalog_template_holds_every_message_of_the_code(tmp_path):
+    """`make messages` was run after the last change of a message in the code or the templates."""
+    from babel.messages.frontend import CommandLineInterface
+
+    out = tmp_path / "messages.pot"
+    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l",
+                                "--no-location", "-o", str(out), str(WEB)])
+    with out.open("rb") as fh:
+        extracted = {m.id if isinstance(m.id, str) else tuple(m.id) for m in read_po(fh) if m.id}
+    with (WEB / "translations" / "messages.pot").open("rb") as fh:
+        committed = {m.id if isinstance(m.id, str) else tuple(m.id) for m in read_po(fh) if m.id}
+    assert extracted == committed, f"run `make messages`: new {extracted - committed}, gone {committed - extracted}"

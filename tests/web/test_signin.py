@@ -117,3 +117,15 @@ def test_change_password(app, page_client, clerk_password_restored):
     assert official.get("/hop-viec").status_code == 200  # this session stays
     assert other.get("/hop-viec").status_code == 302  # the others end
     sign_in(app.test_client(), "tanlap.clerk", "a-new-pass-456")
+
+
+def test_failed_sign_ins_are_throttled_as_the_apis(client):
+    token = csrf_of(client.get("/").get_data(as_text=True))
+    codes = [client.post("/dang-nhap", data={"username": "tanlap.specialist", "password": "nope",
+                                              "csrf_token": token}).status_code for _ in range(11)]
+    assert codes[:10] == [401] * 10 and codes[10] == 429
+    # while throttled even the right password is not tried
+    response = client.post("/dang-nhap", data={"username": "tanlap.specialist", "password": PASSWORD,
+                                                "csrf_token": token})
+    assert response.status_code == 429 and "thử lại sau" in response.get_data(as_text=True)
+    assert int(response.headers["Retry-After"]) >= 1

@@ -157,3 +157,29 @@ def test_an_official_takes_and_completes_a_task_then_opens_the_dossier(browser, 
 
     assert not problems, problems
     assert not outside, f"the workspace tried to reach outside 127.0.0.1: {outside}"
+
+
+def test_the_idle_notice_shows_before_the_session_ends(browser, workspace):
+    app, _ = workspace
+    idle = app.extensions["motcua"].settings.session_idle_hours * 3600
+    with serving(app) as base:
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.clock.install()
+        page.goto(f"{base}/")
+        page.get_by_label("Tên đăng nhập").fill("tanlap.specialist")
+        page.get_by_label("Mật khẩu").fill(PASSWORD)
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.wait_for_url(f"{base}/hop-viec")
+        notice = page.locator("#idle-notice")
+        assert notice.is_hidden()
+        page.clock.fast_forward(int((idle - 30 * 60) * 1000))  # half an hour before the end: no notice yet
+        assert notice.is_hidden()
+        # the page counts from its load and ten minutes short (the server records use every ten minutes):
+        # it warns ten minutes before that, 11:40 after the load with the default twelve hours
+        page.clock.fast_forward(15 * 60 * 1000)
+        notice.wait_for(state="visible")
+        assert "Phiên làm việc sắp kết thúc" in notice.inner_text()
+        page.screenshot(path=str(SCREENSHOTS / "07-sap-het-phien.png"))
+        page.get_by_role("button", name="Tiếp tục làm việc").click()
+        notice.wait_for(state="hidden")
+        page.close()

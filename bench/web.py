@@ -7,7 +7,8 @@ this process, signed in as tanlap.specialist through the sign-in page: the time 
 (routing, engine, SQL, template), without a network or a browser.
 
 Measured, p50/p95 over the samples: the inbox (first page; the next page through the keyset cursor; a
-search without diacritics; the risk sort), the polled new-work fragment, a task page, a dossier page.
+search without diacritics; the risk sort), the polled new-work fragment, a task page, a dossier page, and
+the API's inbox (first page, risk sort) in the same process for a ratio.
 Also the compressed size of the CSS and JavaScript a page loads. Writes bench/results/web.json.
 
     .venv/bin/python bench/web.py [--open 100000] [--done 1000000] [--samples 200] [--no-postgres]
@@ -94,6 +95,9 @@ def bench(name: str, url: str, n_open: int, n_done: int, samples: int) -> dict:
         "new_work_fragment": lambda i: f"/hop-viec/moi?since={since}",
         "task_page": lambda i: f"/cong-viec/{real[i % len(real)]}",
         "dossier_page": lambda i: f"/ho-so/{dossier_ids[i % len(dossier_ids)]}",
+        # the API's inbox beside the page, for a ratio (the same engine query, as JSON)
+        "api_inbox_first_page": lambda i: "/api/v1/tasks",
+        "api_inbox_risk_sort": lambda i: "/api/v1/tasks?sort=risk",
     }
     result: dict = {"fill_seconds": round(seconds, 1), "dossiers": dossier_count}
     for key, path in pages.items():

@@ -51,6 +51,10 @@ RISK_ORDER = ("overdue", "at_risk", "on_track")
 MAX_LIMIT = 200
 #: open tasks, written as the predicate of the partial inbox indexes (ix_task_open_*)
 OPEN_TASK = text("task.state IN ('ready', 'claimed')")
+#: open dossiers, as the predicate of ix_dossier_open_search
+_OPEN_DOSSIER = text("dossier.closed_at IS NULL")
+#: a search reads its candidate dossiers first when there are at most this many
+SEARCH_CANDIDATES = 500
 
 
 @dataclass(frozen=True)
@@ -316,6 +320,9 @@ def _page_statement(arms: tuple[_Arm, ...], sort: str, after: str | None, given:
         stmt = stmt.where(Task.due_at < bindparam("due_before", type_=Task.due_at.type))
     if "due_after" in given:
         stmt = stmt.where(Task.due_at >= bindparam("due_after", type_=Task.due_at.type))
+    if "dossier_ids" in given:
+        # a search's few candidate dossiers (list_tasks found them first): their tasks by ix_task_dossier_id
+        stmt = stmt.where(Task.dossier_id.in_(bindparam("dossier_ids", expanding=True)))
     if given & {"q", "q_code"}:
         # Asked of each task's dossier as the arm is read in sort order (a correlated subquery, not a join):
         # PostgreSQL, taking a search for selective, would otherwise start from a scan of every dossier.
@@ -374,6 +381,16 @@ def list_tasks(rt: Runtime, session: Session, filters: InboxFilter, *, actor: Us
     if actor.is_admin and optional["q"] is not None:
         optional["q_code"], optional["q"] = filters.q.replace("/", "//").replace("%", "/%").replace("_", "/_"), None
         params["q"] = optional["q_code"]
+    if optional["q"] is not None and filters.status is None:
+        # Open tasks belong to open dossiers: when few of those match, find them first (one pass over the
+        # partial index of open dossiers' search keys) and read only their tasks. Many matches (a common
+        # name) fill a page quickly the other way: each task's dossier checked as the arm is read.
+        found = session.scalars(select(Dossier.id).where(_OPEN_DOSSIER, Dossier.search_key.like(
+            optional["q"], escape=ESCAPE)).limit(SEARCH_CANDIDATES + 1)).all()
+        if len(found) <= SEARCH_CANDIDATES:
+            if not found:
+                return InboxPage([], None)
+            optional["q"], optional["dossier_ids"] = None, found
     params.update((name, value) for name, value in optional.items() if value is not None and name != "q_code")
     cursor = None if after is None else "value" if after.value is not None else "undated"
     if filters.sort == "risk" and cursor is not None:

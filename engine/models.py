@@ -118,6 +118,10 @@ class Dossier(Base):
               sqlite_where=text("closed_at IS NULL")),
         Index("ix_dossier_open_risky", "risk", postgresql_where=text("closed_at IS NULL AND risk <> 'on_track'"),
               sqlite_where=text("closed_at IS NULL AND risk <> 'on_track'")),
+        # a search without diacritics reads the open dossiers' keys here, not the table (engine.inbox); with
+        # closed_at (always NULL here) so that SQLite reads the index alone
+        Index("ix_dossier_open_search", "search_key", "id", "closed_at", postgresql_where=text("closed_at IS NULL"),
+              sqlite_where=text("closed_at IS NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     #: <agency code>-<YYMMDD>-<4-digit sequence of the day> (Circular 01/2018/TT-VPCP art. 19)

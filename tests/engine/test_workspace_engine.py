@@ -156,3 +156,31 @@ def test_migration_0003_fills_the_search_key(tmp_path):
         conn.execute(text("DELETE FROM dossier"))
     migrate.downgrade(engine, "0001")
     engine.dispose()
+
+
+@pytest.mark.parametrize("candidates", [500, 1])
+def test_search_finds_the_same_by_either_path(rt, session, users, monkeypatch, candidates):
+    # 500: the few matching open dossiers are found first; 1: too many, each task's dossier is checked
+    monkeypatch.setattr(inbox, "SEARCH_CANDIDATES", candidates)
+    from engine import dossiers
+
+    def received(name):
+        result = dossiers.receive_dossier(rt, session, procedure="household-business", agency_id=agency_id(session),
+                                          channel="counter", applicant={"name": name},
+                                          actor=users["tanlap.reception"], now=rt.clock.now())
+        session.commit()
+        return result.dossier
+
+    an, anh = received("Nguyễn Văn An"), received("Nguyễn Văn Anh")
+    received("Trần Thị Bình")
+    me = users["tanlap.specialist"]
+
+    def found(q, **kw):
+        page = inbox.list_tasks(rt, session, inbox.InboxFilter(q=q, **kw), actor=me, now=rt.clock.now())
+        return sorted(r.dossier["id"] for r in page.items)
+
+    assert found("nguyen van an") == sorted([an.id, anh.id])
+    assert found("VĂN ANH") == [anh.id]
+    assert found(anh.code[-4:]) == [anh.id]
+    assert found("khong ai") == []
+    assert found("nguyen", sort="risk") == sorted([an.id, anh.id])

@@ -1,4 +1,4 @@
-"""workspace: dossier.search_key (search without diacritics) and saved inbox filters
+"""workspace: dossier.search_key (search without diacritics, indexed for open dossiers) and saved inbox filters
 
 Revision ID: 0003_workspace
 Revises: 0001
@@ -34,6 +34,8 @@ def upgrade() -> None:
             break
         conn.execute(update, [{'row_id': r.id, 'key': dossier_key(r.code, r.applicant_name)} for r in rows])
         last = rows[-1].id
+    op.create_index('ix_dossier_open_search', 'dossier', ['search_key', 'id', 'closed_at'], unique=False,
+                    postgresql_where=sa.text('closed_at IS NULL'), sqlite_where=sa.text('closed_at IS NULL'))
 
     op.create_table('saved_filter',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -49,5 +51,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('saved_filter')
+    op.drop_index('ix_dossier_open_search', table_name='dossier')
     with op.batch_alter_table('dossier') as batch:
         batch.drop_column('search_key')

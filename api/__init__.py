@@ -90,4 +90,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from api.blueprints import register_blueprints
 
     register_blueprints(api)
+    from api import web
+
+    web.init_app(app)  # the officials' pages at /, beside the API
     return app

@@ -50,6 +50,7 @@ from engine.db import make_engine, make_sessionmaker  # noqa: E402
 from engine.deploy import deploy_path  # noqa: E402
 from engine.models import Agency, Dossier, Membership, ProcedureVersion, Task, User  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
+from engine.search import dossier_key  # noqa: E402
 from engine.seed import seed_demo  # noqa: E402
 
 PASSWORD = "bench-password"
@@ -106,7 +107,8 @@ def fill(rt: Runtime, n_open: int, n_done: int, now: dt.datetime) -> float:
 
     def dossier_row(i: int, agency: int, received: dt.datetime, closed: dt.datetime | None) -> dict:
         due = received + dt.timedelta(days=5)
-        return dict(id=i, code=f"BENCH-{i}", lookup_secret="BENCHSEC", procedure_version_id=versions[i % len(versions)],
+        return dict(id=i, code=f"BENCH-{i}", search_key=dossier_key(f"BENCH-{i}", f"Người nộp {i % 9973}"),
+                    lookup_secret="BENCHSEC", procedure_version_id=versions[i % len(versions)],
                     agency_id=agency, channel="counter", status="returned" if closed else "processing",
                     applicant_name=f"Người nộp {i % 9973}", applicant={"name": f"Người nộp {i % 9973}"},
                     received_at=received, clock_started_at=received, appointment_at=due, due_at=due, legal_due_at=due,

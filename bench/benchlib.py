@@ -11,3 +11,11 @@ def engine_bench():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def api_bench():
+    """bench/api.py loaded from its file (its name is the api package's): its fill and its helpers."""
+    spec = importlib.util.spec_from_file_location("bench_api", Path(__file__).with_name("api.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -63,3 +63,8 @@ def require_work_on(actor: User | None, task: Task) -> None:
 def require_role(actor: User | None, agency_id: int, roles: set[str] | frozenset[str], doing: str) -> None:
     if actor is None or not (actor.is_admin or roles_in(actor, agency_id) & set(roles)):
         raise Forbidden(f"{doing} needs one of the roles {', '.join(sorted(roles))} in this agency")
+
+
+def may_assign(actor: User | None, agency_id: int) -> bool:
+    """Whether the actor may hand the agency's tasks to colleagues (what assign_task requires)."""
+    return actor is not None and (actor.is_admin or bool(roles_in(actor, agency_id) & ASSIGNING_ROLES))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.errors import Forbidden, InvalidInput, NotFound, Throttled
-from engine.models import ApiToken, Membership, User
+from engine.models import Agency, ApiToken, Membership, User
 from engine.ratelimit import TokenBucket
 
 TOKEN_PREFIX = "mc_"
@@ -203,3 +203,67 @@ def revoke_token(session: Session, user: User, token_id: int, now: dt.datetime) 
         row.revoked_at = now
     session.flush()
     return row
+
+
+def change_password(session: Session, user: User | Principal, current: str, new: str, now: dt.datetime,
+                    keep_session: str | None = None) -> None:
+    """Change one's own password: the current one must be right; other login sessions are ended.
+
+    `keep_session` is the login session making the change (it stays open). Personal API tokens stay:
+    they are revoked one by one, on purpose.
+    """
+    row = session.get(User, user.id)
+    if row is None or not row.is_active:
+        raise NotFound(f"no user {user.id}")
+    if not row.password_hash or not check_password_hash(row.password_hash, current or ""):
+        raise InvalidInput("the current password is wrong", {"current_password": ["wrong password"]})
+    if new == current:
+        raise InvalidInput("the new password is the current one", {"new_password": ["choose another password"]})
+    try:
+        set_password(row, new)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.detail, {"new_password": exc.errors["password"]}) from None
+    ended = update(ApiToken).where(ApiToken.user_id == row.id, ApiToken.kind == "session",
+                                   ApiToken.revoked_at.is_(None))
+    if keep_session:
+        ended = ended.where(ApiToken.token_hash != _digest(keep_session))
+    session.execute(ended.values(revoked_at=now))
+    session.flush()
+
+
+@dataclass(frozen=True)
+class AgencyRoles:
+    """An agency an official works in, with the roles held there."""
+
+    id: int
+    code: str
+    name: str
+    name_en: str | None
+    roles: tuple[str, ...]
+
+
+def agencies_of(session: Session, actor: User | Principal) -> list[AgencyRoles]:
+    """The agencies of the official's roles (for a page's header), by name."""
+    by_agency: dict[int, list[str]] = {}
+    for m in actor.memberships:
+        by_agency.setdefault(m.agency_id, []).append(m.role)
+    if not by_agency:
+        return []
+    rows = session.execute(select(Agency.id, Agency.code, Agency.name, Agency.name_en)
+                           .where(Agency.id.in_(by_agency)).order_by(Agency.name)).all()
+    return [AgencyRoles(r.id, r.code, r.name, r.name_en, tuple(sorted(by_agency[r.id]))) for r in rows]
+
+
+@dataclass(frozen=True)
+class Colleague:
+    id: int
+    username: str
+    full_name: str
+
+
+def holders_of_role(session: Session, agency_id: int, role: str) -> list[Colleague]:
+    """The active officials holding `role` in the agency, by name: whom a task of that role may go to."""
+    rows = session.execute(select(User.id, User.username, User.full_name).join(Membership, Membership.user_id == User.id)
+                           .where(Membership.agency_id == agency_id, Membership.role == role, User.is_active.is_(True))
+                           .order_by(User.full_name, User.id)).all()
+    return [Colleague(r.id, r.username, r.full_name) for r in rows]

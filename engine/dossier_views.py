@@ -423,3 +423,26 @@ def control_sheet_csv(sheet: ControlSheet, tz: dt.tzinfo) -> str:
          text(h.to_official), local(h.handed_at, tz), local(h.received_at, tz), local(h.due_at, tz),
          local(h.completed_at, tz), h.mark_vi or "", text(h.outcome))
         for n, h in enumerate(sheet.handovers, start=1)))
+
+
+# --- the diagram -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """The dossier's BPMN (the version it is pinned to) and where it stands: finished and current steps."""
+
+    bpmn_xml: str
+    finished: list[str]
+    current: list[str]
+
+
+def diagram(rt: Runtime, session: Session, dossier_id: int, *, actor: User) -> Diagram:
+    """The BPMN of the dossier's version, for those who may open the dossier (the same check)."""
+    dossier, _ = load_visible(session, dossier_id, actor)
+    compiled = rt.compiled(session, dossier)
+    rows = session.execute(select(Task.bpmn_id, Task.state).where(Task.dossier_id == dossier.id)
+                           .order_by(Task.id)).all()
+    current = list(dict.fromkeys(r.bpmn_id for r in rows if r.state in OPEN_TASK_STATES))
+    finished = list(dict.fromkeys(r.bpmn_id for r in rows if r.state == "completed" and r.bpmn_id not in current))
+    return Diagram(compiled.package.bpmn_text, finished, current)

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bpmn.durations import parse_duration
-from engine import audit, bounds, forms, runtime, whole_minutes
+from engine import audit, bounds, forms, runtime, search, whole_minutes
 from engine.access import (
     ASSIGNING_ROLES,
     dossier_in_scope,
@@ -190,8 +190,9 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
               "due_at": due.isoformat()}  # ENGINE_DATA
     workflow = runtime.start(rt, compiled, {**data, **seeded}, now)
 
+    code = dossier_code(session, agency, now.astimezone(_local_tz(rt)).date())
     dossier = Dossier(
-        code=dossier_code(session, agency, now.astimezone(_local_tz(rt)).date()), lookup_secret=lookup_secret(),
+        code=code, lookup_secret=lookup_secret(), search_key=search.dossier_key(code, name.strip()),
         procedure_version_id=compiled.version_id, agency_id=agency.id, channel=channel, status="received",
         applicant_name=name.strip(), applicant=applicant, received_by_id=actor.id if actor else None,
         received_at=now, clock_started_at=started, appointment_at=due, due_at=due, legal_due_at=due,
@@ -365,10 +366,21 @@ def send_back(rt: Runtime, session: Session, task_id: int, reason: str, *, actor
     runtime.reset_to(workflow, previous.spiff_task_id, now)
     task.outcome = "sent_back"
     result = after_step(rt, session, dossier, compiled, workflow, now, done=None, open_rows=[task, *others])
+    _return_to_previous_official(session, previous, result.created, now)
     audit.record(session, "sent_back", dossier_id=dossier.id, task_id=task.id, actor=actor, at=now,
                  step=task.bpmn_id, to_step=previous.bpmn_id, reason=reason.strip())
     flush(session)
     return result
+
+
+def _return_to_previous_official(session: Session, previous: Task, created: list[Task], now: dt.datetime) -> None:
+    """The step sent back goes to the official who did it, while they still hold its role there."""
+    official = session.get(User, previous.completed_by_id) if previous.completed_by_id else None
+    if official is None or not official.is_active:
+        return
+    for row in created:
+        if row.bpmn_id == previous.bpmn_id and row.role in roles_in(official, row.agency_id):
+            row.assignee_id, row.state, row.claimed_at = official.id, "claimed", now
 
 
 def withdraw_dossier(rt: Runtime, session: Session, dossier_id: int, reason: str, *, actor: User,

@@ -25,6 +25,7 @@ from sqlalchemy import (
     bindparam,
     case,
     false,
+    func,
     literal,
     or_,
     select,
@@ -36,10 +37,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from engine import bounds
-from engine.access import roles_in
+from engine.access import ASSIGNING_ROLES, roles_in
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import OPEN_TASK_STATES, Dossier, Procedure, ProcedureVersion, Task, User
 from engine.runtime import Runtime
+from engine.search import ESCAPE, contains_pattern
+from engine.time_left import TimeLeft, time_left
 
 SCOPES = ("mine", "groups", "all")
 SORTS = ("due_at", "-due_at", "created_at", "-created_at", "risk")
@@ -49,6 +52,10 @@ RISK_ORDER = ("overdue", "at_risk", "on_track")
 MAX_LIMIT = 200
 #: open tasks, written as the predicate of the partial inbox indexes (ix_task_open_*)
 OPEN_TASK = text("task.state IN ('ready', 'claimed')")
+#: open dossiers, as the predicate of ix_dossier_open_search
+_OPEN_DOSSIER = text("dossier.closed_at IS NULL")
+#: a search reads its candidate dossiers first when there are at most this many
+SEARCH_CANDIDATES = 500
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,8 @@ class InboxRow:
     procedure: dict
     assignee: dict | None
     procedure_version_id: int
+    #: working_hours_left in working days, hours and minutes (engine.time_left), for the pages' wording
+    time_left: TimeLeft | None = None
 
 
 @dataclass(frozen=True)
@@ -138,11 +147,12 @@ def decode_cursor(text: str) -> Keyset:
 # -- who sees what -------------------------------------------------------------------------------------------
 
 def may_see(actor: User, agency_id: int, role: str, assignee_id: int | None) -> bool:
-    """The same rule as the inbox query, for one task."""
+    """The inbox query's rule for one task, and those who may hand it to a colleague (head and above of
+    its agency: assign_task lets them, so they may open what they assign)."""
     if actor.is_admin or assignee_id == actor.id:
         return True
     held = roles_in(actor, agency_id)
-    return role in held or "supervisor" in held
+    return role in held or bool(held & ASSIGNING_ROLES)
 
 
 @dataclass(frozen=True)
@@ -259,7 +269,7 @@ def _statement(now, source=Task):
     return stmt, risk
 
 
-def _row(r, hours_left, show_name: bool) -> InboxRow:
+def _row(r, hours_left, left: TimeLeft | None, show_name: bool) -> InboxRow:
     return InboxRow(
         id=r.id, bpmn_id=r.bpmn_id, name=r.name, role=r.role, agency_id=r.agency_id, state=r.state,
         budget=r.budget, created_at=r.created_at, claimed_at=r.claimed_at, due_at=r.due_at,
@@ -267,7 +277,7 @@ def _row(r, hours_left, show_name: bool) -> InboxRow:
         dossier={"id": r.dossier_id, "code": r.code, "applicant_name": r.applicant_name if show_name else None},
         procedure={"slug": r.slug, "name_vi": r.name_vi, "name_en": r.name_en},
         assignee={"id": r.assignee_id, "full_name": r.assignee_name} if r.assignee_id else None,
-        procedure_version_id=r.procedure_version_id,
+        procedure_version_id=r.procedure_version_id, time_left=left,
     )
 
 
@@ -278,11 +288,12 @@ def _rows(rt: Runtime, session: Session, result, now: dt.datetime, actor: User) 
     calendar = None
     out = []
     for r in result:
-        hours = None
+        hours = left = None
         if r.due_at is not None and r.state in OPEN_TASK_STATES and r.paused_at is None:
             calendar = calendar or rt.calendars.get(session)  # cached; re-read at most once a minute
             hours = round(calendar.between(now, r.due_at).total_seconds() / 3600, 2)
-        out.append(_row(r, hours, not actor.is_admin or r.agency_id in mine or r.assignee_id == actor.id))
+            left = time_left(calendar, now, r.due_at)
+        out.append(_row(r, hours, left, not actor.is_admin or r.agency_id in mine or r.assignee_id == actor.id))
     return out
 
 
@@ -310,14 +321,19 @@ def _page_statement(arms: tuple[_Arm, ...], sort: str, after: str | None, given:
         stmt = stmt.where(Task.due_at < bindparam("due_before", type_=Task.due_at.type))
     if "due_after" in given:
         stmt = stmt.where(Task.due_at >= bindparam("due_after", type_=Task.due_at.type))
+    if "dossier_ids" in given:
+        # a search's few candidate dossiers (list_tasks found them first): their tasks by ix_task_dossier_id
+        stmt = stmt.where(Task.dossier_id.in_(bindparam("dossier_ids", expanding=True)))
     if given & {"q", "q_code"}:
         # Asked of each task's dossier as the arm is read in sort order (a correlated subquery, not a join):
         # PostgreSQL, taking a search for selective, would otherwise start from a scan of every dossier.
-        # An admin's search (q_code) looks at codes only: names are not theirs to find dossiers by.
+        # An official's search looks in the folded code and name (engine.search: no diacritics needed);
+        # an admin's (q_code) at codes only: names are not theirs to find dossiers by.
         q, dossier = bindparam("q", type_=String), aliased(Dossier)
-        match = dossier.code.icontains(q, escape="/")
         if "q" in given:
-            match = or_(match, dossier.applicant_name.icontains(q, escape="/"))
+            match = dossier.search_key.like(q, escape=ESCAPE)
+        else:
+            match = dossier.code.icontains(q, escape="/")
         stmt = stmt.where(select(match).where(dossier.id == Task.dossier_id).correlate(Task).scalar_subquery())
     # the page size in the SQL text: PostgreSQL's generic plan of a prepared statement then knows it
     limit = bindparam("limit", type_=Integer, literal_execute=True)
@@ -362,10 +378,21 @@ def list_tasks(rt: Runtime, session: Session, filters: InboxFilter, *, actor: Us
     optional = {"procedure": filters.procedure, "risk": filters.risk, "due_before": filters.due_before,
                 "due_after": filters.due_after, "status": filters.status,
                 # a % or _ typed by the user is a character, not a wildcard
-                "q": filters.q.replace("/", "//").replace("%", "/%").replace("_", "/_") if filters.q else None}
-    params.update((name, value) for name, value in optional.items() if value is not None)
-    if actor.is_admin and "q" in params:
-        optional["q_code"], optional["q"] = optional["q"], None
+                "q": contains_pattern(filters.q) if filters.q else None}
+    if actor.is_admin and optional["q"] is not None:
+        optional["q_code"], optional["q"] = filters.q.replace("/", "//").replace("%", "/%").replace("_", "/_"), None
+        params["q"] = optional["q_code"]
+    if optional["q"] is not None and filters.status is None:
+        # Open tasks belong to open dossiers: when few of those match, find them first (one pass over the
+        # partial index of open dossiers' search keys) and read only their tasks. Many matches (a common
+        # name) fill a page quickly the other way: each task's dossier checked as the arm is read.
+        found = session.scalars(select(Dossier.id).where(_OPEN_DOSSIER, Dossier.search_key.like(
+            optional["q"], escape=ESCAPE)).limit(SEARCH_CANDIDATES + 1)).all()
+        if len(found) <= SEARCH_CANDIDATES:
+            if not found:
+                return InboxPage([], None)
+            optional["q"], optional["dossier_ids"] = None, found
+    params.update((name, value) for name, value in optional.items() if value is not None and name != "q_code")
     cursor = None if after is None else "value" if after.value is not None else "undated"
     if filters.sort == "risk" and cursor is not None:
         cursor = (cursor, after.rank)
@@ -400,3 +427,57 @@ def get_task(rt: Runtime, session: Session, task_id: int, *, actor: User, now: d
     form_name = info.form if info else None
     return TaskView(row, form_name, compiled.package.forms.get(form_name) if form_name else None,
                     info.outcomes if info else ())
+
+
+# -- counts -----------------------------------------------------------------------------------------------------
+
+#: counts stop here ("99+"): a count reads its rows, and a larger number tells an official nothing more
+COUNT_CAP = 99
+
+
+@dataclass(frozen=True)
+class InboxCounts:
+    """Open tasks in the caller's own inbox and in their groups' (nobody's yet), each capped at COUNT_CAP,
+    and how many visible open tasks arrived after task `since_id` (for the "new work" notice)."""
+
+    mine: int
+    groups: int
+    new: int
+
+
+def _count(session: Session, scope: str, actor: User) -> int:
+    arms, params = _arms(actor, scope)
+    # Nobody's open tasks are the ready ones (claiming or assigning makes a task claimed): saying so lets
+    # the index on (agency, role, state) start at them instead of reading every claimed task first.
+    ready = [Task.state == "ready"] if scope == "groups" else []
+    # each arm a subquery (SQLite takes no LIMIT inside a bare UNION member)
+    branches = [select(select(Task.id).where(OPEN_TASK, _arm_clause(i, arm), *ready).limit(COUNT_CAP).subquery())
+                for i, arm in enumerate(arms)]
+    ids = (branches[0] if len(branches) == 1 else union(*branches)).subquery()
+    capped = select(ids.c.id).limit(COUNT_CAP).subquery()
+    return session.execute(select(func.count()).select_from(capped), params).scalar_one()
+
+
+def _in_scope(actor: User, agency_id: int, role: str, assignee_id: int | None) -> bool:
+    """The `all` scope's rule (its arms), for one row."""
+    if actor.is_admin or assignee_id == actor.id:
+        return True
+    held = roles_in(actor, agency_id)
+    return role in held or "supervisor" in held
+
+
+def counts(session: Session, *, actor: User, since_id: int | None = None) -> InboxCounts:
+    """The inbox's counters: a few index ranges, each read up to COUNT_CAP rows."""
+    new = 0
+    if since_id is not None:
+        # Task ids grow: the tasks after `since_id` are one short range of the primary key, read in id
+        # order and judged here (an arm's index would read the whole group to find them).
+        recent = session.execute(select(Task.agency_id, Task.role, Task.assignee_id).where(
+            Task.id > since_id, Task.state.in_(OPEN_TASK_STATES)).order_by(Task.id).limit(COUNT_CAP * 10)).all()
+        new = min(COUNT_CAP, sum(1 for r in recent if _in_scope(actor, r.agency_id, r.role, r.assignee_id)))
+    return InboxCounts(_count(session, "mine", actor), _count(session, "groups", actor), new)
+
+
+def latest_task_id(session: Session) -> int:
+    """The newest task's id (0 when none): the mark after which `counts` finds new work."""
+    return session.execute(select(func.max(Task.id))).scalar_one() or 0

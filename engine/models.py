@@ -119,6 +119,10 @@ class Dossier(Base):
               sqlite_where=text("closed_at IS NULL")),
         Index("ix_dossier_open_risky", "risk", postgresql_where=text("closed_at IS NULL AND risk <> 'on_track'"),
               sqlite_where=text("closed_at IS NULL AND risk <> 'on_track'")),
+        # a search without diacritics reads the open dossiers' keys here, not the table (engine.inbox); with
+        # closed_at (always NULL here) so that SQLite reads the index alone
+        Index("ix_dossier_open_search", "search_key", "id", "closed_at", postgresql_where=text("closed_at IS NULL"),
+              sqlite_where=text("closed_at IS NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     #: <agency code>-<YYMMDD>-<4-digit sequence of the day> (Circular 01/2018/TT-VPCP art. 19)
@@ -131,6 +135,8 @@ class Dossier(Base):
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(32))
     applicant_name: Mapped[str] = mapped_column(String(255))
+    #: the code and applicant name folded for search without diacritics (engine.search.dossier_key)
+    search_key: Mapped[str] = mapped_column(String(330), default="")
     #: identity and contact of the applicant (personal data: never on public pages)
     applicant: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -242,6 +248,19 @@ class Task(Base):
     dossier: Mapped[Dossier] = relationship(lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class SavedFilter(Base):
+    """An inbox filter an official saved under a name (engine.saved_filters)."""
+
+    __tablename__ = "saved_filter"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    #: the inbox's query parameters (scope, procedure, status, risk, due range, q, sort)
+    query: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class AuditEvent(Base):

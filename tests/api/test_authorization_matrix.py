@@ -206,8 +206,8 @@ MATRIX: dict[tuple[str, str], Row] = {
         f"{V1}/public/dossiers/{code}/rating", {"json": {"secret": secret, "score": 4}}))(*w.returned())),
     # tasks
     ("GET", f"{V1}/tasks"): row(LOGGED_IN, 200, f"{V1}/tasks"),
-    ("GET", f"{V1}/tasks/<int:task_id>"): row(
-        {"tanlap.specialist", "tanlap.supervisor", "admin"}, 200, lambda w: (f"{V1}/tasks/{w.task_id}", {})),
+    ("GET", f"{V1}/tasks/<int:task_id>"): row(  # head and leader: they may assign it (engine.inbox.may_see)
+        {"tanlap.specialist", "tanlap.head", "tanlap.leader", "tanlap.supervisor", "admin"}, 200, lambda w: (f"{V1}/tasks/{w.task_id}", {})),
     ("POST", f"{V1}/tasks/<int:task_id>/claim"): row(
         {"tanlap.specialist", "admin"}, 200, lambda w: (f"{V1}/tasks/{w.fresh_task()}/claim", {})),
     ("POST", f"{V1}/tasks/<int:task_id>/unclaim"): row(

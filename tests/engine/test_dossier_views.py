@@ -79,10 +79,12 @@ def test_sent_back_steps_are_handed_over_by_whoever_sent_them_back(rt, session, 
         ("examine", "sign", "completed", users["tanlap.specialist"].full_name),
         ("sign", "examine", "completed", leader),
         ("examine", "sign", "cancelled", users["tanlap.specialist"].full_name),
-        ("sign", "examine", "ready", leader),                 # the send-back action: no completer, the audit actor
+        # the send-back action: no completer, the audit actor; the step goes back to the official who did it
+        ("sign", "examine", "claimed", leader),
     ]
     assert sheet.handovers[3].completed_at is None and sheet.handovers[3].mark is None
-    assert sheet.handovers[-1].to_official is None and sheet.handovers[-1].received_at is None
+    back = sheet.handovers[-1]
+    assert (back.to_official, back.received_at) == (users["tanlap.specialist"].full_name, rt.clock.now())
 
 
 def test_waiting_for_the_citizen_has_no_mark_and_the_dossier_is_scored_on_its_moved_due_time(rt, session, users):

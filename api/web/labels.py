@@ -1,0 +1,107 @@
+"""Words for the codes the engine stores (roles, states, risk levels, channels), in the page's language."""
+from __future__ import annotations
+
+from api.web.i18n import gettext, ngettext
+
+
+def _l(msgid: str) -> str:
+    """Marks a message for `make messages`; translated when shown (label())."""
+    return msgid
+
+
+ROLES = {
+    "reception": _l("Reception officer"),
+    "specialist": _l("Specialist"),
+    "head": _l("Head of office"),
+    "leader": _l("Leader"),
+    "clerk": _l("Clerk"),
+    "supervisor": _l("Supervisor"),
+    "designer": _l("Process designer"),
+}
+
+TASK_STATES = {
+    "ready": _l("Waiting to be taken"),
+    "claimed": _l("Being handled"),
+    "completed": _l("Done"),
+    "cancelled": _l("Cancelled"),
+}
+
+RISKS = {
+    "on_track": _l("On track"),
+    "at_risk": _l("At risk"),
+    "overdue": _l("Overdue"),
+}
+
+DOSSIER_STATES = {
+    "received": _l("Received"),
+    "processing": _l("Being processed"),
+    "supplement_requested": _l("Waiting for a supplement"),
+    "awaiting_payment": _l("Waiting for payment"),
+    "processed": _l("Result ready"),
+    "returned": _l("Result returned"),
+    "refused": _l("Refused"),
+    "withdrawn": _l("Withdrawn"),
+    "stopped": _l("Stopped"),
+}
+
+MARKS = {
+    "early": _l("Early"),
+    "on_time": _l("On time"),
+    "late": _l("Late"),
+}
+
+AUDIT_ACTIONS = {
+    "received": _l("Dossier received"),
+    "receipt_issued": _l("Receipt issued (form 01)"),
+    "claimed": _l("Taken"),
+    "unclaimed": _l("Put back in the group's inbox"),
+    "assigned": _l("Assigned"),
+    "completed": _l("Step completed"),
+    "sent_back": _l("Sent back to the previous step"),
+    "withdrawn": _l("Withdrawn by the applicant"),
+    "viewed": _l("Dossier opened"),
+    "rated": _l("Rated by the applicant"),
+}
+
+CHANNELS = {
+    "counter": _l("At the counter"),
+    "online": _l("Online"),
+    "postal": _l("By post"),
+}
+
+
+def label(table: dict, code: str | None) -> str:
+    """The word for a code, or the code itself when it has none (a procedure may add its own)."""
+    if code is None:
+        return ""
+    return gettext(table[code]) if code in table else code
+
+
+def register(jinja_env) -> None:
+    jinja_env.globals.update(
+        role_label=lambda code: label(ROLES, code),
+        task_state_label=lambda code: label(TASK_STATES, code),
+        risk_label=lambda code: label(RISKS, code),
+        dossier_state_label=lambda code: label(DOSSIER_STATES, code),
+        channel_label=lambda code: label(CHANNELS, code),
+        time_left_words=time_left_words,
+        mark_label=lambda code: label(MARKS, code),
+        action_label=lambda code: label(AUDIT_ACTIONS, code),
+    )
+
+
+def time_left_words(left) -> str:
+    """engine.time_left.TimeLeft in words: "còn 2 ngày 3 giờ làm việc", "quá hạn 4 giờ làm việc"."""
+    if left is None:
+        return ""
+    parts = []
+    if left.days:
+        parts.append(ngettext("%(num)d day", "%(num)d days", left.days))
+    if left.hours:
+        parts.append(ngettext("%(num)d hour", "%(num)d hours", left.hours))
+    if not left.days and (left.minutes or not left.hours):
+        parts.append(ngettext("%(num)d minute", "%(num)d minutes", left.minutes))
+    amount = " ".join(parts)
+    if left.overdue:
+        return gettext("overdue by %(amount)s of working time", amount=amount)
+    return gettext("%(amount)s of working time left", amount=amount)

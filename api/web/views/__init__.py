@@ -1,0 +1,6 @@
+"""The workspace's pages, one module per area; each registers its routes on api.web.bp.
+
+auth (sign-in, sign-out, password, language), inbox, tasks, dossiers: the core; desk (reception),
+returns (result return) and tracking (form 06's book) are built on the same layout.
+"""
+from api.web.views import auth, desk, dossiers, inbox, returns, tasks, tracking  # noqa: F401

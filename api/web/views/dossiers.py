@@ -1,0 +1,39 @@
+"""A dossier (Hồ sơ): status and its three dates, timeline, control sheet (form 05) with each step early,
+on time or late, the BPMN diagram with finished and current steps, the audit trail, the forms as PDF.
+
+The diagram's XML comes from this blueprint after the same check as the page (engine.dossier_views); the
+bpmn-js viewer is loaded by this page only.
+"""
+from __future__ import annotations
+
+from flask import Response, render_template
+
+from api import context
+from api.web import bp
+from api.web.pages import actor
+from engine import dossier_views
+
+#: the printed forms of one dossier, as the API serves them (api/printing)
+PDF_FORMS = (
+    ("receipt", "receipt.pdf"),
+    ("control_sheet", "control-sheet.pdf"),
+    ("apology_letter", "apology-letter.pdf"),
+)
+
+
+@bp.get("/ho-so/<int:dossier_id>")
+def dossier(dossier_id: int):
+    rt, session = context.runtime(), context.session()
+    view = dossier_views.dossier_detail(rt, session, dossier_id, actor=actor(), now=context.now())
+    context.commit()  # opening a dossier is recorded in its audit trail
+    current = [step.step for step in view.current_steps]
+    finished = [h.to_step for h in view.control_sheet.handovers if h.state == "completed" and h.to_step not in current]
+    return render_template("dossier.html", section="inbox", view=view, sheet=view.control_sheet,
+                           finished=finished, current=current, pdf_forms=PDF_FORMS, api_prefix="/api/v1")
+
+
+@bp.get("/ho-so/<int:dossier_id>/quy-trinh.bpmn")
+def dossier_diagram(dossier_id: int):
+    shape = dossier_views.diagram(context.runtime(), context.session(), dossier_id, actor=actor())
+    return Response(shape.bpmn_xml, mimetype="application/xml",
+                    headers={"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"})

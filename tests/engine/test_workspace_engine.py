@@ -1,0 +1,186 @@
+"""The engine functions behind the workspace: time left in words, search keys, counts, saved filters,
+passwords, colleagues, a sent-back step's return to its official, and migration 0003's fill."""
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import pytest
+from samples import HH_APPROVE, SIGN_SEND_BACK
+from sqlalchemy import select, text
+from support import PASSWORD, T0, act, agency_id, open_task, receive
+
+from config import load_settings
+from engine import accounts, inbox, migrate, saved_filters, search
+from engine.db import make_engine
+from engine.errors import InvalidInput, NotFound
+from engine.models import ApiToken
+from engine.time_left import split_working_seconds, time_left
+from engine.workcalendar import WorkCalendar
+
+DAY = 8 * 3600
+
+
+@pytest.mark.parametrize(("seconds", "expected"), [
+    (DAY + 3 * 3600, (False, 1, 3, 0)),
+    (2 * DAY + 3 * 3600 + 59, (False, 2, 3, 0)),  # left: rounded down to the minute
+    (59, (False, 0, 0, 0)),
+    (-1, (True, 0, 0, 1)),  # overdue: rounded up
+    (-(DAY + 90 * 60), (True, 1, 1, 30)),
+])
+def test_split_working_seconds(seconds, expected):
+    left = split_working_seconds(seconds, DAY)
+    assert (left.overdue, left.days, left.hours, left.minutes) == expected
+
+
+def test_time_left_counts_working_time_only():
+    calendar = WorkCalendar.from_settings(load_settings())
+    # Friday 16:00 → Monday 10:00: one hour on Friday, two and a half on Monday (07:30-10:00)
+    friday = dt.datetime(2026, 3, 6, 16, 0, tzinfo=T0.tzinfo)
+    left = time_left(calendar, friday, dt.datetime(2026, 3, 9, 10, 0, tzinfo=T0.tzinfo))
+    assert (left.overdue, left.days, left.hours, left.minutes) == (False, 0, 3, 30)
+    late = time_left(calendar, dt.datetime(2026, 3, 9, 10, 0, tzinfo=T0.tzinfo), friday)
+    assert (late.overdue, late.hours, late.minutes) == (True, 3, 30)
+
+
+def test_fold_and_search_keys():
+    assert search.fold("  Nguyễn   Văn A ") == "nguyen van a"
+    assert search.fold("ĐẶNG Thị Ánh Đào") == "dang thi anh dao"
+    assert search.dossier_key("000.01.31.H26-260302-0001", "Lê Đức") == "000.01.31.h26-260302-0001 le duc"
+    assert search.contains_pattern("100%_Vốn/") == "%100/%/_von//%"
+
+
+def test_counts_mine_groups_and_new(rt, session, users):
+    before = inbox.latest_task_id(session)
+    first = receive(rt, session, users)
+    receive(rt, session, users)
+    specialist = users["tanlap.specialist"]
+    assert inbox.counts(session, actor=specialist, since_id=before) == inbox.InboxCounts(0, 2, 2)
+    from engine import dossiers
+
+    dossiers.claim_task(rt, session, first.created[0].id, actor=specialist, now=rt.clock.now())
+    session.commit()
+    latest = inbox.latest_task_id(session)
+    assert inbox.counts(session, actor=specialist, since_id=latest) == inbox.InboxCounts(1, 1, 0)
+    assert inbox.counts(session, actor=users["hoabinh.specialist"], since_id=before) == inbox.InboxCounts(0, 0, 0)
+
+
+def test_inbox_search_folds_what_is_typed(rt, session, users):
+    receive(rt, session, users)  # Trần Thị Bình
+    found = inbox.list_tasks(rt, session, inbox.InboxFilter(q="tran thi binh"), actor=users["tanlap.specialist"],
+                             now=rt.clock.now())
+    assert [r.dossier["applicant_name"] for r in found.items] == ["Trần Thị Bình"]
+    assert found.items[0].time_left is not None and found.items[0].time_left.days == 1
+
+
+def test_saved_filters(rt, session, users):
+    me, other = users["tanlap.specialist"], users["tanlap.head"]
+    row = saved_filters.save_filter(session, me, "Của tôi", {"scope": "mine", "risk": "", "q": "binh"}, rt.clock.now())
+    assert row.query == {"scope": "mine", "q": "binh"}
+    again = saved_filters.save_filter(session, me, "Của tôi", {"scope": "groups"}, rt.clock.now())
+    assert again.id == row.id and again.query == {"scope": "groups"}
+    with pytest.raises(InvalidInput) as bad:
+        saved_filters.save_filter(session, me, "x", {"limit": "5"}, rt.clock.now())
+    assert set(bad.value.errors) == {"limit"}
+    with pytest.raises(InvalidInput):
+        saved_filters.save_filter(session, me, " ", {}, rt.clock.now())
+    assert saved_filters.list_filters(session, other) == []
+    with pytest.raises(NotFound):
+        saved_filters.delete_filter(session, other, row.id)
+    saved_filters.delete_filter(session, me, row.id)
+    assert saved_filters.list_filters(session, me) == []
+
+
+def test_change_password_needs_the_current_one_and_ends_other_sessions(rt, session, users):
+    clerk, now = users["tanlap.clerk"], rt.clock.now()
+    kept = accounts.open_session(session, clerk, now)
+    other = accounts.open_session(session, clerk, now)
+    with pytest.raises(InvalidInput) as wrong:
+        accounts.change_password(session, clerk, "nope", "a-new-pass-456", now)
+    assert set(wrong.value.errors) == {"current_password"}
+    with pytest.raises(InvalidInput) as short:
+        accounts.change_password(session, clerk, PASSWORD, "short", now)
+    assert set(short.value.errors) == {"new_password"}
+    old_hash = clerk.password_hash
+    try:
+        accounts.change_password(session, clerk, PASSWORD, "a-new-pass-456", now, keep_session=kept)
+        assert accounts.authenticate(session, "tanlap.clerk", "a-new-pass-456") is not None
+        assert accounts.user_for_token(session, kept, now, kind="session") is not None
+        assert accounts.user_for_token(session, other, now, kind="session") is None
+    finally:
+        clerk.password_hash = old_hash
+        session.commit()
+    assert session.scalars(select(ApiToken).where(ApiToken.user_id == clerk.id)).all()
+
+
+def test_holders_of_role(session, users):
+    tanlap = agency_id(session)
+    assert [c.username for c in accounts.holders_of_role(session, tanlap, "specialist")] == ["tanlap.specialist"]
+    assert accounts.holders_of_role(session, tanlap, "nobody") == []
+
+
+def test_a_sent_back_step_returns_to_its_official(rt, session, users):
+    dossier = receive(rt, session, users).dossier
+    act(rt, session, users, dossier.id, "examine", HH_APPROVE)
+    act(rt, session, users, dossier.id, "sign", SIGN_SEND_BACK)  # the diagram's own way back
+    from engine import dossiers
+
+    assert open_task(session, dossier.id).bpmn_id == "examine"
+    act(rt, session, users, dossier.id, "examine", HH_APPROVE)
+    sign = open_task(session, dossier.id)
+    dossiers.send_back(rt, session, sign.id, "Sửa tên hộ kinh doanh.", actor=users["tanlap.leader"],
+                       now=rt.clock.now())
+    session.commit()
+    back = open_task(session, dossier.id)
+    assert (back.bpmn_id, back.state, back.assignee_id) == ("examine", "claimed", users["tanlap.specialist"].id)
+
+
+def test_migration_0003_fills_the_search_key(tmp_path):
+    path = tmp_path / "m.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine, "0001")
+    engine.dispose()
+    # a dossier as revision 0001 stored it (plain sqlite3: no foreign keys to satisfy for this one row)
+    with sqlite3.connect(path) as raw:
+        raw.execute("INSERT INTO dossier (id, code, lookup_secret, procedure_version_id, agency_id, channel, status, "
+                    "applicant_name, applicant, received_at, clock_started_at, appointment_at, due_at, legal_due_at, "
+                    "risk, workflow_state, version) VALUES (1, '000.01.31.H26-260302-0001', 's', 1, 1, 'counter', "
+                    "'received', 'Nguyễn Văn Ánh', '{}', '2026-03-02 02:00:00', '2026-03-02 02:00:00', "
+                    "'2026-03-05 10:00:00', '2026-03-05 10:00:00', '2026-03-05 10:00:00', 'on_track', x'', 1)")
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT search_key FROM dossier")) == "000.01.31.h26-260302-0001 nguyen van anh"
+        assert conn.scalar(text("SELECT count(*) FROM saved_filter")) == 0
+    with engine.begin() as conn:  # the downgrade copies the table on SQLite: without the row of no agency
+        conn.execute(text("DELETE FROM dossier"))
+    migrate.downgrade(engine, "0001")
+    engine.dispose()
+
+
+@pytest.mark.parametrize("candidates", [500, 1])
+def test_search_finds_the_same_by_either_path(rt, session, users, monkeypatch, candidates):
+    # 500: the few matching open dossiers are found first; 1: too many, each task's dossier is checked
+    monkeypatch.setattr(inbox, "SEARCH_CANDIDATES", candidates)
+    from engine import dossiers
+
+    def received(name):
+        result = dossiers.receive_dossier(rt, session, procedure="household-business", agency_id=agency_id(session),
+                                          channel="counter", applicant={"name": name},
+                                          actor=users["tanlap.reception"], now=rt.clock.now())
+        session.commit()
+        return result.dossier
+
+    an, anh = received("Nguyễn Văn An"), received("Nguyễn Văn Anh")
+    received("Trần Thị Bình")
+    me = users["tanlap.specialist"]
+
+    def found(q, **kw):
+        page = inbox.list_tasks(rt, session, inbox.InboxFilter(q=q, **kw), actor=me, now=rt.clock.now())
+        return sorted(r.dossier["id"] for r in page.items)
+
+    assert found("nguyen van an") == sorted([an.id, anh.id])
+    assert found("VĂN ANH") == [anh.id]
+    assert found(anh.code[-4:]) == [anh.id]
+    assert found("khong ai") == []
+    assert found("nguyen", sort="risk") == sorted([an.id, anh.id])

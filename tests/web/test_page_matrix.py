@@ -1,0 +1,76 @@
+"""Who may open which page, for every page of the workspace (the API's matrix is tests/api/
+test_authorization_matrix.py). Reading pages answer 200 to those the engine lets see the object, 404 to
+other officials and a sign-in redirect to anonymous callers; every unsafe request without the CSRF token is
+refused (400) before its view runs. A new page fails the coverage test until it has its row here."""
+from __future__ import annotations
+
+import pytest
+from web_support import sign_in
+
+TANLAP = {f"tanlap.{r}" for r in ("reception", "specialist", "head", "leader", "clerk", "supervisor")}
+CALLERS = sorted(TANLAP | {"hoabinh.specialist", "admin"}) + ["anonymous"]
+SIGNED_IN = set(CALLERS) - {"anonymous"}
+#: pages open without signing in (or that only redirect)
+PUBLIC = {"web.home", "web.login", "web.language", "web.static", "web.keep_alive"}
+
+#: GET endpoint -> (who gets 200, path built from the world)
+READ = {
+    "web.inbox": (SIGNED_IN, lambda w: "/hop-viec"),
+    "web.inbox_news": (SIGNED_IN, lambda w: "/hop-viec/moi?since=0"),
+    "web.password": (SIGNED_IN, lambda w: "/doi-mat-khau"),
+    "web.task": ({"tanlap.specialist", "tanlap.head", "tanlap.leader", "tanlap.supervisor", "admin"},
+                 lambda w: f"/cong-viec/{w['task']}"),
+    "web.dossier": (TANLAP | {"admin"}, lambda w: f"/ho-so/{w['dossier']}"),
+    "web.dossier_diagram": (TANLAP | {"admin"}, lambda w: f"/ho-so/{w['dossier']}/quy-trinh.bpmn"),
+    "web.desk": (SIGNED_IN, lambda w: "/tiep-nhan"),
+    "web.returns": (SIGNED_IN, lambda w: "/tra-ket-qua"),
+    "web.tracking_book": (SIGNED_IN, lambda w: "/so-theo-doi"),
+}
+
+
+@pytest.fixture
+def world(receive):
+    result = receive()
+    return {"task": result.created[0].id, "dossier": result.dossier.id}
+
+
+@pytest.fixture
+def clients(app):
+    made = {}
+
+    def get(who):
+        if who not in made:
+            made[who] = app.test_client() if who == "anonymous" else sign_in(app.test_client(), who)
+        return made[who]
+
+    return get
+
+
+def test_every_page_has_a_row(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("web.")}
+    unsafe = {rule.endpoint for rule in app.url_map.iter_rules()
+              if rule.endpoint.startswith("web.") and rule.methods & {"POST", "PUT", "PATCH", "DELETE"}}
+    missing = endpoints - set(READ) - PUBLIC - unsafe
+    assert not missing, f"give these pages a row in READ: {sorted(missing)}"
+
+
+def test_who_may_open_each_page(world, clients):
+    failures = []
+    for endpoint, (allowed, path) in READ.items():
+        for who in CALLERS:
+            response = clients(who).get(path(world))
+            expected = 200 if who in allowed else 302 if who == "anonymous" else 404
+            if response.status_code != expected:
+                failures.append(f"{endpoint} {who}: {response.status_code}, expected {expected}")
+    assert not failures, "\n".join(failures)
+
+
+def test_every_unsafe_request_needs_the_csrf_token(app, world, clients):
+    official = clients("tanlap.head")
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("web.") or "POST" not in rule.methods:
+            continue
+        path = rule.rule.replace("<int:task_id>", str(world["task"])).replace("<int:filter_id>", "1")
+        for headers in ({}, {"X-CSRF-Token": "forged"}):
+            response = official.post(path, data={"csrf_token": "forged"} if not headers else {}, headers=headers)
+            assert response.status_code == 400, (rule.rule, headers, response.status_code)

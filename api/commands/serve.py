@@ -81,6 +81,7 @@ def demo(host: str, port: int, workflows: Path, no_serve: bool):
     for username, password in logins.items():
         click.echo(f"  {username:22} {password}")
     base = f"http://{host}:{port}"
+    click.echo(f"Workspace (officials' pages): {base}/")
     click.echo(f"API:      {base}/api/v1/")
     click.echo(f"API docs: {base}/api/v1/docs  (OpenAPI: {base}/api/v1/openapi.json)")
     if not no_serve:

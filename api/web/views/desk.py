@@ -28,11 +28,11 @@ MAX_FOUND = 30
 def applicant_schema() -> dict:
     """The applicant block: who files the dossier (the engine requires the name)."""
     return {"type": "object", "required": ["name"], "properties": {
-        "name": {"title": _("Full name of the applicant"), "type": "string", "x-personal": True},
-        "id_number": {"title": _("Identity card number"), "type": "string", "x-personal": True},
-        "phone": {"title": _("Phone"), "type": "string", "x-personal": True},
-        "email": {"title": _("E-mail"), "type": "string", "x-personal": True},
-        "address": {"title": _("Address"), "type": "string", "x-personal": True},
+        "name": {"title": _("Full name of the applicant"), "type": "string"},
+        "id_number": {"title": _("Identity card number"), "type": "string"},
+        "phone": {"title": _("Phone"), "type": "string"},
+        "email": {"title": _("E-mail"), "type": "string"},
+        "address": {"title": _("Address"), "type": "string"},
     }}
 
 

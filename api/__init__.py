@@ -80,9 +80,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.extensions["motcua"] = runtime
     app.json.ensure_ascii = False  # Vietnamese stays readable in the answers (UTF-8 JSON)
 
-    from api import context, errors
+    from api import context, errors, inbound, security
 
     context.init_app(app)
+    security.init_app(app, secure_cookies=settings.secure_cookies, trusted_proxies=settings.trusted_proxies)
+    inbound.init_app(app, settings.max_request_bytes)
     api = Api(app)
     errors.init_app(app, api)
     from api.blueprints import register_blueprints

@@ -2,21 +2,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 
-from flask import current_app, g, request
+from flask import g, request
 from flask import session as cookie
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from api import context
-from api.errors import problem, problems
-from api.ratelimit import TokenBucket
+from api.errors import problems
+from api.security import bearer_token
 from engine import accounts
-
-#: failed logins per client address: a burst of 10, then one a minute (guessing passwords stays slow)
-LOGIN_FAILURES = (10, 600.0)
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Log in, log out, personal API tokens")
 
@@ -25,9 +21,9 @@ def current_actor() -> accounts.Principal | None:
     """The authenticated user of this request, or None."""
     if "actor" not in g:
         user = None
-        header = request.headers.get("Authorization", "")
-        if header.startswith("Bearer "):
-            user = accounts.user_for_token(context.session(), header[7:].strip(), context.now())
+        token = bearer_token(request.headers.get("Authorization", ""))
+        if token is not None:
+            user = accounts.user_for_token(context.session(), token, context.now())
             if user is None:
                 abort(401, message="the Bearer token is invalid or revoked")
         elif "token" in cookie:
@@ -73,6 +69,8 @@ class MeSchema(Schema):
 
 class TokenCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    expires_in_days = fields.Integer(validate=validate.Range(min=1, max=100_000), metadata={
+        "description": "default server.token_lifetime_days (90); at most server.token_max_lifetime_days (365)"})
 
 
 class TokenSchema(Schema):
@@ -81,6 +79,7 @@ class TokenSchema(Schema):
     created_at = fields.DateTime()
     last_used_at = fields.DateTime(allow_none=True)
     revoked_at = fields.DateTime(allow_none=True)
+    expires_at = fields.DateTime(allow_none=True)
 
 
 class NewTokenSchema(TokenSchema):
@@ -94,18 +93,9 @@ class Login(MethodView):
     @problems(blp, 400, 401, 422, 429)
     def post(self, payload):
         """Log in with a username and password (opens a session cookie)."""
-        failures = current_app.extensions.setdefault("motcua.login_failures", TokenBucket(*LOGIN_FAILURES))
-        address = request.remote_addr or "unknown"
-        # Asked before the password is checked: while throttled, no guess is tried, right or wrong.
-        wait = failures.wait(address)
-        if wait:
-            response = problem(429, "Too Many Requests", "too many failed logins from your address; "
-                               "wait and try again", "rate_limited")
-            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
-            return response
-        user = accounts.authenticate(context.session(), payload["username"], payload["password"])
+        user = accounts.log_in(context.session(), context.runtime().login_throttle, payload["username"],
+                               payload["password"], request.remote_addr or "unknown", context.now())
         if user is None:
-            failures.take(address)
             abort(401, message="wrong username or password")
         cookie.clear()
         cookie["token"] = accounts.open_session(context.session(), user, context.now())
@@ -143,10 +133,14 @@ class Tokens(MethodView):
 
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, NewTokenSchema)
-    @problems(blp, 400, 401, 422)
+    @problems(blp, 400, 401, 403, 422)
     def post(self, payload):
-        """Create a personal API token (the token is shown only in this answer)."""
-        row, token = accounts.create_token(context.session(), require_actor(), payload["name"], context.now())
+        """Create a personal API token (shown only in this answer); a token cannot create tokens: log in."""
+        settings = context.runtime().settings
+        row, token = accounts.create_token(
+            context.session(), require_actor(), payload["name"], context.now(),
+            lifetime=dt.timedelta(days=payload.get("expires_in_days", settings.token_lifetime_days)),
+            max_lifetime=dt.timedelta(days=settings.token_max_lifetime_days))
         context.commit()
         return {**{name: getattr(row, name) for name in TokenSchema().fields}, "token": token}
 

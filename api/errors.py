@@ -1,16 +1,16 @@
 """One error shape everywhere: RFC 7807 problem details, with `errors` naming each bad field."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify
 from flask_smorest import Api
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound, WorkflowError
+from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound, Throttled, WorkflowError
 
 PROBLEM_JSON = "application/problem+json"
 
-STATUS_OF = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 422, WorkflowError: 422}
+STATUS_OF = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 422, WorkflowError: 422, Throttled: 429}
 
 
 class ProblemSchema(Schema):
@@ -50,39 +50,17 @@ def _flatten_webargs(messages) -> dict:
     return out
 
 
-def _nul_fields(value, path: str) -> list[str]:
-    """The paths of the strings (keys included) holding a NUL character in a parsed JSON value."""
-    if isinstance(value, str):
-        return [path or "body"] if "\x00" in value else []
-    if isinstance(value, dict):
-        found = [f"{path}.{k}".lstrip(".") for k in value if isinstance(k, str) and "\x00" in k]
-        return found + [p for k, v in value.items() for p in _nul_fields(v, f"{path}.{k}".lstrip("."))]
-    if isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in _nul_fields(v, f"{path}.{i}".lstrip("."))]
-    return []
-
-
-def _refuse_nul():
-    """No text may hold NUL: PostgreSQL cannot store it, and no name, code or form value needs it."""
-    found = [f"path.{k}" for k, v in (request.view_args or {}).items() if isinstance(v, str) and "\x00" in v]
-    found += [f"query.{k}" for k, v in request.args.items(multi=True) if "\x00" in k or "\x00" in v]
-    if request.is_json:
-        found += _nul_fields(request.get_json(silent=True), "")
-    if found:
-        return problem(422, "Unprocessable Entity", "the request has invalid fields",
-                       errors={name: ["must not contain a NUL character"] for name in found})
-    return None
-
-
 def init_app(app: Flask, api: Api) -> None:
-    app.before_request(_refuse_nul)
-
     @app.errorhandler(EngineError)
     def _engine_error(exc: EngineError):
         status = STATUS_OF.get(type(exc), next((s for c, s in STATUS_OF.items() if isinstance(exc, c)), 400))
-        title = {404: "Not Found", 403: "Forbidden", 409: "Conflict", 422: "Unprocessable Entity"}.get(status, "Bad Request")
-        return problem(status, title, exc.detail, exc.code, getattr(exc, "errors", None) or None,
-                       **{k: v for k, v in exc.extra.items() if v is not None})
+        title = {404: "Not Found", 403: "Forbidden", 409: "Conflict", 422: "Unprocessable Entity",
+                 429: "Too Many Requests"}.get(status, "Bad Request")
+        response = problem(status, title, exc.detail, exc.code, getattr(exc, "errors", None) or None,
+                           **{k: v for k, v in exc.extra.items() if v is not None})
+        if isinstance(exc, Throttled):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     def _http_error(exc: HTTPException):
         data = getattr(exc, "data", None) or {}

@@ -3,8 +3,8 @@
 Rate-limited per client IP with a token bucket held in this process's memory: behind several app
 processes (gunicorn workers, several machines) each process keeps its own buckets, so a client gets up to
 N times the limit. That is enough against guessing secrets (8 characters from 32: 2^40 tries); a shared
-limit would belong in the reverse proxy. Behind a proxy, the app must be wrapped in werkzeug's ProxyFix,
-or every citizen shares the proxy's address.
+limit would belong in the reverse proxy. Behind a proxy, set server.trusted_proxies (werkzeug's ProxyFix,
+api/security.py), or every citizen shares the proxy's address.
 """
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from flask_smorest import Blueprint
 
 from api import context
 from api.errors import PROBLEM_JSON, ProblemSchema, problem
-from api.ratelimit import TokenBucket
 from api.schemas.dossiers import PublicLookupArgs, PublicStatusSchema, RatingInSchema, RatingSchema
 from engine import public
+from engine.ratelimit import TokenBucket
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1/public",
                 description="Public look-up of a dossier's progress and the citizen's rating (no login)")

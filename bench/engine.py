@@ -4,7 +4,9 @@ Bare: the household-business diagram parsed once, each instance created and walk
 in memory. Engine: the same path through engine.dossiers (receive + 4 completions), each action its own
 session and commit, as an HTTP request would do it, on SQLite (file, WAL) and on PostgreSQL when reachable.
 Each action authenticates its official by a Bearer token, as the API does.
-Prints dossiers/s, the ratio to bare, SQL statements and commits per dossier, and stored state bytes.
+Prints dossiers/s, the ratio to bare, SQL statements and commits per dossier, and stored state bytes; the
+SQLite walk also with every expression evaluated in-process (as before the script sandbox), and what the
+sandbox adds per evaluated script, per expression it must bound, and per trivially bounded condition.
 
     .venv/bin/python bench/engine.py [--seconds 5] [--postgres URL]
 """
@@ -28,10 +30,12 @@ from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import event, select, text  # noqa: E402
 
+from bpmn import sandbox  # noqa: E402
 from bpmn.package import load_package  # noqa: E402
 from bpmn.parser import parse_package  # noqa: E402
+from bpmn.scripts import make_script_engine  # noqa: E402
 from config import load_settings  # noqa: E402
-from engine import accounts, dossiers, migrate  # noqa: E402
+from engine import accounts, dossiers, migrate, timers  # noqa: E402
 from engine.clock import FrozenClock  # noqa: E402
 from engine.db import make_engine, make_sessionmaker  # noqa: E402
 from engine.deploy import deploy_path  # noqa: E402
@@ -61,10 +65,10 @@ def bare_rate(seconds: float) -> float:
     return _rate(one, seconds)
 
 
-def _rate(fn, seconds: float) -> float:
-    """Median rate over rounds of about a second each."""
+def _rate(fn, seconds: float, rounds: int = 3) -> float:
+    """Median rate over rounds of about a second each (at least `rounds`)."""
     rates, deadline = [], time.perf_counter() + seconds
-    while time.perf_counter() < deadline or len(rates) < 3:
+    while time.perf_counter() < deadline or len(rates) < rounds:
         n, t0 = 0, time.perf_counter()
         while time.perf_counter() - t0 < min(1.0, seconds / 3):
             fn()
@@ -86,11 +90,15 @@ class Counter:
         self.commits += 1
 
 
-def engine_rate(url: str, seconds: float) -> dict:
+def engine_rate(url: str, seconds: float, compare_in_process: bool = False) -> dict:
+    """The engine walk. With `compare_in_process`, rounds alternate with a runtime that evaluates every
+    expression in-process (no sandbox, as before it), and `in_process_rate` is that walk's rate."""
     db = make_engine(url)
     migrate.upgrade(db)
     clock = FrozenClock(START)
     rt = Runtime(settings=load_settings({"database": {"url": url}}), sessions=make_sessionmaker(db), clock=clock)
+    engines = {True: rt.script_engine,
+               False: make_script_engine(functions=timers.script_functions(rt.calendar), sandbox=None)}
     with rt.sessions() as s:
         seed_demo(s, password="bench-password", hash_method="pbkdf2:sha256:1000")
         deploy_path(rt, s, ROOT / "workflows" / "household-business", actor=None, now=clock.now())
@@ -124,7 +132,18 @@ def engine_rate(url: str, seconds: float) -> dict:
     counter = Counter(db)
     one()
     per_dossier = {"statements": counter.statements, "commits": counter.commits}
-    rate = _rate(one, seconds)
+    if compare_in_process:  # alternating rounds: the machine's load changes the two alike
+        rates = {True: [], False: []}
+        deadline = time.perf_counter() + 2 * seconds
+        while time.perf_counter() < deadline or len(rates[False]) < 3:
+            for sandboxed in (True, False):
+                rt.script_engine = engines[sandboxed]
+                rates[sandboxed].append(_rate(one, 0.3, rounds=1))
+        rt.script_engine = engines[True]
+        rate = statistics.median(rates[True])
+        per_dossier["in_process_rate"] = statistics.median(rates[False])
+    else:
+        rate = _rate(one, seconds)
     with rt.sessions() as s:
         d = s.get(Dossier, last["id"])
         assert d.status == "returned", d.status
@@ -134,6 +153,37 @@ def engine_rate(url: str, seconds: float) -> dict:
     return {"rate": rate, **per_dossier}
 
 
+SCRIPT = "fee = 50000\nlines = []\nfor doc in documents:\n    lines.append(doc.upper())"
+EXPRESSION = 'len(str(documents)) > 0'  # not trivially bounded (a call of str): evaluated in the sandbox
+CONDITION = 'outcome == "approve"'  # trivially bounded: in-process
+
+
+def script_costs(rounds: int = 2000) -> dict:
+    """Microseconds per evaluation in-process (no bound) and in the sandbox, for a script task's script, an
+    expression that needs the sandbox, and a trivially bounded gateway condition."""
+    box = sandbox.Sandbox(sandbox.Limits())
+    inside = make_script_engine(sandbox=None).environment
+    bounded = make_script_engine(sandbox=box).environment
+    data = {"documents": ["đơn đề nghị", "giấy tờ tùy thân"], "outcome": "approve"}
+    out = {}
+    try:
+        for name, mode, source in (("script", "exec", SCRIPT), ("expression", "eval", EXPRESSION),
+                                   ("condition", "eval", CONDITION)):
+            times = {}
+            for label, env in (("in_process", inside), ("sandboxed", bounded)):
+                run = (lambda e=env: e.execute(SCRIPT, dict(data))) if mode == "exec" else (
+                    lambda e=env, s=source: e.evaluate(s, data))
+                run()  # the helper starts, the code compiles
+                t0 = time.perf_counter()
+                for _ in range(rounds):
+                    run()
+                times[label] = (time.perf_counter() - t0) / rounds * 1e6
+            out[name] = {**times, "added_us": times["sandboxed"] - times["in_process"]}
+    finally:
+        box.shutdown()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
@@ -141,7 +191,8 @@ def main() -> None:
     args = parser.parse_args()
     results = {"bare": {"rate": bare_rate(args.seconds)}}
     with tempfile.TemporaryDirectory() as tmp:
-        results["sqlite"] = engine_rate(f"sqlite:///{tmp}/bench.db", args.seconds)
+        results["sqlite"] = engine_rate(f"sqlite:///{tmp}/bench.db", args.seconds, compare_in_process=True)
+    results["script_costs_us"] = script_costs()
     try:
         admin = make_engine(args.postgres.rsplit("/", 1)[0] + "/postgres", echo=False)
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -159,6 +210,13 @@ def main() -> None:
             print(f"engine on {name:10}: {r['rate']:8.1f} dossiers/s = 1/{bare / r['rate']:.2f} of bare; "
                   f"{r['statements']} SQL statements and {r['commits']} commits per dossier (5 actions); "
                   f"state {r['state_bytes']} bytes stored ({r['state_bytes_uncompressed']} uncompressed)")
+    in_process = results["sqlite"]["in_process_rate"]
+    print(f"the same SQLite walk with every expression in-process (no sandbox, as before it), rounds "
+          f"alternating: {in_process:8.1f} dossiers/s; sandboxed / in-process = "
+          f"{results['sqlite']['rate'] / in_process:.3f}")
+    for name, c in results["script_costs_us"].items():
+        print(f"one {name:10}: {c['in_process']:7.1f} µs in-process, {c['sandboxed']:7.1f} µs with the bound: "
+              f"{c['added_us']:+7.1f} µs added per evaluation")
     out = ROOT / "bench" / "results" / "engine.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")

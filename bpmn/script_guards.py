@@ -7,9 +7,11 @@ are spent. Sequences are measured in items (characters, bytes, elements), ints i
 from __future__ import annotations
 
 import ast
+import datetime
 import itertools
 import numbers
 import operator
+import uuid
 from collections.abc import Callable, Mapping, Sized
 
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
@@ -29,6 +31,7 @@ MAX_INT_BITS = 10_000  #: bits of an int that `*`, `**`, `<<` build (~3,000 digi
 #: count them: a value that appears twice (aliasing, `a = [a, a]`) counts twice
 MAX_DATA_VALUES = 200_000
 MAX_DATA_CHARS = 2_000_000
+MAX_DATA_DEPTH = 100  #: nesting of lists and dicts in task data (JSON and the state serializer recurse)
 
 
 class ScriptLimitError(RuntimeError):
@@ -292,24 +295,71 @@ GUARDS: Mapping[str, object] = {
 }
 
 
-def check_data_size(data: dict) -> None:
-    """Refuse task data too large to store: over MAX_DATA_VALUES values or MAX_DATA_CHARS characters.
+_STORABLE_LEAVES = (str, int, float, bool, type(None), datetime.datetime, datetime.timedelta, uuid.UUID)
+_STORABLE_KEYS = (str, int, float, bool, type(None))  # what JSON writes as an object key
 
-    Counted as JSON would write them, so `a = [a, a]` repeated (a few objects in memory, 2**n values to
-    write) is caught; the count stops at the limit, so the check itself is bounded whatever the data.
+
+def check_data_size(data: dict) -> None:
+    """Refuse task data that cannot be stored: too large, too deep, or holding a value the state cannot keep.
+
+    Size is counted as JSON would write it: over MAX_DATA_VALUES values or MAX_DATA_CHARS characters, so
+    `a = [a, a]` repeated (a few objects in memory, 2**n values to write) is caught; the count stops at the
+    limit, so the check itself is bounded whatever the data. Nesting deeper than MAX_DATA_DEPTH, a value of
+    a type the state serializer cannot write (a generator, bytes, a date without time), a key that is not a
+    string or number (a tuple) and a string that is not valid Unicode (a lone surrogate) are refused too:
+    otherwise the failure comes later, when the state is written, as a server error.
     """
-    values, chars, stack = 0, 0, [data]
+    values, chars, stack = 0, 0, [(data, 0, None)]
     while stack:
-        value = stack.pop()
+        value, depth, path = stack.pop()
         values += 1
+        if depth > MAX_DATA_DEPTH:
+            raise ScriptLimitError(f"the script left task data nested deeper than {MAX_DATA_DEPTH} levels "
+                                   f"(at {_where(path)[:80]}...)")
         if isinstance(value, dict):
-            stack.extend(value.keys())
-            stack.extend(value.values())
+            for key, item in value.items():
+                if not isinstance(key, _STORABLE_KEYS):
+                    raise ScriptLimitError(f"the script left a key that cannot be stored in {_where(path)}: "
+                                           f"a {type(key).__name__} ({_short(key)}); keys are strings or numbers")
+                if isinstance(key, str):
+                    chars += len(key)
+                    _check_text(key, path)
+                stack.append((item, depth + 1, (path, key)))
         elif isinstance(value, (list, tuple, set, frozenset)):
-            stack.extend(value)
-        elif isinstance(value, (str, bytes)):
+            stack.extend((item, depth + 1, (path, i)) for i, item in enumerate(value))
+        elif isinstance(value, str):
             chars += len(value)
+            _check_text(value, path)
+        elif not isinstance(value, _STORABLE_LEAVES):
+            raise ScriptLimitError(f"the script left a value that cannot be stored in {_where(path)}: "
+                                   f"a {type(value).__name__}")
         if values > MAX_DATA_VALUES or chars > MAX_DATA_CHARS:
             raise ScriptLimitError(f"the script left task data too large to store (over {MAX_DATA_VALUES:,} "
                                    f"values or {MAX_DATA_CHARS:,} characters, a value shared n times counting "
                                    "n times)")
+
+
+def _where(path) -> str:
+    """`x['k'][0]` from the (parent, key) chain the walk keeps (built only for a message)."""
+    keys = []
+    while path is not None:
+        path, key = path
+        keys.append(key)
+    if not keys:
+        return "the data"
+    keys.reverse()
+    return str(keys[0]) + "".join(f"[{k!r}]" for k in keys[1:])
+
+
+def _check_text(text: str, path) -> None:
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ScriptLimitError(f"the script left a string that is not valid Unicode in {_where(path)} "
+                                   f"(character {exc.start}: a lone surrogate)") from None
+
+
+def _short(value) -> str:
+    text = repr(value) if isinstance(value, (tuple, str, int, float)) and len(str(value)) < 40 else "..."
+    return text

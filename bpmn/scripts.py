@@ -17,15 +17,19 @@ server's files. Here every script, condition and timer expression is
    compiles them into calls of `_add_`, `_mul_`, ...), the growing str/bytes/list/int methods (join,
    replace, the padding methods, expandtabs, translate, extend, to_bytes), `sum` (numbers only), `round`,
    *-unpacking displays and f-strings (widths in format specs are checked statically). A condition or timer
-   expression has no loop (no comprehension, lambda or def), so these guards are its bound: a line trace
-   has nothing to interrupt in a one-line expression, and would cost every gateway a settrace.
+   expression has no loop (no comprehension, lambda or def), so these guards (and 6.) are its bound: a
+   line trace has nothing to interrupt in a one-line expression, and would cost every gateway a settrace.
 5. bounded in what it leaves: after a script task ran, its data may hold at most MAX_DATA_VALUES values and
    MAX_DATA_CHARS characters, counted as serializing counts them, so values large only through aliasing
-   (`a = [a, a]` repeated: small in memory, huge to print or serialize) are refused before they are stored.
-Not bounded: memory and time of the host's functions (trusted), growth spread over many lines (each line
-is at most a bounded step; the line and time bounds stop the loop), and one C-level step over an aliased
-value inside the script (`str(a)` of such an `a`), which the line trace cannot interrupt. Designers who
-deploy diagrams are trusted staff; run steps with a process-level timeout where that trust is not enough.
+   (`a = [a, a]` repeated: small in memory, huge to print or serialize) are refused before they are stored;
+   so are values the state cannot store (a generator, a tuple key, a lone surrogate, deep nesting).
+6. bounded in CPU time, memory and wall-clock time: a script, and an expression not proven trivially
+   bounded (`trivially_bounded`), runs in a helper process under hard limits (bpmn.sandbox): one C-level
+   step over an aliased value (`str(a)` of `a = [a, a]` repeated), a comparison of huge lists, growth spread
+   over many lines, all end at those limits, and the server's worker waits without holding the GIL.
+   Trivially bounded expressions (the common `outcome == "approve"`) stay in this process.
+Not bounded here: the host's functions (trusted; add_working_time's durations are bounded in
+bpmn.durations). Loops of the diagram itself are bounded by validation and by engine.runtime.step.
 """
 from __future__ import annotations
 
@@ -39,8 +43,11 @@ from functools import lru_cache
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 
+from bpmn import sandbox as sandbox_module
 from bpmn.script_guards import (  # noqa: F401 (ScriptLimitError, the limits: part of this module's interface)
     CONSTANT_OPERATORS,
     GUARDS,
@@ -75,6 +82,7 @@ _BANNED_SYNTAX: dict[type, str] = {
     ast.Match: "match statements are not allowed; use if/elif",
 }
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_DEFAULT = object()  # "the process's shared sandbox"
 _FILENAME = "<string>"  # SpiffWorkflow finds a script's failing line by this frame file name
 
 
@@ -220,20 +228,68 @@ def _compile(source: str | None, mode: str):
     return result.code, frozenset(codes)
 
 
+_BOUNDED_NODES = (  # what a trivially bounded expression is made of (see trivially_bounded)
+    ast.Expression, ast.Name, ast.Load, ast.Constant, ast.Compare, ast.cmpop, ast.BoolOp, ast.boolop, ast.Not,
+    ast.USub, ast.UAdd, ast.IfExp, ast.Attribute, ast.Subscript, ast.Slice, ast.Tuple, ast.List, ast.Set,
+    ast.Dict, ast.Add, ast.Sub, ast.Div, ast.Call,
+)
+_BOUNDED_CALLS = frozenset({"len", "abs", "bool"})
+
+
+@lru_cache(maxsize=4096)
+def trivially_bounded(expression: str | None, host_functions: frozenset[str] = frozenset()) -> bool:
+    """True when the expression's cost is bounded by its own length times the size of the task data.
+
+    Such an expression (`outcome == "approve"`, `amount > 10 and not urgent`, `data["k"][0]`,
+    `add_working_time(received_at, "PT4H")`) runs in-process: the common gateway costs no process round
+    trip. Allowed: names, constants, comparisons, and/or/not, + - / (no *: `s * n` grows), attribute and
+    item reads, displays without *, and calls of len/abs/bool or of a host function (trusted and bounded),
+    with such arguments and no keywords. Everything else runs in the sandbox (bpmn.sandbox). Task data is
+    itself bounded in size as serialized (check_data_size), so `a == b` over it is bounded too.
+    """
+    try:
+        tree = ast.parse(_normalize(expression or "", "eval"), mode="eval")
+    except SyntaxError:
+        return False
+    for node in ast.walk(tree):
+        if not isinstance(node, _BOUNDED_NODES) and not isinstance(node, ast.UnaryOp | ast.BinOp):
+            return False
+        if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Add | ast.Sub | ast.Div):
+            return False
+        if isinstance(node, ast.Call) and (
+                node.keywords or not isinstance(node.func, ast.Name)
+                or node.func.id not in _BOUNDED_CALLS | host_functions
+                or any(isinstance(a, ast.Starred) for a in node.args)):
+            return False
+        if isinstance(node, ast.Dict) and None in node.keys:  # {**d}
+            return False
+    return True
+
+
 class RestrictedEnvironment(TaskDataEnvironment):
-    """TaskDataEnvironment's data semantics, with checked, RestrictedPython-compiled, bounded code."""
+    """TaskDataEnvironment's data semantics, with checked, RestrictedPython-compiled, bounded code.
+
+    Scripts, and expressions not trivially bounded, run in `sandbox` (a helper process under hard CPU,
+    memory and wall-clock bounds); `sandbox=None` runs everything in this process (the helper itself does).
+    """
 
     def __init__(self, functions: Mapping[str, Callable] | None = None, *,
-                 max_lines: int = MAX_LINES, max_seconds: float = MAX_SECONDS):
+                 max_lines: int = MAX_LINES, max_seconds: float = MAX_SECONDS, sandbox=_DEFAULT):
         bad = sorted(name for name in functions or {} if name.startswith("_"))
         if bad:
             raise ValueError(f"function names starting with '_' cannot be called from scripts: {bad}")
         super().__init__({**(functions or {}), **GUARDS})
+        self.functions = dict(functions or {})
+        self._host_names = frozenset(self.functions)
         self.max_lines = max_lines
         self.max_seconds = max_seconds
+        self.sandbox = sandbox_module.shared() if sandbox is _DEFAULT else sandbox
 
     def evaluate(self, expression, context, external_context=None):
         code, _codes = _compile(expression, "eval")
+        if self.sandbox is not None and not trivially_bounded(expression, self._host_names):
+            return self.sandbox.run("eval", expression, context, external_context, self.functions,
+                                    self.max_lines, self.max_seconds)
         namespace = dict(self.globals)
         namespace.update(external_context or {})
         namespace.update(context)
@@ -243,6 +299,13 @@ class RestrictedEnvironment(TaskDataEnvironment):
     def execute(self, script, context, external_context=None):
         self.check_for_overwrite(context, external_context or {})
         code, codes = _compile(script, "exec")
+        if self.sandbox is not None:
+            data = self.sandbox.run("exec", script, context, external_context, self.functions, self.max_lines,
+                                    self.max_seconds)
+            check_data_size(data)  # checked in the helper too; this process trusts only its own check
+            context.clear()
+            context.update(data)
+            return True
         context.update(self.globals)
         context.update(external_context or {})
         context.update(GUARDS)
@@ -280,8 +343,36 @@ class RestrictedEnvironment(TaskDataEnvironment):
             sys.settrace(previous)
 
 
+MAX_LOOP = 1000  #: default ceiling of a multi-instance cardinality and of a loop's loopMaximum
+MAX_ENGINE_STEPS = 200  #: default bound of the engine steps one action runs (engine.runtime.step)
+
+
+class BoundedScriptEngine(PythonScriptEngine):
+    """SpiffWorkflow's script engine, refusing a multi-instance cardinality over `max_loop`.
+
+    The cardinality is evaluated here, before SpiffWorkflow creates that many task instances (3,000 made a
+    reception take 17 s). `max_engine_steps` is read by engine.runtime.step, which drives the workflow.
+    """
+
+    def __init__(self, environment, *, max_loop: int = MAX_LOOP, max_engine_steps: int = MAX_ENGINE_STEPS):
+        super().__init__(environment=environment)
+        self.max_loop = max_loop
+        self.max_engine_steps = max_engine_steps
+
+    def evaluate(self, task, expression, external_context=None):
+        value = super().evaluate(task, expression, external_context)
+        spec = task.task_spec
+        if isinstance(spec, MultiInstanceTask) and expression == spec.cardinality and (
+                isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= self.max_loop):
+            raise WorkflowTaskException(f"loopCardinality {value!r} is not a number of instances from 0 to the "
+                                        f"ceiling of {self.max_loop}", task=task)
+        return value
+
+
 def make_script_engine(functions: Mapping[str, Callable] | None = None, *, max_lines: int = MAX_LINES,
-                       max_seconds: float = MAX_SECONDS) -> PythonScriptEngine:
-    """Return a PythonScriptEngine that runs diagrams' code under the script policy."""
-    return PythonScriptEngine(environment=RestrictedEnvironment(functions, max_lines=max_lines,
-                                                                max_seconds=max_seconds))
+                       max_seconds: float = MAX_SECONDS, sandbox=_DEFAULT, max_loop: int = MAX_LOOP,
+                       max_engine_steps: int = MAX_ENGINE_STEPS) -> PythonScriptEngine:
+    """Return a script engine that runs diagrams' code under the script policy, in `sandbox` (by default
+    the process's shared one with the default limits) unless trivially bounded."""
+    environment = RestrictedEnvironment(functions, max_lines=max_lines, max_seconds=max_seconds, sandbox=sandbox)
+    return BoundedScriptEngine(environment, max_loop=max_loop, max_engine_steps=max_engine_steps)

@@ -28,7 +28,7 @@ from bpmn.extensions import (
 )
 from bpmn.package import FORMS_DIR, PackageError, Problem, read_parts, toml_line
 from bpmn.parser import NS, Diagram, Node, index_diagram, longest_path, read_xml, short_names, spiff_problem
-from bpmn.scripts import check_script
+from bpmn.scripts import MAX_LOOP, check_script
 
 __all__ = ["DEFAULT_AGENCY_KINDS", "DEFAULT_ROLES", "Problem", "validate_package", "validate_path",
            "validation_targets"]
@@ -48,7 +48,15 @@ _EXPRESSIONS = (  # (xpath from a flow node, mode, label) of code SpiffWorkflow 
     ("./bpmn:standardLoopCharacteristics/bpmn:loopCondition", "eval", "loop condition"),
     ("./bpmn:multiInstanceLoopCharacteristics/bpmn:loopCardinality", "eval", "loop cardinality"),
     ("./bpmn:multiInstanceLoopCharacteristics/bpmn:completionCondition", "eval", "completion condition"),
+    ("./bpmn:completionCondition", "eval", "completion condition"),  # an ad hoc subprocess
+    (".//spiffworkflow:messagePayload", "eval", "message payload"),  # message, signal, error, escalation
+    (".//spiffworkflow:processVariableCorrelation/spiffworkflow:expression", "eval", "correlation expression"),
+    ("./bpmn:extensionElements/spiffworkflow:serviceTaskOperator//spiffworkflow:parameter/@value", "eval",
+     "service task parameter"),
 )
+#: expressions outside flow nodes: a correlation property's retrieval expression runs on each message
+_DOCUMENT_EXPRESSIONS = (("//bpmn:correlationPropertyRetrievalExpression/bpmn:messagePath", "eval",
+                          "correlation retrieval expression"),)
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,7 @@ class _Context:
     roles: tuple[str, ...]
     agency_kinds: tuple[str, ...]
     working_day_seconds: int
+    max_loop: int = MAX_LOOP
     process_id: str | None = None  # package mode: the procedure's process
     forms: frozenset[str] | None = None  # package mode: files in forms/
     deadline: Deadline | None = None
@@ -66,7 +75,7 @@ class _Context:
 
 
 def validate_package(folder: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_AGENCY_KINDS,
-                     working_day_seconds: int = 8 * 3600) -> list[Problem]:
+                     working_day_seconds: int = 8 * 3600, max_loop: int = MAX_LOOP) -> list[Problem]:
     """Check one procedure folder: procedure.toml, the diagram and the forms."""
     parts = read_parts(Path(folder))
     problems = list(parts.problems)
@@ -79,7 +88,7 @@ def validate_package(folder: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_
             problems.append(Problem(str(parts.folder / FORMS_DIR / name), error.json_path, None,
                                     f"not a valid JSON Schema (Draft 2020-12): {error.message}"))
     if parts.bpmn_text is not None:
-        ctx = _Context(tuple(roles), tuple(agency_kinds), working_day_seconds,
+        ctx = _Context(tuple(roles), tuple(agency_kinds), working_day_seconds, max_loop,
                        process_id=meta.process_id if meta else None,
                        forms=frozenset(p.name for p in (parts.folder / FORMS_DIR).glob("*.json")),
                        deadline=meta.deadline if meta else None,
@@ -107,9 +116,10 @@ def validation_targets(path: Path) -> list[Path]:
 
 
 def validate_path(path: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_AGENCY_KINDS,
-                  working_day_seconds: int = 8 * 3600) -> list[Problem]:
+                  working_day_seconds: int = 8 * 3600, max_loop: int = MAX_LOOP) -> list[Problem]:
     """Check a workflows/ root, one package folder or one .bpmn file (then package checks are skipped)."""
-    same = {"roles": roles, "agency_kinds": agency_kinds, "working_day_seconds": working_day_seconds}
+    same = {"roles": roles, "agency_kinds": agency_kinds, "working_day_seconds": working_day_seconds,
+            "max_loop": max_loop}
     path = Path(path)
     targets = validation_targets(path)
     if not targets:
@@ -121,7 +131,7 @@ def validate_path(path: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_AGENC
         elif target.suffix == ".bpmn":
             text = target.read_bytes().decode("utf-8-sig", errors="replace")
             problems += lint_diagram(text, str(target), _Context(tuple(roles), tuple(agency_kinds),
-                                                                 working_day_seconds))
+                                                                 working_day_seconds, max_loop))
         else:
             problems.append(Problem(str(target), None, None, "not a .bpmn file or a procedure folder"))
     return sorted(problems, key=lambda p: (p.file, p.line or 0))
@@ -141,6 +151,7 @@ def lint_diagram(text: str, filename: str, ctx: _Context) -> list[Problem]:
     problems += _lanes_and_tasks(d, ctx, active)
     problems += _gateways(d, active)
     problems += _scripts(d, active)
+    problems += _loops(d, active, ctx.max_loop)
     if ctx.deadline is not None and ctx.process_id in active:
         problems += _budget(d, ctx)
     return problems
@@ -345,12 +356,55 @@ def _scripts(d: Diagram, active: set[str]) -> list[Problem]:
                     check_script(script.text if script is not None else None, "exec")]
         for xpath, mode, label in _EXPRESSIONS:
             for el in node.element.xpath(xpath, namespaces=NS):
-                out += [_p(d, node.id, f"{label}: {m}") for m in check_script(el.text, mode)]
-                text = (el.text or "").strip()
+                text = str(el) if isinstance(el, str) else el.text  # an attribute's value, or an element's text
+                if xpath.startswith(".//") and _nested_owner(el, node.element) is not None:
+                    continue  # inside a nested flow node: checked with that node
+                out += [_p(d, node.id, f"{label}: {m}") for m in check_script(text, mode)]
+                text = (text or "").strip()
                 if label == "timer expression" and _ISO_TIME.match(text):
                     out.append(_p(d, node.id, f"timer expression: {text!r} is Python, so an ISO 8601 value "
                                               f"needs quotes: \"{text}\""))
+    for xpath, mode, label in _DOCUMENT_EXPRESSIONS:
+        for el in d.root.xpath(xpath, namespaces=NS):
+            owner = el
+            while owner is not None and owner.get("id") is None:
+                owner = owner.getparent()
+            element_id = owner.get("id") if owner is not None else None
+            out += [Problem(d.filename, element_id, el.sourceline, f"{label}: {m}") for m in check_script(el.text, mode)]
     return out
+
+
+def _loops(d: Diagram, active: set[str], max_loop: int) -> list[Problem]:
+    """A loop needs a bound under the ceiling: a standard loop its loopMaximum, a multi-instance a
+    cardinality (a number up to the ceiling, or an expression the engine checks against it when it runs)."""
+    out: list[Problem] = []
+    for node in (n for n in d.nodes.values() if n.container in active):
+        for loop in node.element.xpath("./bpmn:standardLoopCharacteristics", namespaces=NS):
+            maximum = (loop.get("loopMaximum") or "").strip()
+            if not maximum.isdigit() or not 1 <= int(maximum) <= max_loop:
+                out.append(_p(d, node.id, f"a loop needs loopMaximum, a whole number from 1 to {max_loop} (the "
+                                          f"configured ceiling), not {maximum or 'none'}: a loop condition alone "
+                                          f"may never become false"))
+        for loop in node.element.xpath("./bpmn:multiInstanceLoopCharacteristics", namespaces=NS):
+            cardinality = loop.find("bpmn:loopCardinality", NS)
+            text = (cardinality.text or "").strip() if cardinality is not None else ""
+            if loop.find("bpmn:loopDataInputRef", NS) is not None and cardinality is None:
+                out.append(_p(d, node.id, "a multi-instance over a collection of task data has no bound the "
+                                          f"engine can check before it starts: use loopCardinality (up to "
+                                          f"{max_loop})"))
+            elif text.isdigit() and int(text) > max_loop:
+                out.append(_p(d, node.id, f"loopCardinality {text} is over the configured ceiling of {max_loop}"))
+    return out
+
+
+def _nested_owner(el, node_element):
+    """The flow node between `el` and `node_element` (a subprocess's inner node), or None."""
+    parent = el.getparent()
+    while parent is not None and parent is not node_element:
+        if parent.get("id") is not None and not parent.tag.endswith("EventDefinition"):
+            return parent
+        parent = parent.getparent()
+    return None
 
 
 def _deadline_seconds(deadline: Deadline, wds: int) -> int:

@@ -128,6 +128,26 @@ class Settings:
     retry_base_seconds: int = 60
     retry_max_seconds: int = 21600
     max_attempts: int = 10
+    script_cpu_seconds: float = 1.0
+    script_memory_mb: int = 512
+    script_wall_seconds: float = 2.0
+    script_workers: int = 4
+    max_loop: int = 1000
+    max_engine_steps: int = 200
+    secure_cookies: bool = True
+    trusted_proxies: int = 0
+    token_lifetime_days: int = 90
+    token_max_lifetime_days: int = 365
+    login_failures_per_account: int = 10
+    login_failures_per_address: int = 100
+    login_failure_period: float = 600.0
+    max_request_bytes: int = 1_048_576
+    reception_data_values: int = 10_000
+    reception_data_chars: int = 100_000
+    #: the address citizens use to reach the server (the receipt's QR code opens its public look-up)
+    public_base_url: str = "http://127.0.0.1:8000"
+    #: a TOML file of the printed forms replacing config/forms.toml; empty: that file
+    forms_file: str = ""
 
 
 def _positive_hours(value, name: str) -> float:
@@ -190,7 +210,75 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping[str, str] |
         agency_kinds=tuple(data["organization"]["agency_kinds"]),
         raw=MappingProxyType(data),
         **_deadline_settings(dl, mail, data.get("webhook", {}), data.get("scheduler", {})),
+        **_script_settings(data.get("scripts", {})),
+        **_security_settings(srv, data.get("limits", {})),
+        public_base_url=_base_url(srv.get("public_base_url", "http://127.0.0.1:8000")),
+        forms_file=str(data.get("printing", {}).get("forms_file", "")),
     )
+
+
+def _script_settings(sc: Mapping) -> dict[str, Any]:
+    """Read [scripts]: the sandbox's bounds and the loop and step ceilings; raise SettingsError on a bad one."""
+    def positive(key: str, default: float, kind=int):
+        try:
+            value = kind(sc.get(key, default))
+        except (TypeError, ValueError):
+            raise SettingsError(f"scripts.{key}: expected a number, got {sc.get(key)!r}") from None
+        if value <= 0:
+            raise SettingsError(f"scripts.{key}: must be positive")
+        return value
+
+    steps = positive("max_engine_steps", 200)
+    if steps > 500:  # SpiffWorkflow's task iterator stops 1,000 levels deep: a longer cycle would end silently
+        raise SettingsError("scripts.max_engine_steps: at most 500")
+    memory = positive("memory_mb", 512)
+    if memory < 128:
+        raise SettingsError("scripts.memory_mb: at least 128 (the helper's interpreter needs about 60 MB)")
+    return dict(
+        script_cpu_seconds=positive("cpu_seconds", 1.0, float), script_memory_mb=memory,
+        script_wall_seconds=positive("wall_seconds", 2.0, float), script_workers=positive("workers", 4),
+        max_loop=positive("max_loop", 1000), max_engine_steps=steps,
+    )
+
+
+def _security_settings(srv: Mapping, limits: Mapping) -> dict[str, Any]:
+    """Read the keys of cookies, proxies, tokens, login throttling and request limits."""
+    def number(section: Mapping, key: str, name: str, default, kind=int, minimum=1):
+        try:
+            value = kind(section.get(key, default))
+        except (TypeError, ValueError):
+            raise SettingsError(f"{name}: expected a number, got {section.get(key)!r}") from None
+        if isinstance(section.get(key, default), bool) or value < minimum:
+            raise SettingsError(f"{name}: must be at least {minimum}")
+        return value
+
+    secure = srv.get("secure_cookies", True)
+    if not isinstance(secure, bool):
+        raise SettingsError(f"server.secure_cookies: expected true or false, got {secure!r}")
+    lifetime = number(srv, "token_lifetime_days", "server.token_lifetime_days", 90)
+    longest = number(srv, "token_max_lifetime_days", "server.token_max_lifetime_days", 365)
+    if lifetime > longest:
+        raise SettingsError("server.token_lifetime_days: longer than server.token_max_lifetime_days")
+    return dict(
+        secure_cookies=secure,
+        trusted_proxies=number(srv, "trusted_proxies", "server.trusted_proxies", 0, minimum=0),
+        token_lifetime_days=lifetime,
+        token_max_lifetime_days=longest,
+        login_failures_per_account=number(srv, "login_failures_per_account", "server.login_failures_per_account", 10),
+        login_failures_per_address=number(srv, "login_failures_per_address", "server.login_failures_per_address", 100),
+        login_failure_period=number(srv, "login_failure_period_seconds", "server.login_failure_period_seconds",
+                                    600.0, float),
+        max_request_bytes=number(limits, "max_request_bytes", "limits.max_request_bytes", 1_048_576, minimum=1024),
+        reception_data_values=number(limits, "reception_data_values", "limits.reception_data_values", 10_000),
+        reception_data_chars=number(limits, "reception_data_chars", "limits.reception_data_chars", 100_000),
+    )
+
+
+def _base_url(value) -> str:
+    text = str(value).strip().rstrip("/")
+    if not text.startswith(("http://", "https://")) or " " in text:
+        raise SettingsError(f"server.public_base_url: {value!r} is not an http(s) address")
+    return text
 
 
 def _deadline_settings(dl: Mapping, mail: Mapping, hook: Mapping, sched: Mapping) -> dict[str, Any]:

@@ -2,13 +2,20 @@
 
 An actor is a User or the accounts.Principal that authenticated a request: both carry `id`, `is_admin` and
 `memberships` (agency_id, role), all these checks read.
+
+An object (dossier, task) outside every agency of the caller is answered as if it did not exist (NotFound,
+404): "forbidden" would tell that the id or code exists, and which agency handles it. Forbidden (403) is
+left for what the caller can see but not do.
 """
 from __future__ import annotations
 
-from engine.errors import Forbidden
-from engine.models import Task, User
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-#: roles that may hand a task to a colleague (head and above, DOMAIN.md)
+from engine.errors import Forbidden, NotFound
+from engine.models import Dossier, Task, User
+
+#: roles that may hand a task to a colleague (head and above)
 ASSIGNING_ROLES = frozenset({"head", "leader", "supervisor"})
 
 
@@ -25,7 +32,30 @@ def may_work_on(actor: User | None, task: Task) -> bool:
     return task.role in roles_in(actor, task.agency_id)
 
 
+def require_task_in_scope(actor: User | None, task: Task) -> None:
+    """NotFound unless the task is the caller's, of one of their agencies, or the caller is an admin."""
+    if actor is None or not (actor.is_admin or task.assignee_id == actor.id
+                             or any(m.agency_id == task.agency_id for m in actor.memberships)):
+        raise NotFound(f"no task {task.id}")
+
+
+def dossier_in_scope(session: Session, actor: User | None, dossier: Dossier) -> bool:
+    """Whether the caller is an official of the dossier's agency or of an agency holding one of its tasks.
+
+    Admins pass too (they keep the system running), but see no personal data: the answer is False for them
+    unless they are such officials. Anyone else gets NotFound, as for an unknown dossier.
+    """
+    mine = {m.agency_id for m in actor.memberships} if actor is not None else set()
+    if dossier.agency_id in mine or (mine and session.scalar(
+            select(Task.id).where(Task.dossier_id == dossier.id, Task.agency_id.in_(mine)).limit(1)) is not None):
+        return True
+    if actor is not None and actor.is_admin:
+        return False
+    raise NotFound(f"no dossier {dossier.id}")
+
+
 def require_work_on(actor: User | None, task: Task) -> None:
+    require_task_in_scope(actor, task)
     if not may_work_on(actor, task):
         raise Forbidden(f"task {task.id} belongs to role '{task.role}' of another agency or official")
 

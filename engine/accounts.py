@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 
@@ -10,8 +11,9 @@ from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.errors import Forbidden, InvalidInput, NotFound, Throttled
 from engine.models import Agency, ApiToken, Membership, User
+from engine.ratelimit import TokenBucket
 
 TOKEN_PREFIX = "mc_"
 TOKEN_USE_RESOLUTION = dt.timedelta(minutes=10)
@@ -30,6 +32,47 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user if check_password_hash(user.password_hash, password) else None
 
 
+class LoginThrottle:
+    """Failed logins counted per username and, at a much higher limit, per client address.
+
+    Per username, so that guessing one official's password stays slow from any number of addresses; per
+    address only against spraying many usernames: a whole office behind one NAT or proxy shares an address,
+    and a stranger's failures must not lock its officials out. Buckets live in this process's memory (each
+    app process counts on its own). Asked before the password is checked: while throttled, no guess is
+    tried, right or wrong.
+    """
+
+    def __init__(self, per_account: int, per_address: int, period: float):
+        self.accounts = TokenBucket(per_account, period)
+        self.addresses = TokenBucket(per_address, period)
+
+    @staticmethod
+    def _key(username: str) -> str:
+        return username.strip().casefold()
+
+    def check(self, username: str, address: str, now: dt.datetime) -> None:
+        at = now.timestamp()
+        wait = max(self.accounts.wait(self._key(username), at), self.addresses.wait(address, at))
+        if wait:
+            raise Throttled("too many failed logins for this account or from your address; wait and try again",
+                            retry_after=max(1, math.ceil(wait)))
+
+    def failed(self, username: str, address: str, now: dt.datetime) -> None:
+        at = now.timestamp()
+        self.accounts.take(self._key(username), at)
+        self.addresses.take(address, at)
+
+
+def log_in(session: Session, throttle: LoginThrottle, username: str, password: str, address: str,
+           now: dt.datetime) -> User | None:
+    """The user these credentials name, or None; raise Throttled after too many failures (LoginThrottle)."""
+    throttle.check(username, address, now)
+    user = authenticate(session, username, password)
+    if user is None:
+        throttle.failed(username, address, now)
+    return user
+
+
 def set_password(user: User, password: str) -> None:
     if not isinstance(password, str) or len(password) < 10:
         raise InvalidInput("the password is too short", {"password": ["at least 10 characters"]})
@@ -40,14 +83,25 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, user: User, name: str, now: dt.datetime,
-                 kind: str = "token") -> tuple[ApiToken, str]:
-    """Create a personal token (or a login session); the clear token is returned once and never stored."""
+def create_token(session: Session, user: User, name: str, now: dt.datetime, kind: str = "token",
+                 lifetime: dt.timedelta | None = None,
+                 max_lifetime: dt.timedelta | None = None) -> tuple[ApiToken, str]:
+    """Create a personal token (or a login session); the clear token is returned once and never stored.
+
+    A personal token lives `lifetime` (at most `max_lifetime`); one cannot be made by a caller that is itself
+    authenticated by a personal token: a leaked token must not be able to outlive its own expiry.
+    """
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput("a token needs a name", {"name": ["required"]})
+    if kind == "token" and getattr(user, "via", None) == "token":
+        raise Forbidden("a personal token cannot create tokens: log in to create one")
+    if lifetime is not None and (lifetime <= dt.timedelta(0) or (max_lifetime is not None and lifetime > max_lifetime)):
+        most = f"at most {max_lifetime.days} days" if max_lifetime is not None else "positive"
+        raise InvalidInput("the token's lifetime is out of range", {"expires_in_days": [most]})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(user_id=user.id, name=name.strip()[:120], kind=kind, token_hash=_digest(token),
-                   created_at=now, last_used_at=now if kind == "session" else None)
+                   created_at=now, last_used_at=now if kind == "session" else None,
+                   expires_at=now + lifetime if lifetime is not None and kind == "token" else None)
     session.add(row)
     session.flush()
     return row, token
@@ -88,11 +142,14 @@ class Principal:
     full_name: str
     is_admin: bool
     memberships: tuple[Grant, ...]
+    #: how the request was authenticated: "session" (login cookie) or "token" (personal Bearer token)
+    via: str = "session"
 
 
 # Every request runs it: built once; the token, its owner and the owner's roles in one statement.
 _TOKEN_OWNER = (
-    select(ApiToken.id.label("token_id"), ApiToken.kind, ApiToken.revoked_at, ApiToken.last_used_at, User.id,
+    select(ApiToken.id.label("token_id"), ApiToken.kind, ApiToken.revoked_at, ApiToken.last_used_at,
+           ApiToken.expires_at, User.id,
            User.username, User.full_name, User.is_admin, User.is_active, Membership.agency_id, Membership.role)
     .join(User, User.id == ApiToken.user_id).outerjoin(Membership, Membership.user_id == User.id)
     .where(ApiToken.token_hash == bindparam("digest"))
@@ -114,12 +171,14 @@ def user_for_token(session: Session, token: str, now: dt.datetime, kind: str = "
         return None
     if idle is not None and row.last_used_at is not None and now - row.last_used_at > idle:
         return None
+    if row.expires_at is not None and now >= row.expires_at:
+        return None
     # Recorded at most every ten minutes: a write per request would cost more than it tells.
     if row.last_used_at is None or now - row.last_used_at > TOKEN_USE_RESOLUTION:
         connection.execute(_TOKEN_USED, {"token_id": row.token_id, "at": now})
         session.info[TOKEN_TOUCHED] = True
     grants = tuple(Grant(r.agency_id, r.role) for r in rows if r.agency_id is not None)
-    return Principal(row.id, row.username, row.full_name, row.is_admin, grants)
+    return Principal(row.id, row.username, row.full_name, row.is_admin, grants, via=kind)
 
 
 def purge_sessions(session: Session, now: dt.datetime, idle: dt.timedelta) -> int:
@@ -139,7 +198,7 @@ def revoke_token(session: Session, user: User, token_id: int, now: dt.datetime) 
     if row is None:
         raise NotFound(f"no token {token_id}")
     if row.user_id != user.id and not user.is_admin:
-        raise Forbidden("this token belongs to another user")
+        raise NotFound(f"no token {token_id}")  # another user's: as if unknown
     if row.revoked_at is None:
         row.revoked_at = now
     session.flush()

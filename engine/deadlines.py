@@ -29,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bpmn.durations import Duration
-from engine import bulk
+from engine import bulk, whole_minutes
 from engine.models import Dossier, Lease, Pause, ProcedureVersion, Task
 from engine.tasks import budget_seconds
 from engine.workcalendar import WorkCalendar
@@ -431,4 +431,4 @@ def _closed_pauses(session: Session, dossier_ids: Sequence[int]) -> dict[int, li
                                  .where(bulk.any_of(session, Pause.dossier_id, ids), Pause.resumed_at.is_not(None))
                                  .order_by(Pause.paused_at)):
             out.setdefault(p.dossier_id, []).append((p.paused_at, p.resumed_at))
-    return out
+    return {dossier_id: whole_minutes.pauses(spans) for dossier_id, spans in out.items()}

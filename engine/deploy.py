@@ -78,7 +78,8 @@ def deploy_path(rt: Runtime, session: Session, path: Path, *, actor: User | None
         raise InvalidInput(f"{path}: no procedure package (a folder with procedure.toml) found", {"path": [str(path)]})
     settings = rt.settings
     problems = [p for folder in folders
-                for p in validate_package(folder, roles=settings.roles, agency_kinds=settings.agency_kinds)
+                for p in validate_package(folder, roles=settings.roles, agency_kinds=settings.agency_kinds,
+                                          max_loop=settings.max_loop)
                 if p.severity == "error"]
     if problems:
         raise InvalidInput(f"{len(problems)} error(s) in the BPMN packages; nothing was deployed",

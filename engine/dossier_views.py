@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, defer
 
 from bpmn.package import ProcedureMeta
 from engine import audit
+from engine.access import dossier_in_scope
+from engine.csvfile import document, local, text
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import (
     OPEN_TASK_STATES,
@@ -39,7 +41,7 @@ ACTION_VI = {
     "received": "Tiếp nhận hồ sơ", "receipt_issued": "Cấp giấy tiếp nhận hồ sơ và hẹn trả kết quả",
     "claimed": "Nhận xử lý", "unclaimed": "Trả về nhóm xử lý", "assigned": "Phân công xử lý",
     "completed": "Hoàn thành bước", "sent_back": "Trả lại bước trước", "withdrawn": "Công dân rút hồ sơ",
-    "viewed": "Xem hồ sơ", "rated": "Công dân đánh giá mức độ hài lòng",
+    "viewed": "Xem hồ sơ", "printed": "In biểu mẫu", "rated": "Công dân đánh giá mức độ hài lòng",
 }
 #: the reception desk as the first party of the first handover: it is no task of the diagram
 RECEPTION_STEP = ("reception", "Tiếp nhận hồ sơ")
@@ -78,20 +80,13 @@ def member_agency_ids(actor: User) -> set[int]:
 
 
 def may_see_personal_data(session: Session, actor: User, dossier: Dossier) -> bool:
-    """Raise Forbidden unless the actor may open the dossier; tell whether they may see the applicant.
+    """Raise NotFound unless the actor may open the dossier; tell whether they may see the applicant.
 
     Officials of the dossier's agency, or of an agency holding one of its tasks (inter-agency procedures),
     see everything. Admins see every dossier but not its personal data unless they are such officials too:
-    they keep the system running and do not handle the dossier.
+    they keep the system running and do not handle the dossier (engine.access.dossier_in_scope).
     """
-    mine = member_agency_ids(actor)
-    handling = {dossier.agency_id} | set(session.scalars(
-        select(Task.agency_id).where(Task.dossier_id == dossier.id).distinct()))
-    if mine & handling:
-        return True
-    if actor.is_admin:
-        return False
-    raise Forbidden(f"dossier {dossier.code} is handled by another agency")
+    return dossier_in_scope(session, actor, dossier)
 
 
 def load_visible(session: Session, dossier_id: int, actor: User) -> tuple[Dossier, bool]:
@@ -326,7 +321,7 @@ def _timeline(f: _Facts) -> list[TimelineEntry]:
     step_names = {t.bpmn_id: t.name for t in f.tasks}
     out = []
     for e in f.events:
-        if e.action == "viewed":  # access is in the audit trail; the timeline tells the dossier's story
+        if e.action in ("viewed", "printed"):  # access is in the audit trail; the timeline tells the dossier's story
             continue
         detail = e.detail or {}
         step = detail.get("step")
@@ -413,6 +408,21 @@ def dossier_detail(rt: Runtime, session: Session, dossier_id: int, *, actor: Use
         rating=session.scalars(select(Rating).where(Rating.dossier_id == dossier.id)).first(),
         timeline=_timeline(f), control_sheet=_control_sheet(f, local_zone(rt), now), audit_trail=_audit_trail(f),
     )
+
+
+#: form 05's columns, one line per handover (giao, nhận, kết quả giải quyết trước hạn / đúng hạn / quá hạn)
+CONTROL_SHEET_CSV_HEADER = ("Mã hồ sơ", "STT", "Bên giao", "Người giao", "Bên nhận", "Cơ quan nhận", "Người nhận",
+                            "Thời gian giao", "Thời gian nhận", "Hạn xử lý", "Thời gian hoàn thành",
+                            "Kết quả giải quyết", "Ghi chú")
+
+
+def control_sheet_csv(sheet: ControlSheet, tz: dt.tzinfo) -> str:
+    """Form 05 as CSV text for Excel, one line per handover, times local (engine.csvfile)."""
+    return document(CONTROL_SHEET_CSV_HEADER, (
+        (sheet.code, n, text(h.from_step_name), text(h.from_official), text(h.to_step_name), text(h.to_agency),
+         text(h.to_official), local(h.handed_at, tz), local(h.received_at, tz), local(h.due_at, tz),
+         local(h.completed_at, tz), h.mark_vi or "", text(h.outcome))
+        for n, h in enumerate(sheet.handovers, start=1)))
 
 
 # --- the diagram -------------------------------------------------------------------------------------------

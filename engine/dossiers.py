@@ -15,10 +15,18 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bpmn.durations import parse_duration
-from engine import audit, runtime, search
-from engine.access import ASSIGNING_ROLES, may_work_on, require_role, require_work_on, roles_in
+from engine import audit, bounds, forms, runtime, search, whole_minutes
+from engine.access import (
+    ASSIGNING_ROLES,
+    dossier_in_scope,
+    may_work_on,
+    require_role,
+    require_task_in_scope,
+    require_work_on,
+    roles_in,
+)
 from engine.codes import dossier_code, lookup_secret
-from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, WorkflowError
 from engine.models import (
     CHANNELS,
     OPEN_TASK_STATES,
@@ -74,8 +82,9 @@ def _form_fields(compiled: CompiledVersion, bpmn_id: str) -> frozenset[str] | No
     return frozenset(schema.get("properties", {})) if schema is not None else None
 
 
-def _validate_form(compiled: CompiledVersion, bpmn_id: str, data: dict) -> None:
-    """Check form data against the task's JSON Schema and declared outcomes; name every bad field."""
+def _validate_form(compiled: CompiledVersion, bpmn_id: str, data: dict) -> dict:
+    """The task's form data with its JSON Schema's defaults applied, checked against the schema (formats
+    included, engine.forms) and the declared outcomes; InvalidInput names every bad field."""
     info = compiled.user_tasks[bpmn_id]
     errors: dict[str, list[str]] = {}
     if not isinstance(data, dict):
@@ -90,16 +99,17 @@ def _validate_form(compiled: CompiledVersion, bpmn_id: str, data: dict) -> None:
             # undeclared fields would land in the workflow data, where gateways and later steps read them
             errors.setdefault(str(key), []).append(f"not a field of the form '{info.form}'")
     if info.form and info.form in compiled.form_validators:
-        for err in compiled.form_validators[info.form].iter_errors(data):
-            path = ".".join(str(p) for p in err.absolute_path)
-            if err.validator == "required":
-                missing = err.message.split("'")[1] if "'" in err.message else path
-                path = f"{path}.{missing}" if path else missing
-            errors.setdefault(path or "data", []).append(err.message)
+        try:
+            data = forms.prepare(compiled.package.forms[info.form], data,
+                                 validator=compiled.form_validators[info.form], title=info.form)
+        except InvalidInput as exc:
+            for path, messages in exc.errors.items():
+                errors.setdefault(path, []).extend(messages)
     if info.outcomes and data.get("outcome") not in info.outcomes:
         errors.setdefault("outcome", []).append(f"must be one of: {', '.join(info.outcomes)}")
     if errors:
         raise InvalidInput(f"the form of '{info.name}' has errors", errors)
+    return data
 
 
 def _dossier_status(compiled: CompiledVersion, workflow, open_tasks: list[Task]) -> str:
@@ -154,6 +164,10 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
     bad_keys = [k for k in data if not _IDENT.match(str(k)) or k in ENGINE_DATA]
     if bad_keys:
         errors["data"] = [f"bad field names: {', '.join(map(str, bad_keys))}"]
+    elif bounds.data_too_large(data, rt.settings.reception_data_values, rt.settings.reception_data_chars):
+        # it would become workflow state, read and written again on every action of the dossier
+        errors["data"] = [f"too large: at most {rt.settings.reception_data_values:,} values and "
+                          f"{rt.settings.reception_data_chars:,} characters (limits.reception_data_*)"]
     if errors:
         raise InvalidInput("the dossier cannot be received", errors)
     agency = session.get(Agency, agency_id)
@@ -170,7 +184,7 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
 
     calendar = rt.calendars.get(session)
     started = clock_started_at or now
-    due = calendar.legal_due(started, meta.deadline, (), meta.same_day_cutoff)
+    due = whole_minutes.due(calendar.legal_due(started, meta.deadline, (), meta.same_day_cutoff))
     # What every diagram may read (timers count from them): the engine's values, not the caller's.
     seeded = {"channel": channel, "received_at": now.isoformat(), "clock_started_at": started.isoformat(),
               "due_at": due.isoformat()}  # ENGINE_DATA
@@ -188,6 +202,7 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
     created, _ = sync_tasks(session, calendar, rt.settings.risk_threshold, dossier, lambda: agency, compiled,
                             workflow, [], now)
     _open_pause_if_waiting(session, dossier, created, now)
+    _require_something_to_wait_for(dossier, workflow, created)
     dossier.status = _dossier_status(compiled, workflow, created)
     audit.record(session, "received", dossier=dossier, actor=actor, at=now, channel=channel,
                  appointment_at=due.isoformat(), procedure_version_id=compiled.version_id)
@@ -232,6 +247,8 @@ def claim_task(rt: Runtime, session: Session, task_id: int, *, actor: User, now:
     _require_open(task)
     if task.assignee_id not in (None, actor.id):
         raise Conflict(f"task {task.id} is already claimed by another official")
+    if task.assignee_id == actor.id and task.state == "claimed":
+        return task  # a repeated claim (a double click, a retry): no second audit row, claimed_at kept
     task.assignee_id, task.state, task.claimed_at = actor.id, "claimed", now
     audit.record(session, "claimed", dossier_id=dossier.id, task_id=task.id, actor=actor, at=now)
     flush(session)
@@ -241,6 +258,7 @@ def claim_task(rt: Runtime, session: Session, task_id: int, *, actor: User, now:
 def unclaim_task(rt: Runtime, session: Session, task_id: int, *, actor: User, now: dt.datetime) -> Task:
     """Put a claimed task back into the group inbox (its claimer, or a head and above of the agency)."""
     task, dossier = _load_task(session, task_id)
+    require_task_in_scope(actor, task)
     may_assign = actor.is_admin or bool(roles_in(actor, task.agency_id) & ASSIGNING_ROLES)
     if not (may_work_on(actor, task) or may_assign):
         raise Forbidden(f"task {task.id} belongs to another agency or role")
@@ -257,6 +275,7 @@ def assign_task(rt: Runtime, session: Session, task_id: int, assignee_id: int, *
                 now: dt.datetime) -> Task:
     """Hand a task to a colleague holding its role (heads, leaders and supervisors of the agency)."""
     task, dossier = _load_task(session, task_id)
+    require_task_in_scope(actor, task)
     require_role(actor, task.agency_id, ASSIGNING_ROLES, "assigning a task")
     _require_open(task)
     assignee = session.get(User, assignee_id)
@@ -279,7 +298,8 @@ def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, ac
     if task.assignee_id not in (None, actor.id):
         raise Conflict(f"task {task.id} is claimed by another official")
     compiled = rt.compiled(session, dossier)
-    _validate_form(compiled, task.bpmn_id, data)
+    data = _validate_form(compiled, task.bpmn_id, data)
+    resumed_at = _supplement_received_at(dossier, task, data, now)
     workflow = runtime.restore(rt, compiled, dossier)
     runtime.run_human_task(workflow, task.spiff_task_id, data, now)
 
@@ -291,11 +311,39 @@ def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, ac
                                    if k in data}
     if task.assignee_id is None:
         task.assignee_id = actor.id
-    result = after_step(rt, session, dossier, compiled, workflow, now, done=task, open_rows=others)
+    result = after_step(rt, session, dossier, compiled, workflow, now, done=task, open_rows=others,
+                        resumed_at=resumed_at)
     audit.record(session, "completed", dossier=dossier, task_id=task.id, actor=actor, at=now,
                  step=task.bpmn_id, outcome=task.outcome, data=data)
     flush(session)
     return result
+
+
+def _supplement_received_at(dossier: Dossier, task: Task, data: dict, now: dt.datetime) -> dt.datetime | None:
+    """When the clock resumes after a pause: when the supplement was received (`supplemented_at` on the
+    waiting step's form), not when the desk recorded it.
+
+    The form says so: "thời điểm nhận hồ sơ bổ sung", and by post "thời điểm cơ quan nhận từ nhân viên bưu
+    chính". A supplement the post delivered at 09:30 and entered at 14:00 gave the agency those hours too.
+    The instant lies between the request (the pause) and now; otherwise the form has an error.
+    """
+    text = data.get("supplemented_at") if task.pauses_clock else None
+    if not isinstance(text, str):
+        return None
+    try:
+        at = dt.datetime.fromisoformat(text)
+    except ValueError:
+        at = None
+    problem = None
+    if at is None or at.tzinfo is None:
+        problem = "cần ngày giờ có múi giờ, ví dụ 2026-12-04T10:00:00+07:00"
+    elif at > now:
+        problem = "không được sau thời điểm hiện tại"
+    elif dossier.paused_at is not None and at < dossier.paused_at:
+        problem = "không được trước thời điểm yêu cầu bổ sung (khi thời hạn tạm dừng)"
+    if problem:
+        raise InvalidInput("the supplement's reception time is wrong", {"supplemented_at": [problem]})
+    return at
 
 
 def send_back(rt: Runtime, session: Session, task_id: int, reason: str, *, actor: User,
@@ -341,6 +389,7 @@ def withdraw_dossier(rt: Runtime, session: Session, dossier_id: int, reason: str
     dossier = session.get(Dossier, dossier_id)
     if dossier is None:
         raise NotFound(f"no dossier {dossier_id}")
+    dossier_in_scope(session, actor, dossier)
     require_role(actor, dossier.agency_id, {"reception"}, "recording a withdrawal")
     if dossier.closed_at is not None:
         raise Conflict(f"dossier {dossier.code} is already {dossier.status}")
@@ -377,15 +426,21 @@ def _close_pause(session: Session, dossier: Dossier, now: dt.datetime) -> Pause 
 
 
 def after_step(rt: Runtime, session: Session, dossier: Dossier, compiled: CompiledVersion, workflow,
-               now: dt.datetime, done: Task | None, open_rows: list[Task]) -> StepResult:
-    """Bring the rows in step after the workflow moved: tasks, pauses, due times, status, state."""
+               now: dt.datetime, done: Task | None, open_rows: list[Task],
+               resumed_at: dt.datetime | None = None) -> StepResult:
+    """Bring the rows in step after the workflow moved: tasks, pauses, due times, status, state.
+
+    `resumed_at`: when the supplement that ended a pause was received, if earlier than `now`.
+    """
     calendar = rt.calendars.get(session)
-    resumed = done is not None and done.pauses_clock and _close_pause(session, dossier, now) is not None
+    resumed = (done is not None and done.pauses_clock
+               and _close_pause(session, dossier, resumed_at or now) is not None)
     # New tasks start now, after every closed pause: pauses matter only to the rows already open.
     created, cancelled = sync_tasks(session, calendar, rt.settings.risk_threshold, dossier,
                                     lambda: session.get(Agency, dossier.agency_id), compiled, workflow, open_rows, now)
     if resumed:
-        pauses = [(p.paused_at, p.resumed_at) for p in _pauses(session, dossier.id) if p.resumed_at]
+        pauses = whole_minutes.pauses((p.paused_at, p.resumed_at) for p in _pauses(session, dossier.id)
+                                      if p.resumed_at)
         _move_due_times(rt, session, calendar, dossier, compiled, [t for t in open_rows if t not in cancelled], pauses)
     _open_pause_if_waiting(session, dossier, created, now)
     still_open = [t for t in open_rows if t not in cancelled] + created
@@ -394,7 +449,20 @@ def after_step(rt: Runtime, session: Session, dossier: Dossier, compiled: Compil
         dossier.processed_at = dossier.processed_at or now
         dossier.closed_at = now
     runtime.save(rt, session, dossier, workflow)
+    _require_something_to_wait_for(dossier, workflow, still_open)
     return StepResult(dossier, completed=done, created=created, cancelled=cancelled)
+
+
+def _require_something_to_wait_for(dossier: Dossier, workflow, open_rows: list[Task]) -> None:
+    """The invariant checked after every action: an unfinished dossier has an open step, a pause or a
+    waiting timer. Otherwise it would stay "processing" for ever, with no one and nothing to move it on;
+    the action is refused instead (the caller rolls back: nothing is stored)."""
+    if workflow.completed or open_rows or dossier.paused_at is not None or dossier.next_timer_at is not None:
+        return
+    stuck = runtime.stranded_at(workflow)
+    where = f"{stuck} " if stuck else ""
+    raise WorkflowError(f"{where}the diagram left the dossier unfinished with no open step, pause or waiting "
+                        f"timer (it would stay '{dossier.status}' for ever)", element_id=stuck)
 
 
 def _move_due_times(rt: Runtime, session: Session, calendar, dossier: Dossier, compiled: CompiledVersion,
@@ -405,6 +473,7 @@ def _move_due_times(rt: Runtime, session: Session, calendar, dossier: Dossier, c
         legal = calendar.legal_due(pauses[-1][1], meta.deadline, (), meta.same_day_cutoff)
     else:
         legal = calendar.legal_due(dossier.clock_started_at, meta.deadline, pauses, meta.same_day_cutoff)
+    legal = whole_minutes.due(legal)
     # A new date promised by an apology letter stays promised: the supplement only moves the legal time.
     # Extensions granted after the letter moved the promised date too (engine.letters.record_extension).
     letter = session.execute(select(ApologyLetter.new_appointment_at, ApologyLetter.issued_at).where(

@@ -41,3 +41,13 @@ class WorkflowError(EngineError):
     """A diagram failed at run time (bad expression, refused script); the dossier is left unchanged."""
 
     code = "workflow_error"
+
+
+class Throttled(EngineError):
+    """Too many attempts (failed logins): try again after `retry_after` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, detail: str, retry_after: int, **extra):
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after

@@ -6,6 +6,10 @@ Rungs, each reached once per task or dossier (unique key (rung, subject)):
 3. a dossier in its last working day (form 04 rule) -> the competent agency's leader, with an apology
    letter drafted (engine.letters);
 4. a dossier overdue -> recorded for the leader; the daily digest mails the list (engine.jobs).
+A scan that runs late (the scheduler was stopped, the server down) finds a subject already past a rung's
+moment: a step overdue before its at-risk warning (rung 1), a dossier overdue before its last-day warning
+(rung 3). Those rungs are still recorded, once each, but as late (`late`), worded as what happened: the
+due time has passed, not "one working day left".
 Escalations are inserted with INSERT .. ON CONFLICT DO NOTHING: a repeated or concurrent scan is harmless,
 and only the rows actually inserted (RETURNING) get e-mails and webhooks.
 """
@@ -20,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from engine import bulk, deadlines, letters, notify
 from engine.access import roles_in
-from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.errors import InvalidInput, NotFound
 from engine.models import Agency, Dossier, Escalation, Task, User
 
 LADDER = {
@@ -58,6 +62,12 @@ class Decision:
     agency_id: int
     recipient_id: int | None
     recipient_role: str | None
+    #: the rung's moment has passed: a warning (rung 1 or 3) reached only once the subject was overdue
+    late: bool = False
+
+
+#: the warning rungs: their moment ends at the due time, after which they can only be recorded late
+WARNING_RUNGS = frozenset({1, 3})
 
 
 def decide(subject: Subject, level: str) -> tuple[Decision, ...]:
@@ -69,7 +79,8 @@ def decide(subject: Subject, level: str) -> tuple[Decision, ...]:
         else:
             recipient, role = None, "supervisor" if rung == 2 else "leader"
         out.append(Decision(rung, f"{subject.kind}:{subject.id}", subject.dossier_id,
-                            subject.id if subject.kind == "task" else None, subject.agency_id, recipient, role))
+                            subject.id if subject.kind == "task" else None, subject.agency_id, recipient, role,
+                            late=level == "overdue" and rung in WARNING_RUNGS))
     return tuple(out)
 
 
@@ -88,6 +99,7 @@ class CreatedEscalation:
     recipient_id: int | None
     recipient_role: str | None
     message: str
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,7 +120,14 @@ def _local(rt, at: dt.datetime | None) -> str:
 
 
 def _message(rt, rung: int, code: str, name: str | None, due: dt.datetime | None, role: str | None,
-             proposed: dt.datetime | None) -> str:
+             proposed: dt.datetime | None, late: bool = False) -> str:
+    if late and rung == 1:
+        return (f"Hồ sơ {code}: bước «{name}» đã quá hạn lúc {_local(rt, due)} mà chưa được cảnh báo kịp lúc "
+                f"có nguy cơ trễ hạn (lần quét thời hạn chạy muộn).")
+    if late and rung == 3:
+        return (f"Hồ sơ {code}: hạn trả kết quả đã qua lúc {_local(rt, due)} mà chưa được báo kịp lúc còn một "
+                f"ngày làm việc (lần quét thời hạn chạy muộn): gửi Phiếu xin lỗi và hẹn lại ngày trả kết quả "
+                f"(Mẫu 04); dự thảo đề xuất ngày hẹn mới {_local(rt, proposed)}.")
     if rung == 1:
         return f"Hồ sơ {code}: bước «{name}» có nguy cơ trễ hạn (hạn của bước: {_local(rt, due)})."
     if rung == 2:
@@ -127,7 +146,7 @@ def record(session: Session, decisions: list[tuple[Decision, str]], now: dt.date
     """
     rows = [dict(rung=d.rung, subject=d.subject, dossier_id=d.dossier_id, task_id=d.task_id,
                  agency_id=d.agency_id, recipient_role=d.recipient_role, recipient_id=d.recipient_id,
-                 created_at=now, message=message) for d, message in decisions]
+                 created_at=now, message=message, late=d.late) for d, message in decisions]
     inserted = bulk.insert_new(session, Escalation.__table__, rows, conflict=("rung", "subject"),
                                returning=("id", "rung", "subject"))
     return {(r.rung, r.subject): r.id for r in inserted}
@@ -161,7 +180,7 @@ def scan(rt, session: Session, now: dt.datetime) -> ScanResult:
     messages = []
     for d in decided:
         code, _, name, due, role = facts[d.subject]
-        messages.append((d, _message(rt, d.rung, code, name, due, role, proposals.get(d.dossier_id))))
+        messages.append((d, _message(rt, d.rung, code, name, due, role, proposals.get(d.dossier_id), d.late)))
     inserted = record(session, messages, now)
 
     created = []
@@ -170,7 +189,7 @@ def scan(rt, session: Session, now: dt.datetime) -> ScanResult:
         if key in inserted:
             code, task_id, name, _, _ = facts[d.subject]
             created.append(CreatedEscalation(inserted[key], d.rung, d.subject, d.dossier_id, code, task_id, name,
-                                             d.agency_id, d.recipient_id, d.recipient_role, message))
+                                             d.agency_id, d.recipient_id, d.recipient_role, message, d.late))
     drafts = [(c.dossier_id, proposals[c.dossier_id]) for c in created if c.rung == 3]
     drafted = letters.draft_letters(session, drafts, now)
     queued = notify.queue_escalations(session, rt.settings, created, now)
@@ -236,6 +255,7 @@ class InboxItem:
     read_at: dt.datetime | None
     acknowledged_at: dt.datetime | None
     comment: str | None
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -263,7 +283,8 @@ def _items(session: Session, where: list, limit: int = 1) -> list[InboxItem]:
                       dossier_id=e.dossier_id, dossier_code=code, task_id=e.task_id, task_name=name,
                       agency_id=e.agency_id, agency_code=agency_code, agency_name=agency_name,
                       recipient_id=e.recipient_id, recipient_role=e.recipient_role, created_at=e.created_at,
-                      message=e.message, read_at=e.read_at, acknowledged_at=e.acknowledged_at, comment=e.comment)
+                      message=e.message, read_at=e.read_at, acknowledged_at=e.acknowledged_at, comment=e.comment,
+                      late=e.late)
             for e, code, name, agency_code, agency_name in session.execute(query)]
 
 
@@ -306,7 +327,7 @@ def _for_recipient(session: Session, escalation_id: int, user: User) -> Escalati
         raise NotFound(f"no escalation {escalation_id}")
     if not (esc.recipient_id == user.id
             or (esc.recipient_id is None and esc.recipient_role in roles_in(user, esc.agency_id))):
-        raise Forbidden(f"escalation {escalation_id} is addressed to someone else")
+        raise NotFound(f"no escalation {escalation_id}")  # addressed to someone else: as if unknown
     return esc
 
 
@@ -320,10 +341,12 @@ def mark_read(session: Session, escalation_id: int, *, user: User, now: dt.datet
 
 def acknowledge(session: Session, escalation_id: int, *, user: User, now: dt.datetime,
                 comment: str | None = None) -> Escalation:
-    """Acknowledge an escalation, with an optional comment (what will be done)."""
+    """Acknowledge an escalation, with an optional comment (what will be done); once: a repeat changes nothing."""
     esc = _for_recipient(session, escalation_id, user)
     if comment is not None and not comment.strip():
         raise InvalidInput("the comment is empty", {"comment": ["write something or leave it out"]})
+    if esc.acknowledged_at is not None:
+        return esc  # the first acknowledgement, its time and comment stand
     esc.read_at = esc.read_at or now
     esc.acknowledged_at, esc.acknowledged_by_id = now, user.id
     if comment:

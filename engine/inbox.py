@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from engine import bounds
 from engine.access import ASSIGNING_ROLES, roles_in
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import OPEN_TASK_STATES, Dossier, Procedure, ProcedureVersion, Task, User
@@ -136,7 +137,7 @@ def decode_cursor(text: str) -> Keyset:
         at = dt.datetime.fromisoformat(value) if value is not None else None
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         raise ValueError("not a cursor returned by this endpoint") from None
-    if sort not in SORTS or not isinstance(row_id, int) or (at is not None and at.tzinfo is None) \
+    if sort not in SORTS or not bounds.is_id(row_id) or (at is not None and not bounds.is_instant(at)) \
             or (at is None and sort.lstrip("-") == "created_at") \
             or not (isinstance(rank, int) and 0 <= rank < len(RISK_ORDER)):
         raise ValueError("not a cursor returned by this endpoint")
@@ -415,7 +416,9 @@ def get_task(rt: Runtime, session: Session, task_id: int, *, actor: User, now: d
         raise NotFound(f"no task {task_id}")
     [r] = result
     if not may_see(actor, r.agency_id, r.role, r.assignee_id):
-        raise Forbidden(f"task {task_id} belongs to role '{r.role}' of another agency or official")
+        if actor.is_admin or r.assignee_id == actor.id or r.agency_id in {m.agency_id for m in actor.memberships}:
+            raise Forbidden(f"task {task_id} belongs to role '{r.role}' of another official")
+        raise NotFound(f"no task {task_id}")  # outside the caller's agencies: as if unknown
     row = _rows(rt, session, result, now, actor)[0]
     compiled = rt.specs.get_by_id(row.procedure_version_id)
     if compiled is None:

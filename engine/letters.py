@@ -3,8 +3,8 @@
 The deadline scan drafts one letter per dossier when it enters its last working day, proposing a new date
 (its due time plus the expected work left, at the end of a working day) and leaving the reason blank. A
 leader of the competent agency issues it: the dossier's due time becomes the new date, the citizen gets
-it by e-mail when they gave an address. A new date may be set only once (DOMAIN.md, lifecycle §4): a
-second issue is refused. The statistics keep scoring the dossier against its original appointment.
+it by e-mail when they gave an address. A new date may be set only once: a second issue is refused. The
+statistics keep scoring the dossier against its original appointment.
 
 An extension that a procedure's law allows (e.g. +2 working days for certified copies) is not an apology:
 it is recorded as its own act, up to the limit configured for the procedure ([deadlines.extensions]).
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bpmn.durations import Duration, parse_duration
 from engine import audit, bulk, notify
-from engine.access import require_role
+from engine.access import dossier_in_scope, require_role
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.models import Agency, ApologyLetter, Dossier, Extension, Procedure, ProcedureVersion, User
 from engine.tasks import budget_seconds
@@ -89,6 +89,7 @@ def issue_letter(rt, session: Session, dossier_id: int, *, new_appointment_at: d
                  actor: User, now: dt.datetime) -> ApologyLetter:
     """Issue form 04 with the new appointment date (once per dossier) and mail it to the citizen."""
     dossier = _open_dossier(session, dossier_id)
+    dossier_in_scope(session, actor, dossier)
     require_role(actor, dossier.agency_id, SIGNING_ROLES, "issuing an apology letter (form 04)")
     errors: dict[str, list[str]] = {}
     if not isinstance(reason, str) or not reason.strip():
@@ -140,6 +141,7 @@ def record_extension(rt, session: Session, dossier_id: int, *, duration: str, re
                      now: dt.datetime) -> Extension:
     """Extend the dossier's legal time as its procedure allows, moving its due time; the citizen is told."""
     dossier = _open_dossier(session, dossier_id)
+    dossier_in_scope(session, actor, dossier)
     require_role(actor, dossier.agency_id, SIGNING_ROLES, "extending the legal time")
     try:
         extra = parse_duration(duration)

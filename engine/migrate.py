@@ -39,3 +39,18 @@ def revision(engine: Engine, message: str) -> None:
         cfg = alembic_config(engine)
         cfg.attributes["connection"] = connection
         command.revision(cfg, message=message, autogenerate=True)
+
+
+def pending(engine: Engine) -> str | None:
+    """Why the database is not at the newest migration (None when it is): no tables yet, or behind."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    if not current:
+        return "has no tables yet"
+    if current != heads:
+        return f"is at migration {', '.join(sorted(current))}, not the newest ({', '.join(sorted(heads))})"
+    return None

@@ -15,13 +15,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base, UTCDateTime
 
-#: Dossier statuses, synchronised with the national portal's milestones (DOMAIN.md, lifecycle §7).
+#: Dossier statuses, synchronised with the national portal's milestones.
 DOSSIER_STATUSES = (
     "received", "processing", "supplement_requested", "awaiting_payment", "processed",
     "returned", "refused", "withdrawn", "stopped",
@@ -301,6 +302,8 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: a personal token stops working at this instant (server.token_lifetime_days); sessions: null (idle time)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class Rating(Base):
@@ -340,6 +343,8 @@ class Escalation(Base):
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     comment: Mapped[str | None] = mapped_column(Text)
+    #: recorded after its moment had passed (a scan that ran late): the warning came after what it warns of
+    late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Outbox(Base):

@@ -32,7 +32,8 @@ class Receipt:
     """Form 01 — giấy tiếp nhận hồ sơ và hẹn trả kết quả: what the desk hands the citizen."""
 
     dossier: Dossier
-    step: StepResult
+    #: the reception's workflow step; None when the receipt is printed again later (engine.printouts)
+    step: StepResult | None
     meta: ProcedureMeta
     agency: Agency
     documents: list[dict]

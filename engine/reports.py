@@ -5,7 +5,7 @@ For a period [start, end] of local dates, per agency and procedure (or per offic
   postal;
 - resolved in the period, against the legal due time (`legal_due_at`: the receipt's appointment moved by
   supplement pauses and by extensions the law allows): early (an earlier day), on time (that day), late (a
-  later day). An apology's new date does not make a late dossier on time (DOMAIN.md, lifecycle §4);
+  later day). An apology's new date does not make a late dossier on time;
 - in progress at the end of the period: within the legal due time (or paused for a supplement), or overdue;
 - local additions: withdrawn, refused and stopped in the period.
 Every dossier received before the end and not finished before the start is counted once as received and

@@ -6,14 +6,17 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session, sessionmaker
 
-from bpmn.scripts import make_script_engine
+from bpmn import sandbox
+from bpmn.scripts import MAX_ENGINE_STEPS, make_script_engine
 from bpmn.serializer import dump_state, load_state
 from config import Settings
 from engine import timers
+from engine.accounts import LoginThrottle
 from engine.calendar_store import CalendarStore
 from engine.clock import Clock
 from engine.db import make_engine, make_sessionmaker
@@ -34,14 +37,23 @@ class Runtime:
     calendars: CalendarStore | None = None
     script_engine: object = None
     live: LiveWorkflows = field(default_factory=LiveWorkflows)
+    login_throttle: LoginThrottle | None = None
 
     def __post_init__(self):
         self.live.attach(self.sessions)
+        if self.login_throttle is None:
+            s = self.settings
+            self.login_throttle = LoginThrottle(s.login_failures_per_account, s.login_failures_per_address,
+                                                s.login_failure_period)
         if self.calendars is None:
             self.calendars = CalendarStore(self.settings)
         if self.script_engine is None:
             # Timer expressions may count working time: add_working_time(received_at, "PT4H").
-            self.script_engine = make_script_engine(functions=timers.script_functions(self.calendar))
+            s = self.settings
+            box = sandbox.shared(sandbox.Limits(s.script_cpu_seconds, s.script_memory_mb, s.script_wall_seconds,
+                                                s.script_workers))
+            self.script_engine = make_script_engine(functions=timers.script_functions(self.calendar), sandbox=box,
+                                                    max_loop=s.max_loop, max_engine_steps=s.max_engine_steps)
 
     def calendar(self):
         """The working calendar in force (config plus the admins' day swaps)."""
@@ -84,8 +96,18 @@ def step(workflow: BpmnWorkflow, where: str) -> None:
 
     Any failure becomes a WorkflowError naming the BPMN element; the caller saves nothing.
     """
+    bound = getattr(workflow.script_engine, "max_engine_steps", MAX_ENGINE_STEPS)
+    steps = 0
+
+    def count(task) -> None:
+        nonlocal steps
+        steps += 1
+        if steps > bound:  # a script -> gateway cycle, a loop without maximum: refused, nothing saved
+            raise WorkflowTaskException(f"more than {bound} engine steps in one action (the bound): the "
+                                        f"diagram loops without a person's step between", task=task)
+
     try:
-        workflow.do_engine_steps()
+        workflow.do_engine_steps(will_complete_task=count)
     except Exception as exc:
         # The in-memory workflow is now half-advanced: the caller throws it away and saves nothing.
         # A restricted script raising anything is the diagram's error, reported with its element.
@@ -120,6 +142,16 @@ def save(rt: Runtime, session: Session, dossier: Dossier, workflow: BpmnWorkflow
     dossier.workflow_state = dump_state(workflow)
     dossier.next_timer_at = None if workflow.completed else timers.next_timer_at(workflow)
     rt.live.hold(session, dossier, workflow)
+
+
+def stranded_at(workflow: BpmnWorkflow) -> str | None:
+    """The BPMN id of where an unfinished workflow with nothing to do stopped: a waiting element, else the
+    last one completed."""
+    waiting = workflow.get_tasks(state=TaskState.WAITING | TaskState.STARTED)
+    tasks = [t for t in waiting if t.task_spec.bpmn_id] or sorted(
+        (t for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id),
+        key=lambda t: t.last_state_change)[-1:]
+    return tasks[-1].task_spec.bpmn_id if tasks else None
 
 
 def ready_human_tasks(workflow: BpmnWorkflow) -> list:

@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from bpmn.extensions import UserTaskInfo, end_status, user_task_info
 from bpmn.package import ProcedureMeta, ProcedurePackage, package_from_document
 from bpmn.serializer import load_spec
+from engine import forms
 from engine.models import ProcedureVersion
 
 
@@ -46,8 +47,7 @@ def compile_version(version_id: int, checksum: str, package: ProcedurePackage, s
             status = end_status(ts)
             if status:
                 end_statuses[ts.bpmn_id] = status
-    validators = {name: Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-                  for name, schema in package.forms.items()}
+    validators = {name: forms.checked_validator(schema) for name, schema in package.forms.items()}
     return CompiledVersion(version_id, checksum, package, spec, subprocess_specs, user_tasks, end_statuses,
                            validators)
 

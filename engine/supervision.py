@@ -1,6 +1,6 @@
 """What supervisors watch: open dossiers by risk, the periodic report (form II.06a), apology letters (form 04).
 
-Who sees an agency's figures (DOMAIN.md, "What supervisors are judged on"):
+Who sees an agency's figures:
 - its open dossiers and its letters: supervisors, leaders and heads of the agency (WATCH_ROLES);
 - its periodic report: supervisors and leaders (REPORT_ROLES);
 - admins: every agency.
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
-from engine import dossier_views, letters, reports
+from engine import bounds, dossier_views, letters, reports
 from engine.access import require_role
 from engine.deadlines import OPEN_DOSSIER, RESULT_READY, RISKS
 from engine.errors import Forbidden, InvalidInput, NotFound
@@ -104,7 +104,7 @@ def decode_cursor(text: str) -> Keyset:
         at = dt.datetime.fromisoformat(due)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         raise ValueError("not a cursor returned by this endpoint") from None
-    if at.tzinfo is None or not isinstance(row_id, int) or isinstance(row_id, bool):
+    if not bounds.is_instant(at) or not bounds.is_id(row_id):
         raise ValueError("not a cursor returned by this endpoint")
     return Keyset(at, row_id)
 

@@ -5,6 +5,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 
 from bpmn.durations import Duration
+from engine import whole_minutes
 from engine.agencies import agency_of_kind
 from engine.models import Agency, Dossier, Task
 from engine.runtime import ready_human_tasks
@@ -25,11 +26,12 @@ def budget_seconds(budget: Duration, working_day_seconds: int) -> int:
 
 def task_deadlines(calendar: WorkCalendar, start: dt.datetime, budget: Duration | None, threshold: float,
                    pauses: Pauses = ()) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """Due time (start + budget in working time) and warning time (the threshold share of the budget used)."""
+    """Due time (start + budget in working time, up to the whole minute) and warning time (the threshold
+    share of the budget used)."""
     if budget is None:
         return None, None
     seconds = budget_seconds(budget, calendar.working_day_seconds)
-    due = calendar.add(start, Duration(0, seconds), pauses)
+    due = whole_minutes.due(calendar.add(start, Duration(0, seconds), pauses))
     warn = calendar.add(start, Duration(0, int(seconds * threshold)), pauses)
     return due, warn
 

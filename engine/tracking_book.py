@@ -1,15 +1,15 @@
 """Form 06 — sổ theo dõi hồ sơ: one line per dossier an agency received in a period, and its CSV for Excel."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
+from engine import csvfile
 from engine.access import require_role
+from engine.csvfile import local, text
 from engine.dossier_views import STATUS_VI, local_zone
 from engine.errors import InvalidInput, NotFound
 from engine.models import Agency, Dossier, Procedure, ProcedureVersion, Task, User
@@ -30,7 +30,8 @@ class BookLine:
     code: str
     procedure_code: str
     procedure_name: str
-    applicant_name: str
+    #: None for a reader who is no official of the agency (an admin): personal data
+    applicant_name: str | None
     applicant_address: str | None
     received_at: dt.datetime
     appointment_at: dt.datetime
@@ -77,6 +78,8 @@ def tracking_book(rt: Runtime, session: Session, *, agency_id: int, start: dt.da
     if agency is None:
         raise NotFound(f"no agency {agency_id}")
     require_role(actor, agency.id, BOOK_ROLES, "reading the tracking book")
+    # Admins read any agency's book to keep the system running, but without the applicants (as elsewhere).
+    personal = any(m.agency_id == agency.id for m in actor.memberships)
     tz = local_zone(rt)
     since = dt.datetime.combine(start, dt.time(), tz)
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tz)
@@ -98,7 +101,8 @@ def tracking_book(rt: Runtime, session: Session, *, agency_id: int, start: dt.da
         to, at = handed.get(d.id, (None, None))
         lines.append(BookLine(
             number=number, dossier_id=d.id, code=d.code, procedure_code=proc_code, procedure_name=proc_name,
-            applicant_name=d.applicant_name, applicant_address=(d.applicant or {}).get("address"),
+            applicant_name=d.applicant_name if personal else None,
+            applicant_address=(d.applicant or {}).get("address") if personal else None,
             received_at=d.received_at, appointment_at=d.appointment_at, handed_to=to, handed_at=at,
             result_at=d.processed_at if d.status in ("returned", "refused") else None, status=d.status,
         ))
@@ -106,23 +110,10 @@ def tracking_book(rt: Runtime, session: Session, *, agency_id: int, start: dt.da
 
 
 def tracking_book_csv(book: TrackingBook, tz: dt.tzinfo) -> str:
-    """The book as CSV text starting with a UTF-8 byte order mark, so that Excel reads the Vietnamese right."""
-
-    def local(at: dt.datetime | None) -> str:
-        return at.astimezone(tz).strftime("%d/%m/%Y %H:%M") if at else ""
-
-    def text(value: str | None) -> str:
-        # A name typed as "=HYPERLINK(...)" must stay text in Excel, not become a formula (CSV injection).
-        value = value or ""
-        return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for line in book.lines:
-        writer.writerow((line.number, line.code, text(line.procedure_name), text(line.applicant_name),
-                         text(line.applicant_address), local(line.received_at), local(line.appointment_at),
-                         text(line.handed_to), local(line.handed_at), local(line.result_at), line.status_vi,
-                         line.signature))
-    return out.getvalue()
+    """The book as CSV text for Excel (engine.csvfile: byte order mark, local times, no formulas)."""
+    return csvfile.document(CSV_HEADER, (
+        (line.number, line.code, text(line.procedure_name), text(line.applicant_name),
+         text(line.applicant_address), local(line.received_at, tz), local(line.appointment_at, tz),
+         text(line.handed_to), local(line.handed_at, tz), local(line.result_at, tz), line.status_vi,
+         line.signature)
+        for line in book.lines))

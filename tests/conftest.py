@@ -77,8 +77,10 @@ def clock():
 @pytest.fixture
 def rt(db_url, clock):
     """A runtime on a clean copy of the seeded database (dynamic rows deleted before each test)."""
-    # Tests travel days ahead with logged-in clients: sessions do not end while idle (test_auth checks that).
-    settings = load_settings({"database": {"url": db_url}, "server": {"session_idle_hours": 24 * 365}})
+    # Tests travel days ahead with logged-in clients: sessions do not end while idle (test_auth checks that);
+    # they speak plain http to their servers: the cookie is not marked Secure (test_security checks the default).
+    settings = load_settings({"database": {"url": db_url},
+                              "server": {"session_idle_hours": 24 * 365, "secure_cookies": False}})
     engine = make_engine(db_url)
     with engine.begin() as conn:
         for table in DYNAMIC_TABLES:
@@ -98,3 +100,9 @@ def session(rt):
 @pytest.fixture
 def users(session):
     return {u.username: u for u in session.scalars(select(User))}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Stop the script sandbox's helper processes this test process started."""
+    from bpmn import sandbox
+    sandbox.shutdown_all()

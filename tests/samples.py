@@ -20,6 +20,11 @@ def examine_refuse(reason):
 
 SUPPLEMENT_RECEIVED = {"supplemented_at": "2026-03-03T09:30:00+07:00", "channel": "counter",
                        "documents_received": ["Giấy tờ cần bổ sung"]}
+
+
+def supplement_received(at) -> dict:
+    """The desk's form when the citizen's supplement arrived at `at` (the clock resumes then)."""
+    return {**SUPPLEMENT_RECEIVED, "supplemented_at": at.isoformat()}
 SIGN_APPROVE = {"outcome": "approve", "signature_kind": "digital"}
 SIGN_SEND_BACK = {"outcome": "send_back", "reason": "Sửa lại nội dung dự thảo cho khớp hồ sơ."}
 RETURN_COUNTER = {"delivery": "counter", "returned_to": "Nguyễn Văn An"}

@@ -8,10 +8,10 @@ status 2, so scripts can rely on stdout holding the answer alone.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import click
 
+from api.commands.database import migrated_runtime, sqlite_file
 from config import load_settings
 from config.settings import SettingsError
 from engine.deadline_query import ask_due
@@ -48,10 +48,10 @@ def _settings():
 
 
 def _database_exists(url: str) -> bool:
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1] if "///" in url else ""
-        return bool(path) and path != ":memory:" and Path(path).is_file()
-    return True
+    if not url.startswith("sqlite"):
+        return True
+    file = sqlite_file(url)
+    return file is not None and file.is_file()
 
 
 def _calendar() -> WorkCalendar:
@@ -71,12 +71,8 @@ def _calendar() -> WorkCalendar:
 
 
 def _runtime_for_update():
-    from engine.runtime import Runtime
-
-    settings = _settings()
-    if not _database_exists(settings.database_url):
-        raise CalendarError(f"database: {settings.database_url} does not exist; run `motcua db upgrade` first")
-    return Runtime.from_settings(settings)
+    _settings()  # a bad configuration exits 1, as for the other calendar commands
+    return migrated_runtime()
 
 
 def _option(name: str) -> str:
@@ -117,7 +113,7 @@ def due(start: str | None, duration: str | None, same_day: bool, calendar_days: 
     except InvalidInput as exc:  # the first problem, as one line
         name, messages = next(iter(exc.errors.items()))
         raise CalendarError(f"{name}: {messages[0]}") from None
-    click.echo(answer.due.isoformat())
+    click.echo(answer.due.replace(microsecond=0).isoformat())  # as the API writes instants: whole seconds
 
 
 @calendar.command(cls=_OneLineCommand)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from api.commands.database import migrated_runtime
 from config import load_settings
 from engine import migrate
 from engine.deploy import deploy_path
@@ -33,7 +34,7 @@ def deploy(path: Path):
     if not path.exists():
         click.echo(f"error: PATH: {path} does not exist", err=True)
         raise SystemExit(2)
-    rt = Runtime.from_settings(load_settings())
+    rt = migrated_runtime()
     with rt.sessions() as session:
         try:
             deployments = deploy_path(

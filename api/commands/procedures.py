@@ -39,7 +39,7 @@ def validate(path: Path) -> None:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
     problems = validate_path(path, roles=settings.roles, agency_kinds=settings.agency_kinds,
-                             working_day_seconds=_working_day_seconds(settings))
+                             working_day_seconds=_working_day_seconds(settings), max_loop=settings.max_loop)
     for problem in problems:
         click.echo(str(problem))
     errors = sum(p.is_error for p in problems)

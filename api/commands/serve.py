@@ -27,15 +27,21 @@ def _run(app, host: str, port: int) -> None:
             scheduler.shutdown(wait=False)
 
 
+#: the demo's SQLite file, which is also the default `database.url` (config/default.toml): after `make run`,
+#: `motcua escalate` or `motcua deploy` act on the database the demo serves
+DEMO_DATABASE = Path("var/demo.db")
+
+
 @click.command("serve")
 @click.option("--host", default=None, help="Address to listen on (default from config: 127.0.0.1).")
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="Port (default from config: 8000).")
 def serve(host: str | None, port: int | None):
     """Serve the web app and the API."""
     from api import create_app
+    from api.commands.database import migrated_runtime
 
-    settings = load_settings()
-    _run(create_app(settings), host or settings.server_host, port or settings.server_port)
+    rt = migrated_runtime()
+    _run(create_app(runtime=rt), host or rt.settings.server_host, port or rt.settings.server_port)
 
 
 @click.command("demo")
@@ -52,10 +58,12 @@ def demo(host: str, port: int, workflows: Path, no_serve: bool):
     from engine.runtime import Runtime
     from engine.seed import seed_demo, seed_demo_dossiers
 
-    db_file = Path("var/demo.db").resolve()
+    db_file = DEMO_DATABASE.resolve()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_file}{suffix}").unlink(missing_ok=True)
     os.environ["MOTCUA_DATABASE_URL"] = f"sqlite:///{db_file}"
+    # The demo is plain http on this machine: a Secure cookie would never come back.
+    os.environ.setdefault("MOTCUA_SERVER_SECURE_COOKIES", "false")
     settings = load_settings()
     rt = Runtime.from_settings(settings)
     migrate.upgrade(rt.db_engine)

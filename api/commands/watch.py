@@ -6,18 +6,11 @@ import logging
 
 import click
 
-from config import load_settings
-from config.settings import SettingsError
+from api.commands.database import migrated_runtime
 
 
 def _runtime():
-    from engine.runtime import Runtime
-
-    try:
-        return Runtime.from_settings(load_settings())
-    except SettingsError as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(2) from None
+    return migrated_runtime()
 
 
 @click.command("scheduler")

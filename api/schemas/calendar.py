@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, pre_dump
 
+from api.schemas import LocalDateTime
+
 # Raw strings on purpose: the engine parses them (engine.deadline_query), so the CLI and the API give the
 # same messages for the same text.
 
@@ -15,8 +17,8 @@ class DueQuerySchema(Schema):
 
 
 class DueAnswerSchema(Schema):
-    due = fields.DateTime(metadata={"description": "in the calendar's zone (+07:00)"})
-    start = fields.DateTime()
+    due = LocalDateTime(metadata={"description": "in the calendar's zone (+07:00)"})
+    start = LocalDateTime()
     rule = fields.String(metadata={"description": "duration | same_day | calendar_days"})
     duration = fields.String(allow_none=True)
     calendar_days = fields.Integer(allow_none=True)

@@ -1,28 +1,18 @@
 """Schemas of the catalog, dossiers, reception slips, the tracking book and the public look-up.
 
-Instants are ISO 8601 (UTC as stored); the dates a printed slip shows come also as `*_local`, the same
-instant with the local offset (+07:00).
+Instants are ISO 8601 in the local zone, whole seconds (api.schemas.LocalDateTime); the `*_local` fields
+of the printed slips, from before every instant was local, repeat the same value for existing clients.
 """
 from __future__ import annotations
-
-from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
-from api import context
+from api.links import public_lookup_url
+from api.schemas import AuditDetail, Day, Instant, LocalDateTime
 from engine.dossier_views import STATUS_VI
 from engine.models import CHANNELS, DOSSIER_STATUSES
 from engine.reception import COPY_TYPES
-
-
-class LocalDateTime(fields.DateTime):
-    """An instant written with the local offset, as a slip prints it (2026-03-05T17:00:00+07:00)."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return value.astimezone(ZoneInfo(context.runtime().settings.timezone)).isoformat()
 
 
 def _local(attribute: str) -> LocalDateTime:
@@ -57,7 +47,7 @@ class _DeskInputSchema(Schema):
 class ReceiveSchema(_DeskInputSchema):
     data = fields.Dict(keys=fields.String(), load_default=dict,
                        metadata={"description": "workflow data known at reception"})
-    clock_started_at = fields.AwareDateTime(
+    clock_started_at = Instant(
         metadata={"description": "postal: the postmark of arrival; online: when the dossier was recorded complete"})
     documents = fields.List(fields.Nested(DocumentInSchema), validate=validate.Length(max=100),
                             metadata={"description": "documents received; default: the catalog's required ones"})
@@ -94,11 +84,19 @@ class DossierListArgs(Schema):
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
-class TrackingBookArgs(Schema):
-    start = fields.Date(required=True, data_key="from")
-    end = fields.Date(required=True, data_key="to")
+class TrackingBookPeriod(Schema):
+    start = Day(required=True, data_key="from")
+    end = Day(required=True, data_key="to")
     agency_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class TrackingBookArgs(TrackingBookPeriod):
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+
+
+class ControlSheetArgs(Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")),
+                           metadata={"description": "csv: a file for Excel, one line per handover"})
 
 
 class PublicLookupArgs(Schema):
@@ -140,7 +138,7 @@ class DeadlineSchema(Schema):
 class ProcedureSchema(Schema):
     slug = fields.String()
     version = fields.Integer(metadata={"description": "the latest deployed version"})
-    deployed_at = fields.DateTime()
+    deployed_at = LocalDateTime()
     code = fields.String(attribute="meta.code")
     local_code = fields.String(attribute="meta.local_code", allow_none=True)
     name_vi = fields.String(attribute="meta.name_vi")
@@ -164,7 +162,7 @@ class ProcedureDetailSchema(ProcedureSchema):
 class ProcedureVersionSchema(Schema):
     version = fields.Integer()
     checksum = fields.String()
-    deployed_at = fields.DateTime()
+    deployed_at = LocalDateTime()
     deployed_by = fields.String(allow_none=True)
     is_current = fields.Boolean()
 
@@ -185,13 +183,13 @@ class DossierSummarySchema(Schema):
     agency_code = fields.String()
     agency_name = fields.String()
     applicant_name = fields.String(allow_none=True, metadata={"description": "null when hidden from the caller"})
-    received_at = fields.DateTime(attribute="dossier.received_at")
-    clock_started_at = fields.DateTime(attribute="dossier.clock_started_at")
-    appointment_at = fields.DateTime(attribute="dossier.appointment_at")
+    received_at = LocalDateTime(attribute="dossier.received_at")
+    clock_started_at = LocalDateTime(attribute="dossier.clock_started_at")
+    appointment_at = LocalDateTime(attribute="dossier.appointment_at")
     appointment_at_local = _local("dossier.appointment_at")
-    due_at = fields.DateTime(attribute="dossier.due_at")
-    paused_at = fields.DateTime(attribute="dossier.paused_at", allow_none=True)
-    closed_at = fields.DateTime(attribute="dossier.closed_at", allow_none=True)
+    due_at = LocalDateTime(attribute="dossier.due_at")
+    paused_at = LocalDateTime(attribute="dossier.paused_at", allow_none=True)
+    closed_at = LocalDateTime(attribute="dossier.closed_at", allow_none=True)
     risk = fields.String(attribute="dossier.risk")
 
 
@@ -206,7 +204,7 @@ class DossierStateSchema(Schema):
     id = fields.Integer()
     code = fields.String()
     status = fields.String()
-    closed_at = fields.DateTime(allow_none=True)
+    closed_at = LocalDateTime(allow_none=True)
 
 
 class ReceivedDocumentSchema(Schema):
@@ -229,20 +227,28 @@ class ReceiptSchema(Schema):
     applicant = fields.Dict(attribute="dossier.applicant")
     channel = fields.String(attribute="dossier.channel")
     documents = fields.List(fields.Nested(ReceivedDocumentSchema))
-    received_at = fields.DateTime(attribute="dossier.received_at")
+    received_at = LocalDateTime(attribute="dossier.received_at")
     received_at_local = _local("dossier.received_at")
-    clock_started_at = fields.DateTime(attribute="dossier.clock_started_at")
-    appointment_at = fields.DateTime(attribute="dossier.appointment_at")
+    clock_started_at = LocalDateTime(attribute="dossier.clock_started_at")
+    appointment_at = LocalDateTime(attribute="dossier.appointment_at")
     appointment_at_local = _local("dossier.appointment_at")
     deadline_vi = fields.Function(lambda r: r.meta.deadline.describe_vi())
     fees = fields.List(fields.Nested(FeeSchema))
     fees_total = fields.Integer()
     official = fields.String(attribute="official.full_name", allow_none=True)
+    lookup_url = fields.Function(lambda r: public_lookup_url(r.dossier.code, r.dossier.lookup_secret), metadata={
+        "description": "the public look-up with code and secret filled in: what the receipt's QR code opens"})
+    pdf = fields.Function(lambda r: f"/api/v1/dossiers/{r.dossier.id}/receipt.pdf",
+                          metadata={"description": "the receipt as a PDF (A5), printable again at any time"})
 
 
 class ReceiveResponseSchema(Schema):
     dossier = fields.Nested(DossierSummarySchema)
     receipt = fields.Nested(ReceiptSchema)
+
+
+#: where each kind of slip is printed (api/dossiers.py)
+SLIP_PATHS = {"supplement_request": "supplement-requests", "refusal": "refusals"}
 
 
 class SlipSchema(Schema):
@@ -259,9 +265,11 @@ class SlipSchema(Schema):
     applicant = fields.Dict(attribute="record.applicant")
     missing_documents = fields.List(fields.Dict(), attribute="record.missing_documents", allow_none=True)
     reason = fields.String(attribute="record.reason")
-    created_at = fields.DateTime(attribute="record.created_at")
+    created_at = LocalDateTime(attribute="record.created_at")
     created_at_local = _local("record.created_at")
     official = fields.String(attribute="official.full_name", allow_none=True)
+    pdf = fields.Function(lambda s: f"/api/v1/reception/{SLIP_PATHS[s.record.kind]}/{s.record.number}.pdf",
+                          metadata={"description": "the slip as a PDF (A5)"})
 
 
 class HandoverSchema(Schema):
@@ -273,10 +281,10 @@ class HandoverSchema(Schema):
     to_role = fields.String()
     to_agency = fields.String()
     to_official = fields.String(allow_none=True)
-    handed_at = fields.DateTime()
-    received_at = fields.DateTime(allow_none=True)
-    due_at = fields.DateTime(allow_none=True)
-    completed_at = fields.DateTime(allow_none=True)
+    handed_at = LocalDateTime()
+    received_at = LocalDateTime(allow_none=True)
+    due_at = LocalDateTime(allow_none=True)
+    completed_at = LocalDateTime(allow_none=True)
     state = fields.String()
     outcome = fields.String(allow_none=True)
     mark = fields.String(allow_none=True, metadata={"description": "early | on_time | late"})
@@ -291,13 +299,13 @@ class ControlSheetSchema(Schema):
     code = fields.String()
     procedure_name = fields.String()
     agency_name = fields.String()
-    received_at = fields.DateTime()
+    received_at = LocalDateTime()
     received_at_local = _local("received_at")
     received_by = fields.String(allow_none=True)
-    appointment_at = fields.DateTime()
+    appointment_at = LocalDateTime()
     appointment_at_local = _local("appointment_at")
-    due_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
+    due_at = LocalDateTime()
+    finished_at = LocalDateTime(allow_none=True)
     status = fields.String()
     mark = fields.String(allow_none=True)
     mark_vi = fields.String(allow_none=True)
@@ -305,7 +313,7 @@ class ControlSheetSchema(Schema):
 
 
 class TimelineEntrySchema(Schema):
-    at = fields.DateTime()
+    at = LocalDateTime()
     action = fields.String()
     label = fields.String()
     actor = fields.String(allow_none=True)
@@ -317,12 +325,12 @@ class TimelineEntrySchema(Schema):
 
 class AuditEntrySchema(Schema):
     id = fields.Integer()
-    at = fields.DateTime()
+    at = LocalDateTime()
     action = fields.String()
     actor_id = fields.Integer(allow_none=True)
     actor = fields.String(allow_none=True)
     task_id = fields.Integer(allow_none=True)
-    detail = fields.Dict(allow_none=True)
+    detail = AuditDetail(allow_none=True)
 
 
 class CurrentStepSchema(Schema):
@@ -333,14 +341,14 @@ class CurrentStepSchema(Schema):
     agency = fields.String()
     assignee = fields.String(allow_none=True)
     state = fields.String()
-    due_at = fields.DateTime(allow_none=True)
+    due_at = LocalDateTime(allow_none=True)
 
 
 class RatingSchema(Schema):
     score = fields.Integer()
     criteria = fields.Dict(allow_none=True)
     comment = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = LocalDateTime()
 
 
 class DossierDetailSchema(Schema):
@@ -366,15 +374,16 @@ class BookLineSchema(Schema):
     code = fields.String()
     procedure_code = fields.String()
     procedure_name = fields.String()
-    applicant_name = fields.String()
+    applicant_name = fields.String(allow_none=True, metadata={
+        "description": "null for admins who are no official of the agency (personal data)"})
     applicant_address = fields.String(allow_none=True)
-    received_at = fields.DateTime()
+    received_at = LocalDateTime()
     received_at_local = _local("received_at")
-    appointment_at = fields.DateTime()
+    appointment_at = LocalDateTime()
     appointment_at_local = _local("appointment_at")
     handed_to = fields.String(allow_none=True)
-    handed_at = fields.DateTime(allow_none=True)
-    result_at = fields.DateTime(allow_none=True)
+    handed_at = LocalDateTime(allow_none=True)
+    result_at = LocalDateTime(allow_none=True)
     status = fields.String()
     status_vi = fields.String()
     signature = fields.String()
@@ -387,8 +396,8 @@ class TrackingBookSchema(Schema):
     agency_id = fields.Integer()
     agency_code = fields.String()
     agency_name = fields.String()
-    start = fields.Date(data_key="from")
-    end = fields.Date(data_key="to")
+    start = Day(data_key="from")
+    end = Day(data_key="to")
     lines = fields.List(fields.Nested(BookLineSchema))
 
 
@@ -402,13 +411,13 @@ class PublicStatusSchema(Schema):
     agency_name = fields.String()
     status = fields.String()
     status_vi = fields.Function(lambda s: STATUS_VI.get(s.status, s.status))
-    received_at = fields.DateTime()
+    received_at = LocalDateTime()
     received_at_local = _local("received_at")
-    appointment_at = fields.DateTime()
+    appointment_at = LocalDateTime()
     appointment_at_local = _local("appointment_at")
-    due_at = fields.DateTime()
+    due_at = LocalDateTime()
     due_at_local = _local("due_at")
-    closed_at = fields.DateTime(allow_none=True)
+    closed_at = LocalDateTime(allow_none=True)
     is_paused = fields.Boolean()
     current_steps = fields.List(fields.String())
     may_rate = fields.Boolean()

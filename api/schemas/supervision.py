@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, post_load, pre_dump, validate
 
-from api.schemas import CursorField
+from api.schemas import CursorField, Day, Instant, LocalDateTime
 from api.schemas.tasks import TaskBriefSchema
 from engine.deadlines import RISKS
 from engine.escalation import RUNG_LABELS
@@ -54,12 +54,14 @@ class EscalationSchema(Schema):
     agency = fields.Nested(AgencyRefSchema, metadata={"description": "the agency of the step or of the dossier"})
     recipient_id = fields.Integer(allow_none=True, metadata={"description": "one official, or null: a role"})
     recipient_role = fields.String(allow_none=True, metadata={"description": "the role whose holders receive it"})
-    created_at = fields.DateTime()
+    created_at = LocalDateTime()
     message = fields.String()
+    late = fields.Boolean(metadata={"description": "recorded after its moment had passed (a scan that ran late): "
+                                                   "a warning reached only once the step or dossier was overdue"})
     is_read = fields.Boolean()
-    read_at = fields.DateTime(allow_none=True, metadata={"description": "the first reader's time (role-wide)"})
+    read_at = LocalDateTime(allow_none=True, metadata={"description": "the first reader's time (role-wide)"})
     is_acknowledged = fields.Boolean()
-    acknowledged_at = fields.DateTime(allow_none=True)
+    acknowledged_at = LocalDateTime(allow_none=True)
     comment = fields.String(allow_none=True)
 
     @pre_dump
@@ -126,7 +128,7 @@ class WatchedStepSchema(Schema):
     agency_id = fields.Integer()
     state = fields.String(metadata={"description": "ready | claimed"})
     assignee = fields.Nested(AssigneeSchema, allow_none=True)
-    due_at = fields.DateTime(allow_none=True)
+    due_at = LocalDateTime(allow_none=True)
     risk = fields.String(metadata={"description": "on_track | at_risk | overdue, as of now"})
 
 
@@ -140,9 +142,9 @@ class WatchedDossierSchema(Schema):
     procedure = fields.Nested(WatchProcedureSchema)
     applicant_name = fields.String(allow_none=True, metadata={
         "description": "null unless you are an official of the dossier's agency"})
-    received_at = fields.DateTime()
-    appointment_at = fields.DateTime(metadata={"description": "printed on the receipt; statistics score by it"})
-    due_at = fields.DateTime(metadata={"description": "the legal due time now (pauses, a new date, extensions)"})
+    received_at = LocalDateTime()
+    appointment_at = LocalDateTime(metadata={"description": "printed on the receipt; statistics score by it"})
+    due_at = LocalDateTime(metadata={"description": "the legal due time now (pauses, a new date, extensions)"})
     working_hours_left = fields.Float(allow_none=True, metadata={
         "description": "working hours until due_at, negative when late; null while paused or once processed"})
     risk = fields.String(metadata={"description": "on_track | at_risk | overdue, as of now"})
@@ -168,8 +170,8 @@ class WatchPageSchema(Schema):
 
 
 class ReportQuerySchema(Schema):
-    start = fields.Date(required=True, data_key="from", metadata={"description": "first local day, YYYY-MM-DD"})
-    end = fields.Date(required=True, data_key="to", metadata={"description": "last local day, included"})
+    start = Day(required=True, data_key="from", metadata={"description": "first local day, YYYY-MM-DD"})
+    end = Day(required=True, data_key="to", metadata={"description": "last local day, included"})
     by = fields.String(load_default="procedure", validate=validate.OneOf(REPORT_GROUPS), metadata={
         "description": "agency: one row per agency; procedure: per agency and procedure; official: per official "
                        "who worked on a dossier (rows overlap; the total counts each dossier once)"})
@@ -246,8 +248,8 @@ class ReportRowSchema(Schema):
 
 
 class ReportSchema(Schema):
-    start = fields.Date(data_key="from")
-    end = fields.Date(data_key="to")
+    start = Day(data_key="from")
+    end = Day(data_key="to")
     by = fields.String()
     rows = fields.List(fields.Nested(ReportRowSchema))
     total = fields.Nested(FiguresSchema)
@@ -262,8 +264,8 @@ class ReportSchema(Schema):
 
 
 class LettersQuerySchema(Schema):
-    start = fields.Date(required=True, data_key="from", metadata={"description": "first local day, YYYY-MM-DD"})
-    end = fields.Date(required=True, data_key="to", metadata={"description": "last local day, included"})
+    start = Day(required=True, data_key="from", metadata={"description": "first local day, YYYY-MM-DD"})
+    end = Day(required=True, data_key="to", metadata={"description": "last local day, included"})
     agency_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     state = fields.String(validate=validate.OneOf(("drafted", "issued")), metadata={"description": "default: both"})
 
@@ -275,14 +277,14 @@ class LetterRowSchema(Schema):
     agency = fields.Nested(AgencyRefSchema)
     procedure_name = fields.String()
     state = fields.String(metadata={"description": "drafted (by the deadline scan) | issued (signed, sent)"})
-    drafted_at = fields.DateTime()
-    proposed_at = fields.DateTime(metadata={"description": "the new date the draft proposes"})
-    issued_at = fields.DateTime(allow_none=True)
+    drafted_at = LocalDateTime()
+    proposed_at = LocalDateTime(metadata={"description": "the new date the draft proposes"})
+    issued_at = LocalDateTime(allow_none=True)
     issued_by = fields.String(allow_none=True)
-    new_appointment_at = fields.DateTime(allow_none=True)
+    new_appointment_at = LocalDateTime(allow_none=True)
     reason = fields.String(allow_none=True)
-    appointment_at = fields.DateTime(metadata={"description": "the receipt's appointment"})
-    due_at = fields.DateTime()
+    appointment_at = LocalDateTime(metadata={"description": "the receipt's appointment"})
+    due_at = LocalDateTime()
     dossier_status = fields.String()
 
 
@@ -291,21 +293,21 @@ class LetterSchema(Schema):
     dossier_id = fields.Integer()
     dossier_code = fields.String()
     state = fields.String(metadata={"description": "drafted | issued"})
-    drafted_at = fields.DateTime()
-    proposed_at = fields.DateTime()
-    issued_at = fields.DateTime(allow_none=True)
+    drafted_at = LocalDateTime()
+    proposed_at = LocalDateTime()
+    issued_at = LocalDateTime(allow_none=True)
     issued_by_id = fields.Integer(allow_none=True)
-    new_appointment_at = fields.DateTime(allow_none=True)
+    new_appointment_at = LocalDateTime(allow_none=True)
     reason = fields.String(allow_none=True)
-    appointment_at = fields.DateTime()
-    due_at = fields.DateTime()
+    appointment_at = LocalDateTime()
+    due_at = LocalDateTime()
     text = fields.String(allow_none=True, metadata={
         "description": "form 04 as plain text; null when you may not see the applicant's personal data"})
     personal_data_visible = fields.Boolean()
 
 
 class IssueLetterSchema(Schema):
-    new_appointment_at = fields.AwareDateTime(required=True, format="iso", metadata={
+    new_appointment_at = Instant(required=True, format="iso", metadata={
         "description": "with an offset; after the current due time and after now"})
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000),
                            metadata={"description": "why the dossier is late"})
@@ -323,7 +325,7 @@ class ExtensionSchema(Schema):
     dossier_code = fields.String()
     duration = fields.String()
     reason = fields.String()
-    created_at = fields.DateTime()
+    created_at = LocalDateTime()
     created_by_id = fields.Integer(allow_none=True)
-    appointment_at = fields.DateTime(metadata={"description": "the receipt's appointment, unchanged"})
-    due_at = fields.DateTime(metadata={"description": "the new legal due time"})
+    appointment_at = LocalDateTime(metadata={"description": "the receipt's appointment, unchanged"})
+    due_at = LocalDateTime(metadata={"description": "the new legal due time"})

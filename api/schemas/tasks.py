@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_dump, validate, validates_schema
 
-from api.schemas import CursorField
+from api.schemas import CursorField, Instant, LocalDateTime
 from engine.inbox import MAX_LIMIT, RISKS, SCOPES, SORTS, InboxFilter, decode_cursor
 from engine.models import TASK_STATES
 
@@ -16,8 +16,8 @@ class InboxQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(TASK_STATES),
                            metadata={"description": "default: open tasks (ready and claimed)"})
     risk = fields.String(validate=validate.OneOf(RISKS))
-    due_before = fields.AwareDateTime(format="iso", metadata={"description": "due_at < this instant (with offset)"})
-    due_after = fields.AwareDateTime(format="iso", metadata={"description": "due_at >= this instant (with offset)"})
+    due_before = Instant(format="iso", metadata={"description": "due_at < this instant (with offset)"})
+    due_after = Instant(format="iso", metadata={"description": "due_at >= this instant (with offset)"})
     q = fields.String(validate=validate.Length(min=1, max=200),
                       metadata={"description": "part of the dossier code or the applicant's name, any case"})
     sort = fields.String(load_default="due_at", validate=validate.OneOf(SORTS),
@@ -63,9 +63,9 @@ class TaskRowSchema(Schema):
     agency_id = fields.Integer()
     state = fields.String(metadata={"description": "ready | claimed | completed | cancelled"})
     budget = fields.String(allow_none=True, metadata={"description": "ISO 8601 working time"})
-    created_at = fields.DateTime()
-    claimed_at = fields.DateTime(allow_none=True)
-    due_at = fields.DateTime(allow_none=True)
+    created_at = LocalDateTime()
+    claimed_at = LocalDateTime(allow_none=True)
+    due_at = LocalDateTime(allow_none=True)
     working_hours_left = fields.Float(allow_none=True, metadata={
         "description": "working hours until due_at, negative when late; null when closed, paused or undated"})
     risk = fields.String(metadata={"description": "on_track | at_risk | overdue, as of now"})
@@ -112,10 +112,10 @@ class TaskBriefSchema(Schema):
     agency_id = fields.Integer()
     state = fields.String()
     assignee_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-    claimed_at = fields.DateTime(allow_none=True)
-    due_at = fields.DateTime(allow_none=True)
-    completed_at = fields.DateTime(allow_none=True)
+    created_at = LocalDateTime()
+    claimed_at = LocalDateTime(allow_none=True)
+    due_at = LocalDateTime(allow_none=True)
+    completed_at = LocalDateTime(allow_none=True)
     outcome = fields.String(allow_none=True)
 
 
@@ -123,8 +123,8 @@ class StepDossierSchema(Schema):
     id = fields.Integer()
     code = fields.String()
     status = fields.String()
-    due_at = fields.DateTime()
-    closed_at = fields.DateTime(allow_none=True)
+    due_at = LocalDateTime()
+    closed_at = LocalDateTime(allow_none=True)
 
 
 class StepResultSchema(Schema):

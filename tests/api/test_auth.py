@@ -1,6 +1,8 @@
 """Logging in and out, /me, and personal API tokens: created, listed, used, revoked."""
 from __future__ import annotations
 
+import datetime as dt
+
 from support import PASSWORD
 
 
@@ -52,14 +54,35 @@ def test_an_idle_session_ends(rt, client, login, clock):
     assert client.get("/api/v1/auth/me").status_code == 401
 
 
-def test_failed_logins_are_throttled_per_address(client):
-    answers = [client.post("/api/v1/auth/login", json={"username": "tanlap.head", "password": f"guess-{i}"})
-               for i in range(11)]
+def _try(client, username, password):
+    return client.post("/api/v1/auth/login", json={"username": username, "password": password})
+
+
+def test_failed_logins_are_throttled_per_account(client, app, clock):
+    answers = [_try(client, "tanlap.head", f"guess-{i}") for i in range(11)]
     assert [a.status_code for a in answers] == [401] * 10 + [429]
     assert int(answers[-1].headers["Retry-After"]) >= 1
-    right = client.post("/api/v1/auth/login", json={"username": "tanlap.head", "password": PASSWORD})
+    right = _try(client, "tanlap.head", PASSWORD)
     assert right.status_code == 429  # while throttled even the right password is not tried: no oracle
     assert client.get("/api/v1/auth/me").status_code == 401
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "10.9.9.9"  # another address: the same account
+    assert _try(other, "TanLap.Head ", PASSWORD).status_code == 429
+    clock.set(clock.now() + dt.timedelta(seconds=61))  # one more try a minute
+    assert _try(client, "tanlap.head", PASSWORD).status_code == 200
+
+
+def test_a_strangers_failures_do_not_lock_out_an_office_behind_one_address(client):
+    for i in range(10):
+        assert _try(client, "no.such.user", f"guess-{i}").status_code == 401
+    assert _try(client, "no.such.user", "guess").status_code == 429
+    assert _try(client, "tanlap.leader", PASSWORD).status_code == 200  # same address, another account
+
+
+def test_one_address_spraying_many_accounts_is_throttled_at_a_higher_limit(client):
+    answers = [_try(client, f"user{i}", "guess").status_code for i in range(101)]
+    assert answers == [401] * 100 + [429]
+    assert _try(client, "tanlap.leader", PASSWORD).status_code == 429
 
 
 def test_anonymous_is_401_on_protected_endpoints(client):
@@ -107,12 +130,12 @@ def test_token_client_and_bearer_helpers(token_client, bearer, client):
     assert client.get("/api/v1/auth/me", headers=bearer("admin")).get_json()["is_admin"] is True
 
 
-def test_revoking_someone_elses_token_is_403_and_an_unknown_one_404(client_for, bearer):
+def test_revoking_someone_elses_token_is_404_like_an_unknown_one(client_for, bearer):
     bearer("tanlap.specialist", name="mine")
     owner = client_for("tanlap.specialist")
     token_id = owner.get("/api/v1/auth/tokens").get_json()[0]["id"]
     other = client_for("hoabinh.specialist")
-    assert other.delete(f"/api/v1/auth/tokens/{token_id}").status_code == 403
+    assert other.delete(f"/api/v1/auth/tokens/{token_id}").status_code == 404  # not 403: that would tell the id exists
     assert other.delete("/api/v1/auth/tokens/999999").status_code == 404
     assert owner.get("/api/v1/auth/tokens").get_json()[0]["revoked_at"] is None
 
@@ -179,3 +202,38 @@ def test_ended_sessions_are_purged_and_open_ones_kept(rt, app, client, login, cl
     assert jobs.purge_sessions(rt, clock.now()) == 2
     assert session.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.kind == "session")) == 1
     assert working.get("/api/v1/auth/me").status_code == 200
+
+
+def test_a_token_expires_by_default_after_the_configured_lifetime(app, client, login, clock):
+    login(client, "tanlap.specialist")
+    created = client.post("/api/v1/auth/tokens", json={"name": "script"}).get_json()
+    expires = dt.datetime.fromisoformat(created["expires_at"])
+    assert expires - clock.now() == dt.timedelta(days=90)
+    script = app.test_client(use_cookies=False)
+    auth = {"Authorization": f"Bearer {created['token']}"}
+    clock.set(expires - dt.timedelta(seconds=1))
+    assert script.get("/api/v1/auth/me", headers=auth).status_code == 200
+    clock.set(expires)
+    assert script.get("/api/v1/auth/me", headers=auth).status_code == 401
+
+
+def test_a_token_lifetime_is_bounded_by_the_maximum(client, login):
+    login(client, "tanlap.specialist")
+    ok = client.post("/api/v1/auth/tokens", json={"name": "year", "expires_in_days": 365})
+    assert ok.status_code == 201
+    too_long = client.post("/api/v1/auth/tokens", json={"name": "forever", "expires_in_days": 366})
+    assert too_long.status_code == 422 and "expires_in_days" in too_long.get_json()["errors"]
+
+
+def test_a_token_cannot_mint_tokens(client, bearer, rt):
+    from sqlalchemy import func, select
+
+    from engine.models import ApiToken
+
+    auth = bearer("tanlap.specialist")
+    with rt.sessions() as s:
+        before = s.scalar(select(func.count()).select_from(ApiToken))
+    response = client.post("/api/v1/auth/tokens", json={"name": "child"}, headers=auth)
+    assert response.status_code == 403
+    with rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(ApiToken)) == before

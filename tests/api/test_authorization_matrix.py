@@ -19,7 +19,7 @@ from samples import HH_APPROVE, HH_ISSUE, RETURN_COUNTER, SIGN_APPROVE
 from sqlalchemy import select
 from support import APPLICANT, T0, VN
 
-from engine import accounts, dossiers, escalation
+from engine import accounts, dossiers, escalation, reception
 from engine.models import Agency, Escalation, User
 
 TANLAP_STAFF = tuple(f"tanlap.{role}" for role in ("reception", "specialist", "head", "leader", "clerk",
@@ -112,6 +112,18 @@ class World:
         return {"procedure": "household-business", "agency_id": self.tanlap, "channel": "counter",
                 "applicant": APPLICANT}
 
+    @cached_property
+    def supplement_request(self) -> str:
+        """The number of a request to supplement (form 02) issued at Tân Lập's desk."""
+        return self._act(lambda rt, s, **kw: reception.request_supplement(
+            rt, s, **self.desk_input(), missing_documents=[{"name": "Bản sao căn cước"}], **kw),
+            "tanlap.reception").record.number
+
+    @cached_property
+    def refusal(self) -> str:
+        return self._act(lambda rt, s, **kw: reception.refuse_at_desk(
+            rt, s, **self.desk_input(), reason="Không thuộc thẩm quyền.", **kw), "tanlap.reception").record.number
+
 
 Request = Callable[[World], tuple[str, dict]]
 
@@ -140,7 +152,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", f"{V1}/auth/logout"): row(EVERYONE, 204, f"{V1}/auth/logout"),
     ("GET", f"{V1}/auth/me"): row(LOGGED_IN, 200, f"{V1}/auth/me"),
     ("GET", f"{V1}/auth/tokens"): row(LOGGED_IN, 200, f"{V1}/auth/tokens"),
-    ("POST", f"{V1}/auth/tokens"): row(LOGGED_IN, 201, lambda w: (f"{V1}/auth/tokens", {"json": {"name": "x"}})),
+    # callers here send Bearer tokens, and a token cannot create tokens (test_auth: a logged-in session can)
+    ("POST", f"{V1}/auth/tokens"): row(set(), 201, lambda w: (f"{V1}/auth/tokens", {"json": {"name": "x"}})),
     ("DELETE", f"{V1}/auth/tokens/<int:token_id>"): row(
         {"tanlap.specialist", "admin"}, 200, lambda w: (f"{V1}/auth/tokens/{w.specialists_token()}", {})),
     # the catalog
@@ -168,6 +181,23 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", f"{V1}/tracking-book"): row(
         {"tanlap.reception", "tanlap.leader", "tanlap.supervisor", "admin"}, 200,
         lambda w: (f"{V1}/tracking-book", {"query_string": {
+            "from": "2026-03-01", "to": "2026-03-31", "agency_id": w.tanlap}})),
+    # the printed forms: personal data (and the receipt's secret) for the officials handling the dossier only
+    ("GET", f"{V1}/dossiers/<int:dossier_id>/receipt"): row(
+        TANLAP_STAFF, 200, lambda w: (f"{V1}/dossiers/{w.dossier_id}/receipt", {})),
+    ("GET", f"{V1}/dossiers/<int:dossier_id>/receipt.pdf"): row(
+        TANLAP_STAFF, 200, lambda w: (f"{V1}/dossiers/{w.dossier_id}/receipt.pdf", {})),
+    ("GET", f"{V1}/dossiers/<int:dossier_id>/control-sheet.pdf"): row(
+        TANLAP_STAFF, 200, lambda w: (f"{V1}/dossiers/{w.dossier_id}/control-sheet.pdf", {})),
+    ("GET", f"{V1}/dossiers/<int:dossier_id>/apology-letter.pdf"): row(
+        TANLAP_STAFF, 200, lambda w: (f"{V1}/dossiers/{w.letter_dossier}/apology-letter.pdf", {})),
+    ("GET", f"{V1}/reception/supplement-requests/<number>.pdf"): row(
+        TANLAP_STAFF, 200, lambda w: (f"{V1}/reception/supplement-requests/{w.supplement_request}.pdf", {})),
+    ("GET", f"{V1}/reception/refusals/<number>.pdf"): row(
+        TANLAP_STAFF, 200, lambda w: (f"{V1}/reception/refusals/{w.refusal}.pdf", {})),
+    ("GET", f"{V1}/tracking-book.pdf"): row(
+        {"tanlap.reception", "tanlap.leader", "tanlap.supervisor", "admin"}, 200,
+        lambda w: (f"{V1}/tracking-book.pdf", {"query_string": {
             "from": "2026-03-01", "to": "2026-03-31", "agency_id": w.tanlap}})),
     # the citizen
     ("GET", f"{V1}/public/dossiers/<code>"): row(
@@ -269,7 +299,7 @@ def test_each_caller_is_allowed_or_denied(method, rule, rt, receive, callers):
 def test_denied_answers_are_problems(callers, rt, receive):
     """A denial says why, in the one error shape (RFC 7807), for an anonymous caller and an outsider."""
     world = World(rt, receive)
-    for who, status in (("anonymous", 401), ("hoabinh.specialist", 403)):
+    for who, status in (("anonymous", 401), ("hoabinh.specialist", 404)):  # another agency's task: as if unknown
         response = callers[who].post(f"{V1}/tasks/{world.task_id}/claim")
         assert response.status_code == status and response.mimetype == "application/problem+json"
         assert response.get_json()["status"] == status and response.get_json()["detail"]

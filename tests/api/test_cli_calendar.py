@@ -56,6 +56,9 @@ def test_due_prints_the_instant_alone(args, due):
     (["--start", "2026-02-13T16:00:00+07:00", "--calendar-days", "0"],
      "error: --calendar-days: '0' is not a positive whole number of days"),
     (["--start", "2026-02-13T16:00:00+07:00", "--duration", "P99999999D"],
+     "error: --duration: 'P99999999D' is longer than the limit of ten years (P3650D or PT29200H of working "
+     "time)"),
+    (["--start", "2026-02-13T16:00:00+07:00", "--duration", "P3000DT4000H"],
      "error: --duration: longer than any legal deadline (at most 3650 days)"),
     (["--start", "2026-02-13T16:00:00+07:00", "--calendar-days", "99999999999"],
      "error: --calendar-days: at most 3650 days"),

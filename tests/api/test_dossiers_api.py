@@ -54,7 +54,7 @@ def test_reception_issues_the_receipt(client_for, session, procedure, appointmen
     assert receipt["code"].endswith("-0001") and dossier["code"] == receipt["code"]
     assert re.fullmatch(r"[A-Z2-9]{8}", receipt["lookup_secret"])
     assert receipt["form"] == "01" and receipt["applicant"] == APPLICANT
-    assert receipt["received_at"] == "2026-03-02T02:00:00+00:00"
+    assert receipt["received_at"] == "2026-03-02T09:00:00+07:00"  # local time, whole seconds
     assert receipt["received_at_local"] == "2026-03-02T09:00:00+07:00"
     assert receipt["appointment_at_local"] == appointment
     assert dt.datetime.fromisoformat(receipt["appointment_at"]) == dt.datetime.fromisoformat(appointment)
@@ -154,7 +154,7 @@ def test_detail_shows_everything_to_the_handling_agency_and_logs_the_access(clie
     assert [h["to_step"] for h in detail["control_sheet"]["handovers"]] == ["examine", "sign"]
     admin = client_for("admin").get(f"/api/v1/dossiers/{d['id']}").get_json()
     assert admin["applicant"] is None and admin["dossier"]["applicant_name"] is None
-    assert client_for("hoabinh.leader").get(f"/api/v1/dossiers/{d['id']}").status_code == 403
+    assert client_for("hoabinh.leader").get(f"/api/v1/dossiers/{d['id']}").status_code == 404  # as if unknown
     assert specialist.get("/api/v1/dossiers/999999").status_code == 404
     assert client.get(f"/api/v1/dossiers/{d['id']}").status_code == 401
     views = session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "viewed")).all()
@@ -216,3 +216,64 @@ def test_a_nul_character_anywhere_is_422_naming_it(client, client_for):
     ]
     assert [a.status_code for a in answers] == [422, 422, 422]
     assert [set(a.get_json()["errors"]) for a in answers] == [{"username"}, {"path.code"}, {"query.q"}]
+
+
+def test_control_sheet_as_csv_for_excel(client_for, rt, session, users, clock):
+    d = receive(client_for("tanlap.reception"), session)["dossier"]
+    walk(rt, session, users, d["id"], [("examine", HH_APPROVE, dt.datetime(2026, 3, 2, 11, 0, tzinfo=VN))], clock)
+    supervisor = client_for("tanlap.supervisor")
+    answer = supervisor.get(f"/api/v1/dossiers/{d['id']}/control-sheet?format=csv")
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    assert f'phieu-kiem-soat-{d["code"]}.csv' in answer.headers["Content-Disposition"]
+    text = answer.get_data(as_text=True)
+    assert text.startswith("\ufeffMã hồ sơ,STT,Bên giao")
+    lines = text.strip().splitlines()
+    assert len(lines) == 3  # the header, examine (done early), sign (open)
+    assert lines[1].startswith(f"{d['code']},1,") and "02/03/2026 11:00" in lines[1] and "Trước hạn" in lines[1]
+    bad = supervisor.get(f"/api/v1/dossiers/{d['id']}/control-sheet?format=pdf")
+    assert bad.status_code == 422 and "query.format" in bad.get_json()["errors"]
+
+
+@pytest.mark.parametrize("url", [
+    "/api/v1/tasks?mine=true",                       # a query schema that does not declare it
+    "/api/v1/procedures?x=1",                        # a view that declares no query parameter
+    "/api/v1/tracking-book?from=2026-03-01&to=2026-03-03&form=csv",
+])
+def test_unknown_query_parameters_are_refused_by_name(client_for, url):
+    answer = client_for("tanlap.reception").get(url)
+    assert answer.status_code == 422, answer.get_json()
+    body = answer.get_json()
+    unknown = {k for k in body["errors"]}
+    assert unknown == {f"query.{url.rsplit('&', 1)[-1].split('?')[-1].split('=')[0]}"}
+
+
+def test_unknown_query_parameters_come_after_the_login_check(client):
+    assert client.get("/api/v1/tasks?mine=true").status_code == 401
+
+
+def test_declared_query_parameters_pass_for_get_and_head(client_for):
+    reception = client_for("tanlap.reception")
+    assert reception.get("/api/v1/tasks?scope=mine").status_code == 200
+    assert reception.head("/api/v1/tasks?scope=mine").status_code == 200
+    assert reception.head("/api/v1/tasks?mine=true").status_code == 422
+
+
+def _instants(value):
+    """Every ISO 8601 instant in a JSON answer."""
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _instants(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _instants(v)]
+    return [value] if isinstance(value, str) and re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d", value) else []
+
+
+def test_times_leave_the_api_in_local_time_with_whole_seconds(client_for, session, clock):
+    clock.set(dt.datetime(2026, 3, 2, 9, 0, 7, 654321, tzinfo=VN))
+    d = receive(client_for("tanlap.reception"), session)["dossier"]
+    assert d["received_at"] == "2026-03-02T09:00:07+07:00"
+    supervisor = client_for("tanlap.supervisor")
+    answers = [supervisor.get(f"/api/v1/dossiers/{d['id']}").get_json(),
+               client_for("tanlap.specialist").get("/api/v1/tasks").get_json()]
+    found = [s for a in answers for s in _instants(a)]
+    assert len(found) > 8
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00", s) for s in found), found

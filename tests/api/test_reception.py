@@ -115,7 +115,7 @@ def test_tracking_book_lists_the_dossiers_received_in_the_period(client_for, rt,
     assert one["code"] == first["receipt"]["code"] and one["applicant_name"] == APPLICANT["name"]
     assert one["procedure_name"] == "Đăng ký khai sinh" and one["status"] == "returned"
     assert one["handed_to"] == "UBND xã Tân Lập — Thẩm định hồ sơ, ghi Sổ đăng ký khai sinh"
-    assert one["result_at"] == "2026-03-02T05:00:00+00:00" and one["signature"] == ""
+    assert one["result_at"] == "2026-03-02T12:00:00+07:00" and one["signature"] == ""
     assert one["received_at_local"] == "2026-03-02T09:00:00+07:00"
     assert lines[1]["result_at"] is None and lines[1]["status_vi"] == "Đang giải quyết"
     week = client.get("/api/v1/tracking-book?from=2026-03-02&to=2026-03-08").get_json()

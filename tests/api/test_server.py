@@ -157,7 +157,8 @@ def motcua_serve(db_url: str, log: Path, gunicorn: bool = False):
     output in `log`; terminated on exit."""
     port = _free_port()
     # The deadline jobs stay off: this test is about the HTTP path, and they would write to the test database.
-    env = {**os.environ, "MOTCUA_DATABASE_URL": db_url, "MOTCUA_SCHEDULER_IN_PROCESS": "false"}
+    env = {**os.environ, "MOTCUA_DATABASE_URL": db_url, "MOTCUA_SCHEDULER_IN_PROCESS": "false",
+           "MOTCUA_SERVER_SECURE_COOKIES": "false"}  # plain http
     bin_dir = Path(sys.executable).parent
     command = ([str(bin_dir / "gunicorn"), "-c", "config/gunicorn.conf.py", "-w", "1", "-b", f"127.0.0.1:{port}",
                 "api:create_app()"] if gunicorn else

@@ -306,13 +306,13 @@ w = "ab" * 3
 d = day.replace(year=2025)
 """
     wf = _run(_script_spec(script, condition="n % 2 == 0 and w * 2 == 'ab' * 6 and sum(l) == 10"),
-              {"price": 1234.5, "code": 42, "day": datetime.date(2024, 5, 1)})
+              {"price": 1234.5, "code": 42, "day": datetime.datetime(2024, 5, 1, 8, 0)})  # a date alone cannot be stored
     data = wf.last_task.data
     assert (data["c"], data["t"], data["z"], data["j"], data["r"]) == (
         [2, 3, 4], "    1|1,234.50|000042", "000007", "a, b", "a - b")
     assert (data["n"], data["k"], data["s"], data["l"], data["w"]) == (3086, 3.14, 3.5, [0, 0, 0, 1, 2, 3, 4],
                                                                        "ababab")
-    assert data["d"] == datetime.date(2025, 5, 1)
+    assert data["d"] == datetime.datetime(2025, 5, 1, 8, 0)
     assert "e1" in _completed(wf)
 
 

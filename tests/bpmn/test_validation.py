@@ -99,6 +99,18 @@ CASES = [
          "needs quotes: \"PT8H\""),
     Case(D + "timer-import.bpmn", "timer-import.bpmn", "remind", "error",
          "timer expression: name '__import__' is not allowed"),
+    # Every expression SpiffWorkflow evaluates is checked (issue 10, item 3): these passed validate before.
+    Case(D + "service-task-parameter-import.bpmn", "service-task-parameter-import.bpmn", "calc", "error",
+         "service task parameter: name '__import__' is not allowed"),
+    Case(D + "message-payload-import.bpmn", "message-payload-import.bpmn", "calc", "error",
+         "message payload: name '__import__' is not allowed"),
+    # A loop needs a bound under the configured ceiling (issue 10, item 2).
+    Case(D + "loop-without-maximum.bpmn", "loop-without-maximum.bpmn", "calc", "error",
+         "a loop needs loopMaximum, a whole number from 1 to 1000"),
+    Case(D + "loop-cardinality-over-ceiling.bpmn", "loop-cardinality-over-ceiling.bpmn", "calc", "error",
+         "loopCardinality 10000 is over the configured ceiling of 1000"),
+    Case(D + "loop-over-data.bpmn", "loop-over-data.bpmn", "calc", "error",
+         "a multi-instance over a collection of task data has no bound"),
     Case(D + "manual-task.bpmn", "manual-task.bpmn", "receive", "error", "use a user task"),
     Case(D + "unreachable-task.bpmn", "unreachable-task.bpmn", "orphan", "warning", "no incoming flow"),
     Case(P + "toml-syntax-error", "procedure.toml", None, "error", "not valid TOML", 19),

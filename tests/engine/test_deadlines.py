@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from samples import HH_APPROVE, SUPPLEMENT_RECEIVED, examine_supplement
+from samples import HH_APPROVE, examine_supplement, supplement_received
 from sqlalchemy import select
 from support import act, at, open_task, receive, scan
 
@@ -164,6 +164,6 @@ def test_a_paused_dossier_and_its_wait_are_not_at_risk(rt, session, users, clock
     assert (risk_of(session, Task, wait.id), risk_of(session, Dossier, d.id)) == ("on_track", "on_track")
     assert result.created == ()
     clock.set(at(4, 10))
-    act(rt, session, users, d.id, "wait_supplement", SUPPLEMENT_RECEIVED)
+    act(rt, session, users, d.id, "wait_supplement", supplement_received(rt.clock.now()))
     scan(rt, session, at(4, 10, 5))
     assert risk_of(session, Dossier, d.id) == "on_track"

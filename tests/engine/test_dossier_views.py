@@ -10,14 +10,14 @@ from samples import (
     RETURN_COUNTER,
     SIGN_APPROVE,
     SIGN_SEND_BACK,
-    SUPPLEMENT_RECEIVED,
     examine_supplement,
+    supplement_received,
 )
 from sqlalchemy import select
 from support import T0
 
 from engine import dossier_views, dossiers, tracking_book
-from engine.errors import Forbidden
+from engine.errors import NotFound
 from engine.models import Agency, Task
 
 VN = dt.timezone(dt.timedelta(hours=7))
@@ -91,7 +91,7 @@ def test_waiting_for_the_citizen_has_no_mark_and_the_dossier_is_scored_on_its_mo
     d = receive(rt, session, users)
     step(rt, session, users, d, examine_supplement())
     rt.clock.set(dt.datetime(2026, 3, 6, 9, 0, tzinfo=VN))  # the citizen comes back on Friday
-    for data in (SUPPLEMENT_RECEIVED, HH_APPROVE, SIGN_APPROVE, HH_ISSUE, RETURN_COUNTER):
+    for data in (supplement_received(rt.clock.now()), HH_APPROVE, SIGN_APPROVE, HH_ISSUE, RETURN_COUNTER):
         step(rt, session, users, d, data)
     sheet = dossier_views.control_sheet(rt, session, d.id, actor=users["tanlap.head"], now=rt.clock.now())
     waiting = sheet.handovers[1]
@@ -103,7 +103,7 @@ def test_waiting_for_the_citizen_has_no_mark_and_the_dossier_is_scored_on_its_mo
 def test_an_agency_holding_a_task_of_the_dossier_sees_it_and_its_applicant(rt, session, users):
     d = receive(rt, session, users)
     hoabinh = agency(session, "000.02.31.H26")
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         dossier_views.dossier_detail(rt, session, d.id, actor=users["hoabinh.specialist"], now=rt.clock.now())
     session.rollback()
     assert dossier_views.list_dossiers(session, actor=users["hoabinh.specialist"]).total == 0

@@ -6,12 +6,12 @@ import threading
 from collections import Counter
 
 import pytest
-from samples import SUPPLEMENT_RECEIVED, examine_supplement
+from samples import examine_supplement, supplement_received
 from sqlalchemy import func, select
 from support import act, at, open_task, receive, scan
 
 from engine import dossiers, escalation, jobs
-from engine.errors import Forbidden, InvalidInput
+from engine.errors import InvalidInput, NotFound
 from engine.escalation import Decision, Subject, decide
 from engine.models import ApologyLetter, Escalation, Outbox, Task
 
@@ -68,6 +68,31 @@ def test_a_dossier_left_alone_climbs_each_rung_exactly_once(rt, session, users):
     assert rows[2].recipient_role == "supervisor" and rows[2].agency_id == task.agency_id
     assert rows[3].subject == f"dossier:{d.id}" and rows[3].recipient_role == "leader"
     assert rows[4].recipient_role == "leader" and d.code in rows[4].message
+    assert not any(e.late for e in rows.values())  # each rung met in its time
+    assert "còn một ngày làm việc" in rows[3].message
+    assert session.scalar(select(func.count()).select_from(ApologyLetter)) == 1
+
+
+def test_decide_marks_a_warning_reached_only_once_overdue_as_late():
+    assert [d.late for d in decide(TASK, "at_risk")] == [False]
+    assert [(d.rung, d.late) for d in decide(TASK, "overdue")] == [(1, True), (2, False)]
+    assert [d.late for d in decide(DOSSIER, "at_risk")] == [False]
+    assert [(d.rung, d.late) for d in decide(DOSSIER, "overdue")] == [(3, True), (4, False)]
+
+
+def test_a_late_scan_records_the_passed_rungs_once_each_as_late_worded_as_what_happened(rt, session, users):
+    d = receive(rt, session, users).dossier  # examine due Tuesday 14:30, the dossier Thursday 17:00
+    result = scan(rt, session, at(6, 9))  # the first scan since Monday: everything has passed
+    created = {c.rung: c for c in result.created}
+    assert sorted(created) == [1, 2, 3, 4]
+    assert {rung: c.late for rung, c in created.items()} == {1: True, 2: False, 3: True, 4: False}
+    rung3 = created[3].message
+    assert "đã qua lúc 17:00 05/03/2026" in rung3 and "còn một ngày làm việc đến hạn" not in rung3
+    assert "đã quá hạn lúc 14:30 03/03/2026" in created[1].message and "nguy cơ" in created[1].message
+    rows = {e.rung: e for e in session.scalars(select(Escalation))}
+    assert {rung: e.late for rung, e in rows.items()} == {1: True, 2: False, 3: True, 4: False}
+    assert rows[3].message == rung3 and d.code in rung3
+    assert scan(rt, session, at(6, 10)).created == ()  # still exactly once each
     assert session.scalar(select(func.count()).select_from(ApologyLetter)) == 1
 
 
@@ -88,7 +113,7 @@ def test_a_supplement_pause_delays_the_rungs(rt, session, users, clock):
     for now in (at(3, 10), at(4, 17), at(5, 17, 1)):  # the rungs of the unpaused walk
         assert scan(rt, session, now).created == ()
     clock.set(at(4, 10))  # the citizen brings the documents: 16 working hours paused
-    act(rt, session, users, d.id, "wait_supplement", SUPPLEMENT_RECEIVED)  # new examine: warn Thu 11:00
+    act(rt, session, users, d.id, "wait_supplement", supplement_received(rt.clock.now()))  # new examine: warn Thu 11:00
     assert scan(rt, session, at(5, 10, 59)).created == ()
     assert [c.rung for c in scan(rt, session, at(5, 11)).created] == [1]
     assert [c.rung for c in scan(rt, session, at(5, 15, 31)).created] == [2]  # examine was due Thu 15:30
@@ -189,7 +214,7 @@ def test_reading_acknowledging_and_reassigning_an_escalation(rt, session, users)
     [item] = escalation.list_for_user(session, supervisor)
     assert item.acknowledged_at is not None and item.comment == "Anh Bình xử lý ngay trong chiều nay"
     assert escalation.list_for_user(session, supervisor, open_only=True) == []
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         escalation.acknowledge(session, item.id, user=users["hoabinh.supervisor"], now=at(3, 16))
     with pytest.raises(InvalidInput):
         escalation.acknowledge(session, item.id, user=supervisor, now=at(3, 16), comment="  ")

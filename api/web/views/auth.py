@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import math
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask import session as cookie
 from flask_babel import gettext as _
 
 from api import context
-from api.auth import LOGIN_FAILURES, current_actor
-from api.ratelimit import TokenBucket
+from api.auth import current_actor
 from api.web import bp, csrf, i18n
 from api.web.pages import actor, safe_next
 from engine import accounts
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, Throttled
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -42,19 +41,17 @@ def login():
         errors["password"] = _("Enter your password.")
     if errors:
         return render_template("login.html", next=target, username=username, errors=errors), 422
-    # The same throttle as the API's login: asked before the password is checked.
-    failures = current_app.extensions.setdefault("motcua.login_failures", TokenBucket(*LOGIN_FAILURES))
-    address = request.remote_addr or "unknown"
-    wait = failures.wait(address)
-    if wait:
-        minutes = max(1, math.ceil(wait / 60))
+    # The same throttle as the API's login (engine.accounts.log_in): asked before the password is checked.
+    try:
+        user = accounts.log_in(context.session(), context.runtime().login_throttle, username, password,
+                               request.remote_addr or "unknown", context.now())
+    except Throttled as exc:
+        wait = exc.retry_after or 60
         message = _("Too many failed sign-ins from this computer. Try again in %(minutes)d minute(s).",
-                    minutes=minutes)
+                    minutes=max(1, math.ceil(wait / 60)))
         response = render_template("login.html", next=target, username=username, message=message)
         return response, 429, {"Retry-After": str(max(1, math.ceil(wait)))}
-    user = accounts.authenticate(context.session(), username, password)
     if user is None:
-        failures.take(address)
         return render_template("login.html", next=target, username=username,
                                message=_("Wrong username or password.")), 401
     cookie.clear()

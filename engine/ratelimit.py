@@ -1,5 +1,8 @@
 """Per-key token buckets held in this process's memory (the public look-up, failed logins).
 
+`now` (seconds) may be given by the caller, so that the engine's injected clock drives them; else the
+bucket's own monotonic clock.
+
 Behind several app processes each keeps its own buckets, so a client gets up to N times the limit: enough
 against guessing; a shared limit belongs in the reverse proxy.
 """
@@ -17,10 +20,10 @@ class TokenBucket:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
-    def take(self, key: str) -> float:
+    def take(self, key: str, now: float | None = None) -> float:
         """Spend one token; return 0 if allowed, else the seconds until a token is available."""
         with self._lock:
-            now = self.clock()
+            now = self.clock() if now is None else now
             tokens, at = self._buckets.get(key, (self.capacity, now))
             tokens = min(self.capacity, tokens + (now - at) * self.rate)
             if tokens < 1:
@@ -31,10 +34,10 @@ class TokenBucket:
                 self._forget_full(now)
             return 0.0
 
-    def wait(self, key: str) -> float:
+    def wait(self, key: str, now: float | None = None) -> float:
         """The seconds until `key` may spend a token (0 if it may now); spends nothing."""
         with self._lock:
-            now = self.clock()
+            now = self.clock() if now is None else now
             tokens, at = self._buckets.get(key, (self.capacity, now))
             tokens = min(self.capacity, tokens + (now - at) * self.rate)
             return 0.0 if tokens >= 1 else (1 - tokens) / self.rate

@@ -9,18 +9,19 @@ beside the fields they name and nothing is stored.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from api import context
 from api.web import bp, forms, i18n
 from api.web.pages import actor
-from engine import catalog, dossier_views, reception
+from engine import catalog, dossier_views, dossiers, reception
 from engine.errors import Conflict, InvalidInput
 from engine.search import fold
 
-#: the form file a procedure package may carry for the data the desk takes in besides the applicant
-RECEPTION_FORM = "reception.json"
+RECEPTION_FORM = dossiers.RECEPTION_FORM
 #: how many procedures a search lists
 MAX_FOUND = 30
 
@@ -140,10 +141,9 @@ def receive(slug: str):
     data_schema = (entry.forms or {}).get(RECEPTION_FORM)
     values = _read_common(meta)
     zone = i18n.local(context.now()).tzinfo
-    data = forms.parse(data_schema, request.form, zone) if data_schema else {}
     # the reception form's fields are drawn under `data.`; read them back from there
-    if data_schema:
-        data = forms.parse({"type": "object", "properties": {"data": data_schema}}, request.form, zone).get("data", {})
+    data = forms.parse({"type": "object", "properties": {"data": data_schema}}, request.form, zone).get("data", {}) \
+        if data_schema else {}
     checked = sorted(int(k.split(".")[1]) for k in request.form if k.startswith("doc.") and k.split(".")[1].isdigit())
     copies = {}
     for i in range(len(meta.documents)):
@@ -153,16 +153,13 @@ def receive(slug: str):
     errors: dict[str, list[str]] = {}
     agency_id = _agency_or_error(values, errors)
     documents = [{"name": meta.documents[i].name_vi, "copies": copies[i]} for i in checked if i < len(meta.documents)]
+    started = _instant(values.get("clock_started_at"), errors)
     if not errors:
         try:
-            applicant = values.get("applicant") or {}
-            started = values.get("clock_started_at")
             receipt = reception.receive_with_receipt(
                 rt, session, procedure=slug, agency_id=agency_id, channel=values.get("channel", ""),
-                applicant=applicant, actor=actor(), now=context.now(), data=data or None,
-                clock_started_at=_instant(started, errors), documents=documents)
-            if errors:
-                raise InvalidInput("bad postmark", errors)
+                applicant=values.get("applicant") or {}, actor=actor(), now=context.now(), data=data,
+                clock_started_at=started, documents=documents)
             context.commit()
             return redirect(url_for("web.desk_received", dossier_id=receipt.dossier.id))
         except InvalidInput as exc:
@@ -176,8 +173,7 @@ def receive(slug: str):
 
 
 def _instant(raw, errors):
-    import datetime as dt
-
+    """The postmark typed (local time, made zoned by forms.parse), or None; a bad value is the field's error."""
     if raw in (None, ""):
         return None
     try:

@@ -262,3 +262,13 @@ def test_the_procedures_reception_form_is_drawn_checked_and_kept(with_reception_
     task_data = runtime.ready_human_tasks(workflow)[0].data
     assert (task_data["business_name"], task_data["capital"], task_data["owner_ethnicity"]) == (
         "Tạp hóa Bình An", 150000000, "Kinh")  # typed, read as a number, and the default applied
+
+
+def test_the_desk_lists_dossiers_waiting_for_a_supplement(page_client, rt, session, users, receive):
+    from samples import examine_supplement
+
+    d = receive().dossier
+    act(rt, session, users, d.id, "examine", examine_supplement())
+    session.commit()
+    html = _html(page_client("tanlap.reception").get("/tiep-nhan"))
+    assert "Chờ công dân bổ sung" in html and d.code in html and "Ghi nhận hồ sơ bổ sung" in html

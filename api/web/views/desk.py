@@ -15,13 +15,16 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from api import context
-from api.web import bp, forms, i18n
+from api.web import bp, forms, i18n, labels
 from api.web.pages import actor
-from engine import catalog, dossier_views, dossiers, reception
+from api.web.views import returns
+from engine import accounts, catalog, dossier_views, dossiers, reception
 from engine.errors import Conflict, InvalidInput
 from engine.search import fold
 
 RECEPTION_FORM = dossiers.RECEPTION_FORM
+#: the library's diagrams name the desk's step that receives a citizen's supplement so
+SUPPLEMENT_STEP = "wait_supplement"
 #: how many procedures a search lists
 MAX_FOUND = 30
 
@@ -48,9 +51,7 @@ def _channel_schema(meta) -> dict:
 
 
 def _channel_word(code: str) -> str:
-    from api.web.labels import CHANNELS, label
-
-    return label(CHANNELS, code)
+    return labels.label(labels.CHANNELS, code)
 
 
 def _matches(entry, folded: str) -> bool:
@@ -62,8 +63,6 @@ def _matches(entry, folded: str) -> bool:
 
 def _reception_agencies():
     """The agencies where the official works at the desk (the engine checks the role again on receiving)."""
-    from engine import accounts
-
     return [a for a in accounts.agencies_of(context.session(), actor()) if "reception" in a.roles]
 
 
@@ -72,8 +71,10 @@ def desk():
     q = request.args.get("q", "").strip()[:100]
     entries = catalog.list_procedures(context.runtime(), context.session())
     found = [e for e in entries if _matches(e, fold(q))][:MAX_FOUND] if q else entries[:MAX_FOUND]
+    # dossiers paused for the citizen's supplement: the desk records what came in (the task page's form)
+    waiting = returns.desk_tasks(None, SUPPLEMENT_STEP)
     return render_template("desk.html", title=_("Dossier reception"), section="desk", q=q, found=found,
-                           agencies=_reception_agencies())
+                           agencies=_reception_agencies(), waiting=waiting)
 
 
 def _page(slug: str, values: dict | None = None, errors: dict | None = None, status: int = 200,

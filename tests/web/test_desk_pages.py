@@ -1,11 +1,17 @@
 """The reception desk, result return, public look-up and tracking book pages, on both databases."""
 from __future__ import annotations
 
+import json
+import shutil
+
+import pytest
 from samples import HH_APPROVE, HH_ISSUE, SIGN_APPROVE
 from sqlalchemy import func, select
-from support import act, agency_id
+from support import WORKFLOWS, act, agency_id
 
-from engine import dossiers
+from bpmn.package import load_package
+from engine import dossiers, runtime
+from engine.deploy import deploy_package, deploy_path
 from engine.models import Agency, DeskRecord, Dossier, Task
 
 SLUG = "household-business"
@@ -56,6 +62,8 @@ def test_receive_through_the_desk_stores_the_dossier_and_shows_its_code(page_cli
     html = _html(official.get(response.headers["Location"]))
     assert "Đã tiếp nhận hồ sơ" in html and dossier.code in html
     assert f"/api/v1/dossiers/{dossier.id}/receipt.pdf" in html and "In giấy tiếp nhận" in html
+    pdf = official.get(f"/api/v1/dossiers/{dossier.id}/receipt.pdf")  # the link the page prints from
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
 
 
 def test_bad_input_is_named_beside_its_field_and_nothing_is_stored(page_client, session):
@@ -101,6 +109,9 @@ def test_desk_slips_supplement_and_refusal(page_client, session):
     assert response.status_code == 302, _html(response)
     html = _html(official.get(response.headers["Location"]))
     assert "Mẫu 02" in html and "/api/v1/reception/supplement-requests/" in html
+    link = html.split('href="/api/v1/reception/supplement-requests/')[1].split('"')[0]
+    pdf = official.get(f"/api/v1/reception/supplement-requests/{link}")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     empty = official.post(f"/tiep-nhan/thu-tuc/{SLUG}/tu-choi", data=_form(official, slip_reason=""))
     assert empty.status_code == 422
     assert _count(session, DeskRecord) == 1 and _count(session) == 0
@@ -187,6 +198,9 @@ def test_tracking_book_page_lists_the_period(page_client, receive, rt):
     html = _html(official.get(f"/so-theo-doi?from={day}&to={day}"))
     assert "Sổ theo dõi hồ sơ" in html and d.code in html and "Lê Thị Sổ" in html
     assert "/so-theo-doi.csv?" in html and "/api/v1/tracking-book.pdf?" in html
+    query = html.split('href="/api/v1/tracking-book.pdf?')[1].split('"')[0].replace("&amp;", "&")
+    pdf = official.get(f"/api/v1/tracking-book.pdf?{query}")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     csv = official.get(f"/so-theo-doi.csv?from={day}&to={day}")
     assert csv.status_code == 200 and d.code in _html(csv)
     bad = official.get(f"/so-theo-doi?from={day}&to=2020-01-01")
@@ -199,3 +213,62 @@ def test_tracking_book_of_another_agency_is_not_found(page_client, session):
     assert official.get(f"/so-theo-doi.csv?agency_id={hoabinh}").status_code == 404
     assert agency_id(session)
     assert dossiers  # the engine module the fixtures use
+
+
+# -- a procedure with its own reception form (reception.json) ---------------------------------------------------
+
+RECEPTION_SCHEMA = {
+    "title": "Thông tin hộ kinh doanh", "type": "object", "required": ["business_name"],
+    "properties": {
+        "business_name": {"title": "Tên hộ kinh doanh", "type": "string", "minLength": 1},
+        "capital": {"title": "Vốn kinh doanh (đồng)", "type": "integer", "minimum": 0},
+        "owner_ethnicity": {"title": "Dân tộc của chủ hộ", "type": "string", "default": "Kinh"},
+    },
+}
+
+
+@pytest.fixture
+def with_reception_form(rt, session, tmp_path):
+    """household-business deployed with a reception.json; the library's version reinstated afterwards."""
+    copy = tmp_path / SLUG
+    shutil.copytree(WORKFLOWS / SLUG, copy)
+    (copy / "forms" / "reception.json").write_text(json.dumps(RECEPTION_SCHEMA, ensure_ascii=False), encoding="utf-8")
+    deploy_path(rt, session, copy, actor=None, now=rt.clock.now())
+    session.commit()
+    try:
+        yield
+    finally:
+        session.rollback()
+        deploy_package(rt, session, load_package(WORKFLOWS / SLUG), actor=None, now=rt.clock.now())
+        session.commit()
+
+
+def test_the_procedures_reception_form_is_drawn_checked_and_kept(with_reception_form, page_client, session, rt):
+    official = page_client("tanlap.reception")
+    html = _html(official.get(f"/tiep-nhan/thu-tuc/{SLUG}"))
+    assert "Thông tin hộ kinh doanh" in html and 'name="data.business_name"' in html
+    assert 'value="Kinh"' in html  # the schema's default
+    bad = official.post(f"/tiep-nhan/thu-tuc/{SLUG}", data=_form(official, **{"data.capital": "nhiều"}))
+    assert bad.status_code == 422
+    page = _html(bad)
+    assert 'id="data-business_name-error"' in page and 'id="data-capital-error"' in page
+    assert 'value="nhiều"' in page and _count(session) == 0
+    good = official.post(f"/tiep-nhan/thu-tuc/{SLUG}", data=_form(official, **{
+        "data.business_name": "Tạp hóa Bình An", "data.capital": "150000000"}))
+    assert good.status_code == 302, _html(good)
+    session.expire_all()
+    dossier = session.scalars(select(Dossier)).one()
+    workflow = runtime.restore(rt, rt.compiled(session, dossier), dossier)
+    task_data = runtime.ready_human_tasks(workflow)[0].data
+    assert (task_data["business_name"], task_data["capital"], task_data["owner_ethnicity"]) == (
+        "Tạp hóa Bình An", 150000000, "Kinh")  # typed, read as a number, and the default applied
+
+
+def test_the_desk_lists_dossiers_waiting_for_a_supplement(page_client, rt, session, users, receive):
+    from samples import examine_supplement
+
+    d = receive().dossier
+    act(rt, session, users, d.id, "examine", examine_supplement())
+    session.commit()
+    html = _html(page_client("tanlap.reception").get("/tiep-nhan"))
+    assert "Chờ công dân bổ sung" in html and d.code in html and "Ghi nhận hồ sơ bổ sung" in html

@@ -150,8 +150,8 @@ def test_a_task_outside_the_agency_is_not_found(rt, session, users, page_client)
     response = official.get(f"/cong-viec/{other.created[0].id}")
     assert response.status_code == 404 and "Không tìm thấy" in _html(response)
     assert official.get("/cong-viec/999999").status_code == 404
-    # acting on it is refused by the engine (403), nothing changes
-    assert official.post(f"/cong-viec/{other.created[0].id}/nhan", data={"csrf_token": official.csrf}).status_code == 403
+    # acting on it is refused by the engine as if it did not exist (404, as the API), nothing changes
+    assert official.post(f"/cong-viec/{other.created[0].id}/nhan", data={"csrf_token": official.csrf}).status_code == 404
 
 
 def test_a_head_assigns_by_name_among_holders_of_the_role(session, users, page_client, receive):

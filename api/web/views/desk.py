@@ -9,18 +9,22 @@ beside the fields they name and nothing is stored.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from api import context
-from api.web import bp, forms, i18n
+from api.web import bp, forms, i18n, labels
 from api.web.pages import actor
-from engine import catalog, dossier_views, reception
+from api.web.views import returns
+from engine import accounts, catalog, dossier_views, dossiers, reception
 from engine.errors import Conflict, InvalidInput
 from engine.search import fold
 
-#: the form file a procedure package may carry for the data the desk takes in besides the applicant
-RECEPTION_FORM = "reception.json"
+RECEPTION_FORM = dossiers.RECEPTION_FORM
+#: the library's diagrams name the desk's step that receives a citizen's supplement so
+SUPPLEMENT_STEP = "wait_supplement"
 #: how many procedures a search lists
 MAX_FOUND = 30
 
@@ -47,9 +51,7 @@ def _channel_schema(meta) -> dict:
 
 
 def _channel_word(code: str) -> str:
-    from api.web.labels import CHANNELS, label
-
-    return label(CHANNELS, code)
+    return labels.label(labels.CHANNELS, code)
 
 
 def _matches(entry, folded: str) -> bool:
@@ -61,8 +63,6 @@ def _matches(entry, folded: str) -> bool:
 
 def _reception_agencies():
     """The agencies where the official works at the desk (the engine checks the role again on receiving)."""
-    from engine import accounts
-
     return [a for a in accounts.agencies_of(context.session(), actor()) if "reception" in a.roles]
 
 
@@ -71,8 +71,10 @@ def desk():
     q = request.args.get("q", "").strip()[:100]
     entries = catalog.list_procedures(context.runtime(), context.session())
     found = [e for e in entries if _matches(e, fold(q))][:MAX_FOUND] if q else entries[:MAX_FOUND]
+    # dossiers paused for the citizen's supplement: the desk records what came in (the task page's form)
+    waiting = returns.desk_tasks(None, SUPPLEMENT_STEP)
     return render_template("desk.html", title=_("Dossier reception"), section="desk", q=q, found=found,
-                           agencies=_reception_agencies())
+                           agencies=_reception_agencies(), waiting=waiting)
 
 
 def _page(slug: str, values: dict | None = None, errors: dict | None = None, status: int = 200,
@@ -140,10 +142,9 @@ def receive(slug: str):
     data_schema = (entry.forms or {}).get(RECEPTION_FORM)
     values = _read_common(meta)
     zone = i18n.local(context.now()).tzinfo
-    data = forms.parse(data_schema, request.form, zone) if data_schema else {}
     # the reception form's fields are drawn under `data.`; read them back from there
-    if data_schema:
-        data = forms.parse({"type": "object", "properties": {"data": data_schema}}, request.form, zone).get("data", {})
+    data = forms.parse({"type": "object", "properties": {"data": data_schema}}, request.form, zone).get("data", {}) \
+        if data_schema else {}
     checked = sorted(int(k.split(".")[1]) for k in request.form if k.startswith("doc.") and k.split(".")[1].isdigit())
     copies = {}
     for i in range(len(meta.documents)):
@@ -153,16 +154,13 @@ def receive(slug: str):
     errors: dict[str, list[str]] = {}
     agency_id = _agency_or_error(values, errors)
     documents = [{"name": meta.documents[i].name_vi, "copies": copies[i]} for i in checked if i < len(meta.documents)]
+    started = _instant(values.get("clock_started_at"), errors)
     if not errors:
         try:
-            applicant = values.get("applicant") or {}
-            started = values.get("clock_started_at")
             receipt = reception.receive_with_receipt(
                 rt, session, procedure=slug, agency_id=agency_id, channel=values.get("channel", ""),
-                applicant=applicant, actor=actor(), now=context.now(), data=data or None,
-                clock_started_at=_instant(started, errors), documents=documents)
-            if errors:
-                raise InvalidInput("bad postmark", errors)
+                applicant=values.get("applicant") or {}, actor=actor(), now=context.now(), data=data,
+                clock_started_at=started, documents=documents)
             context.commit()
             return redirect(url_for("web.desk_received", dossier_id=receipt.dossier.id))
         except InvalidInput as exc:
@@ -176,8 +174,7 @@ def receive(slug: str):
 
 
 def _instant(raw, errors):
-    import datetime as dt
-
+    """The postmark typed (local time, made zoned by forms.parse), or None; a bad value is the field's error."""
     if raw in (None, ""):
         return None
     try:

@@ -20,13 +20,14 @@ RETURN_PREFIX = "return_"
 PAGES = 10
 
 
-def _waiting(q: str | None) -> list[inbox.InboxRow]:
+def desk_tasks(q: str | None, prefix: str) -> list[inbox.InboxRow]:
+    """The official's open steps whose BPMN id starts with `prefix`, from the inbox (its scope rules)."""
     rows, after = [], None
     rt, session = context.runtime(), context.session()
     filters = inbox.InboxFilter(scope="all", q=q, sort="due_at")
     for _page in range(PAGES):  # the desk's open steps are few; read until the end or ten pages
         page = inbox.list_tasks(rt, session, filters, actor=actor(), now=context.now(), after=after, limit=100)
-        rows += [r for r in page.items if r.bpmn_id.startswith(RETURN_PREFIX)]
+        rows += [r for r in page.items if r.bpmn_id.startswith(prefix)]
         if not page.next_cursor:
             break
         after = inbox.decode_cursor(page.next_cursor)
@@ -36,7 +37,8 @@ def _waiting(q: str | None) -> list[inbox.InboxRow]:
 @bp.get("/tra-ket-qua")
 def returns():
     q = request.args.get("q", "").strip()[:100] or None
-    return render_template("returns.html", title=_("Result return"), section="returns", rows=_waiting(q), q=q or "")
+    return render_template("returns.html", title=_("Result return"), section="returns", rows=desk_tasks(q, RETURN_PREFIX),
+                           q=q or "")
 
 
 def _page(task_id: int, values: dict | None = None, errors: dict | None = None, status: int = 200,

@@ -225,7 +225,7 @@ def test_a_dossier_walks_every_page_from_the_desk_to_the_citizens_look_up(browse
         specialist.wait_for_url("**/hop-viec?**")
         rows = specialist.locator("tbody tr")
         assert rows.count() == 1 and code in rows.inner_text() and "làm việc" in rows.inner_text()
-        walk.shot(specialist, "hop-viec-chuyen-vien")
+        walk.shot(specialist, "hop-viec-tim-khong-dau")
         walk.open_task(specialist, code, "Thẩm định hồ sơ")
         walk.take(specialist, "tham-dinh")
         fill_examination(specialist, owner_id="12345")  # wrong: twelve digits
@@ -278,7 +278,14 @@ def test_a_dossier_walks_every_page_from_the_desk_to_the_citizens_look_up(browse
 
         # --- the desk records the supplement the next morning: the clock resumes at 09:30 ----------------
         clock.set(at(3, 10))
-        walk.open_task(desk, code, "Chờ công dân bổ sung hồ sơ")
+        # the desk's page lists the dossiers waiting for a supplement, each with a link to its step
+        desk.get_by_role("link", name="Tiếp nhận", exact=True).click()
+        desk.wait_for_url(f"{base}/tiep-nhan")
+        waiting = desk.locator("section", has=desk.get_by_role("heading", name="Chờ công dân bổ sung"))
+        walk.shot(desk, "tiep-nhan-cho-bo-sung")
+        waiting.locator("tr", has_text=code).get_by_role("link", name="Ghi nhận hồ sơ bổ sung").click()
+        desk.wait_for_url("**/cong-viec/*")
+        assert desk.locator("h1").inner_text().strip() == "Chờ công dân bổ sung hồ sơ"
         walk.take(desk)
         assert "tạm dừng" in desk.locator("main").inner_text()
         desk.get_by_label("Thời điểm nhận hồ sơ bổ sung").fill("2026-03-03T09:30")
@@ -346,6 +353,11 @@ def test_a_dossier_walks_every_page_from_the_desk_to_the_citizens_look_up(browse
         sheet = desk.locator("table", has_text="Bên giao").inner_text()
         assert sheet.count("Trước hạn") + sheet.count("Đúng hạn") == 7 and "Quá hạn" not in sheet, sheet
         walk.shot(desk, "ho-so", full=True)
+
+        desk.get_by_role("link", name="Sổ theo dõi", exact=True).click()
+        desk.wait_for_url("**/so-theo-doi")
+        assert code in desk.locator("main").inner_text()
+        walk.shot(desk, "so-theo-doi")
 
         # --- the citizen's look-up: returned, and no name ---------------------------------------------------
         citizen.goto(lookup_url)

@@ -53,6 +53,7 @@ class Walk:
         self.outside: list[str] = []
         self.problems: list[str] = []
         self.count = 0
+        self.documents = 0  # pages whose headers were checked
 
     def _only_local(self, route):
         if route.request.url.startswith(self.base + "/"):
@@ -76,6 +77,7 @@ class Walk:
 
     def _check_headers(self, response):
         if response.url.startswith(self.base) and response.request.resource_type == "document":
+            self.documents += 1
             if response.headers.get("content-security-policy") != CONTENT_SECURITY_POLICY:
                 self.problems.append(f"no Content-Security-Policy on {response.url}")
 
@@ -368,5 +370,5 @@ def test_a_dossier_walks_every_page_from_the_desk_to_the_citizens_look_up(browse
 
     with rt.sessions() as s:
         assert s.scalars(select(Dossier.status).where(Dossier.code == code)).one() == "returned"
-    assert not walk.problems, walk.problems
+    assert walk.documents >= 30 and not walk.problems, (walk.documents, walk.problems)
     assert not walk.outside, f"the pages tried to reach outside 127.0.0.1: {walk.outside}"

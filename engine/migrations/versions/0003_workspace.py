@@ -1,7 +1,7 @@
 """workspace: dossier.search_key (search without diacritics, indexed for open dossiers) and saved inbox filters
 
 Revision ID: 0003_workspace
-Revises: 0001
+Revises: 0005_apifix
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from engine.search import dossier_key
 
 
 revision = '0003_workspace'
-down_revision = '0001'
+down_revision = '0005_apifix'
 branch_labels = None
 depends_on = None
 

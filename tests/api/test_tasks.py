@@ -268,11 +268,11 @@ def test_a_task_shows_its_form_and_outcomes_to_those_who_may_see_it(receive, cli
     assert (body["id"], body["bpmn_id"], body["form_name"]) == (task_id, "examine", "examine.json")
     assert body["outcomes"] == ["approve", "supplement", "refuse"]
     assert body["form"]["type"] == "object" and "outcome" in body["form"]["properties"]
-    # the supervisor, and the head who may assign it
-    for who in ("tanlap.supervisor", "tanlap.head"):
+    # the supervisor, and the head and leader who may assign it
+    for who in ("tanlap.supervisor", "tanlap.head", "tanlap.leader"):
         assert client_for(who).get(f"/api/v1/tasks/{task_id}").status_code == 200, who
     for who in ("tanlap.clerk", "tanlap.reception"):
-        assert client_for(who).get(f"/api/v1/tasks/{task_id}").status_code == 403, who
+        assert client_for(who).get(f"/api/v1/tasks/{task_id}").status_code == 403
     assert client_for("hoabinh.specialist").get(f"/api/v1/tasks/{task_id}").status_code == 404  # as if unknown
     assert client_for("admin").get("/api/v1/tasks/999999").status_code == 404
     assert client.get(f"/api/v1/tasks/{task_id}").status_code == 401

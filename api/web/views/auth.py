@@ -41,16 +41,15 @@ def login():
         errors["password"] = _("Enter your password.")
     if errors:
         return render_template("login.html", next=target, username=username, errors=errors), 422
-    # The same throttle as the API's login (engine.accounts.log_in): asked before the password is checked.
+    # The API's login function: the same per-account and per-address throttle, asked before the password.
     try:
         user = accounts.log_in(context.session(), context.runtime().login_throttle, username, password,
                                request.remote_addr or "unknown", context.now())
     except Throttled as exc:
-        wait = exc.retry_after or 60
-        message = _("Too many failed sign-ins from this computer. Try again in %(minutes)d minute(s).",
-                    minutes=max(1, math.ceil(wait / 60)))
+        minutes = max(1, math.ceil(exc.retry_after / 60))
+        message = _("Too many failed sign-ins. Try again in %(minutes)d minute(s).", minutes=minutes)
         response = render_template("login.html", next=target, username=username, message=message)
-        return response, 429, {"Retry-After": str(max(1, math.ceil(wait)))}
+        return response, 429, {"Retry-After": str(max(1, exc.retry_after))}
     if user is None:
         return render_template("login.html", next=target, username=username,
                                message=_("Wrong username or password.")), 401

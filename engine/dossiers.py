@@ -48,6 +48,9 @@ from engine.writes import flush
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 #: the times every workflow starts with (receive_dossier); the engine's, never a form's
 ENGINE_DATA = frozenset({"received_at", "clock_started_at", "due_at"})
+#: the optional form of a procedure package for the data the desk takes in with a dossier (the desk page draws
+#: it; the data is checked against it, with its defaults, before any workflow starts)
+RECEPTION_FORM = "reception.json"
 #: a postmark or online record older than this is a typing error, not a dossier arriving now
 MAX_CLOCK_AGE = dt.timedelta(days=366)
 
@@ -181,6 +184,9 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
                            {"agency_id": [f"expected an agency of kind {meta.agency_kind}"]})
     if channel not in meta.channels:
         raise InvalidInput(f"'{meta.name_vi}' is not offered by {channel}", {"channel": list(meta.channels)})
+    reception_schema = compiled.package.forms.get(RECEPTION_FORM)
+    if reception_schema is not None:
+        data = forms.prepare(reception_schema, data, title=RECEPTION_FORM)
 
     calendar = rt.calendars.get(session)
     started = clock_started_at or now

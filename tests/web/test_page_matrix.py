@@ -11,7 +11,9 @@ TANLAP = {f"tanlap.{r}" for r in ("reception", "specialist", "head", "leader", "
 CALLERS = sorted(TANLAP | {"hoabinh.specialist", "admin"}) + ["anonymous"]
 SIGNED_IN = set(CALLERS) - {"anonymous"}
 #: pages open without signing in (or that only redirect)
-PUBLIC = {"web.home", "web.login", "web.language", "web.static", "web.keep_alive"}
+PUBLIC = {"web.home", "web.login", "web.language", "web.static", "web.keep_alive", "web.public_lookup"}
+#: who keeps or reads Tân Lập's tracking book (engine.tracking_book.BOOK_ROLES)
+BOOK = {"tanlap.reception", "tanlap.leader", "tanlap.supervisor", "admin"}
 
 #: GET endpoint -> (who gets 200, path built from the world)
 READ = {
@@ -25,13 +27,18 @@ READ = {
     "web.desk": (SIGNED_IN, lambda w: "/tiep-nhan"),
     "web.returns": (SIGNED_IN, lambda w: "/tra-ket-qua"),
     "web.tracking_book": (SIGNED_IN, lambda w: "/so-theo-doi"),
+    "web.tracking_book_csv": (BOOK, lambda w: f"/so-theo-doi.csv?agency_id={w['agency']}"),
+    "web.desk_procedure": (SIGNED_IN, lambda w: "/tiep-nhan/thu-tuc/household-business"),
+    "web.desk_received": (TANLAP | {"admin"}, lambda w: f"/tiep-nhan/ho-so/{w['dossier']}"),
+    "web.return_task": ({"tanlap.specialist", "tanlap.head", "tanlap.leader", "tanlap.supervisor", "admin"},
+                        lambda w: f"/tra-ket-qua/{w['task']}"),
 }
 
 
 @pytest.fixture
 def world(receive):
     result = receive()
-    return {"task": result.created[0].id, "dossier": result.dossier.id}
+    return {"task": result.created[0].id, "dossier": result.dossier.id, "agency": result.dossier.agency_id}
 
 
 @pytest.fixture
@@ -71,6 +78,7 @@ def test_every_unsafe_request_needs_the_csrf_token(app, world, clients):
         if not rule.endpoint.startswith("web.") or "POST" not in rule.methods:
             continue
         path = rule.rule.replace("<int:task_id>", str(world["task"])).replace("<int:filter_id>", "1")
+        path = path.replace("<slug>", "household-business")
         for headers in ({}, {"X-CSRF-Token": "forged"}):
             response = official.post(path, data={"csrf_token": "forged"} if not headers else {}, headers=headers)
             assert response.status_code == 400, (rule.rule, headers, response.status_code)

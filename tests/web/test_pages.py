@@ -6,7 +6,7 @@ import re
 
 from samples import HH_APPROVE, SIGN_SEND_BACK
 from sqlalchemy import select
-from support import act, open_task
+from support import act, open_task, scan
 
 from engine import dossiers
 from engine.models import Agency, SavedFilter, Task
@@ -150,7 +150,7 @@ def test_a_task_outside_the_agency_is_not_found(rt, session, users, page_client)
     response = official.get(f"/cong-viec/{other.created[0].id}")
     assert response.status_code == 404 and "Không tìm thấy" in _html(response)
     assert official.get("/cong-viec/999999").status_code == 404
-    # acting on it is refused by the engine as if it did not exist (404), nothing changes
+    # acting on it is refused by the engine as if it did not exist (404, as the API), nothing changes
     assert official.post(f"/cong-viec/{other.created[0].id}/nhan", data={"csrf_token": official.csrf}).status_code == 404
 
 
@@ -257,3 +257,18 @@ def test_a_step_returned_by_the_diagram_shows_the_leaders_reason(rt, session, us
     html = _html(page_client("tanlap.specialist").get(f"/cong-viec/{again.id}"))
     assert "Hồ sơ bị trả lại" in html and SIGN_SEND_BACK["reason"] in html
     assert f'value="{HH_APPROVE["business_name"]}"' in html
+
+
+def test_the_dossier_page_links_form_04_only_once_a_letter_was_drafted(rt, session, page_client, receive):
+    """Every PDF link of the dossier page opens a form: form 04 (a 404 before any apology) only after one."""
+    dossier = receive().dossier
+    leader = page_client("tanlap.leader")
+    link = f"/api/v1/dossiers/{dossier.id}/apology-letter.pdf"
+    html = _html(leader.get(f"/ho-so/{dossier.id}"))
+    assert f"/api/v1/dossiers/{dossier.id}/receipt.pdf" in html and link not in html
+    assert leader.get(link).status_code == 404
+    rt.clock.set(dt.datetime(2026, 3, 4, 17, 0, tzinfo=rt.clock.now().tzinfo))  # late: the scan drafts one
+    scan(rt, session, rt.clock.now())
+    html = _html(leader.get(f"/ho-so/{dossier.id}"))
+    assert link in html and "Phiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04)" in html
+    assert leader.get(link).status_code == 200

@@ -7,11 +7,13 @@ bpmn-js viewer is loaded by this page only.
 from __future__ import annotations
 
 from flask import Response, render_template
+from sqlalchemy import select
 
 from api import context
 from api.web import bp
 from api.web.pages import actor
 from engine import dossier_views
+from engine.models import ApologyLetter
 
 #: the printed forms of one dossier, as the API serves them (api/printing)
 PDF_FORMS = (
@@ -28,8 +30,11 @@ def dossier(dossier_id: int):
     context.commit()  # opening a dossier is recorded in its audit trail
     current = [step.step for step in view.current_steps]
     finished = [h.to_step for h in view.control_sheet.handovers if h.state == "completed" and h.to_step not in current]
+    # form 04 exists only once a letter was drafted (the API answers 404 before): no link to nothing
+    has_letter = session.scalar(select(ApologyLetter.id).where(ApologyLetter.dossier_id == dossier_id)) is not None
+    pdf_forms = [(key, path) for key, path in PDF_FORMS if key != "apology_letter" or has_letter]
     return render_template("dossier.html", section="inbox", view=view, sheet=view.control_sheet,
-                           finished=finished, current=current, pdf_forms=PDF_FORMS, api_prefix="/api/v1")
+                           finished=finished, current=current, pdf_forms=pdf_forms, api_prefix="/api/v1")
 
 
 @bp.get("/ho-so/<int:dossier_id>/quy-trinh.bpmn")

@@ -60,6 +60,7 @@ AUDIT_ACTIONS = {
     "sent_back": _l("Sent back to the previous step"),
     "withdrawn": _l("Withdrawn by the applicant"),
     "viewed": _l("Dossier opened"),
+    "printed": _l("Form printed"),
     "rated": _l("Rated by the applicant"),
 }
 

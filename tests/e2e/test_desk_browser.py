@@ -4,10 +4,10 @@ tracking book. Screenshots go to var/screenshots/ (git-ignored) for a person to 
 from __future__ import annotations
 
 import pytest
+from browsing import CSP, SCREENSHOTS
 from samples import HH_APPROVE, HH_ISSUE, SIGN_APPROVE
 from sqlalchemy import select
 from support import PASSWORD, WORKFLOWS, act, serving
-from test_workspace_browser import ARGS, CHROMIUM, CSP, SCREENSHOTS, browser  # noqa: F401  (the fixture)
 
 from api import create_app
 from config import load_settings
@@ -48,7 +48,7 @@ def desk_app(tmp_path):
     engine.dispose()
 
 
-def test_desk_receive_lookup_return_and_book(browser, desk_app):  # noqa: F811
+def test_desk_receive_lookup_return_and_book(browser, desk_app):
     app, rt = desk_app
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []

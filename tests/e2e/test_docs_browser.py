@@ -6,9 +6,6 @@ on an intranet without internet. Skipped only outside CI when chromium is not in
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from support import serving
 
@@ -16,26 +13,7 @@ from api import create_app
 from config import load_settings
 from engine.runtime import Runtime
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
-
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM.exists():
-        if not os.environ.get("CI"):
-            pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); CI installs it")
-        pytest.fail(f"{CHROMIUM} is missing in CI: .ci/run installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

@@ -24,11 +24,11 @@ import subprocess
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from browsing import SCREENSHOTS
 from pypdf import PdfReader
 from samples import HH_APPROVE, HH_ISSUE
 from sqlalchemy import select
 from support import APPLICANT, PASSWORD, at, serving
-from test_workspace_browser import SCREENSHOTS, browser  # noqa: F401  (the fixture: chromium as that test runs it)
 
 from api import create_app
 from api.security import CONTENT_SECURITY_POLICY
@@ -158,7 +158,7 @@ def fill_examination(page, owner_id: str):
     page.get_by_label("Vốn kinh doanh (đồng)").fill(str(HH_APPROVE["capital"]))
 
 
-def test_a_dossier_walks_every_page_from_the_desk_to_the_citizens_look_up(browser, rt, clock, request):  # noqa: F811
+def test_a_dossier_walks_every_page_from_the_desk_to_the_citizens_look_up(browser, rt, clock, request):
     database = request.node.callspec.id.split("-")[-1]
     folder = SCREENSHOTS / "journey" / database
     shutil.rmtree(folder, ignore_errors=True)

@@ -7,13 +7,11 @@ Content-Security-Policy api/security.py sends (no inline script), added here so 
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
+from browsing import CSP, SCREENSHOTS
 from samples import HH_APPROVE
 from sqlalchemy import select
-from support import APPLICANT, PASSWORD, ROOT, WORKFLOWS, serving
+from support import APPLICANT, PASSWORD, WORKFLOWS, serving
 
 from api import create_app
 from config import load_settings
@@ -24,29 +22,7 @@ from engine.models import Agency, User
 from engine.runtime import Runtime
 from engine.seed import seed_demo
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
-SCREENSHOTS = ROOT / "var" / "screenshots"
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
-
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM.exists():
-        if not os.environ.get("CI"):
-            pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); CI installs it")
-        pytest.fail(f"{CHROMIUM} is missing in CI: .ci/run installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

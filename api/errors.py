@@ -62,16 +62,18 @@ def init_app(app: Flask, api: Api) -> None:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
-    def _http_error(exc: HTTPException):
-        data = getattr(exc, "data", None) or {}
-        errors = _flatten_webargs(data.get("messages")) if "messages" in data else data.get("errors")
-        detail = data.get("message") or exc.description
-        if exc.code == 422 and errors:
-            detail = "the request has invalid fields"
-        return problem(exc.code or 500, exc.name, detail, data.get("code"), errors or None)
-
     # Registered after flask-smorest's own handler so that this one answers.
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, http_problem)
+
+
+def http_problem(exc: HTTPException):
+    """An HTTP error (webargs' 422 included) as a problem document."""
+    data = getattr(exc, "data", None) or {}
+    errors = _flatten_webargs(data.get("messages")) if "messages" in data else data.get("errors")
+    detail = data.get("message") or exc.description
+    if exc.code == 422 and errors:
+        detail = "the request has invalid fields"
+    return problem(exc.code or 500, exc.name, detail, data.get("code"), errors or None)
 
 
 def problems(blp, *statuses: int):

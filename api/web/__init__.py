@@ -30,3 +30,17 @@ def init_app(app: Flask) -> None:
 
     i18n.init_app(app)
     app.register_blueprint(bp)
+    app.register_error_handler(404, _unknown_address)
+
+
+def _unknown_address(exc):
+    """An address no route serves: a page for people, a problem document under the API's prefix."""
+    from flask import request
+
+    from api import API_PREFIX
+    from api.errors import http_problem
+    from api.web.pages import error_page
+
+    if request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX:
+        return http_problem(exc)
+    return error_page(404)

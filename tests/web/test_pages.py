@@ -272,3 +272,13 @@ def test_the_dossier_page_links_form_04_only_once_a_letter_was_drafted(rt, sessi
     html = _html(leader.get(f"/ho-so/{dossier.id}"))
     assert link in html and "Phiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04)" in html
     assert leader.get(link).status_code == 200
+
+
+def test_an_unknown_address_is_a_page_for_people_and_a_problem_under_the_api(client, page_client):
+    for who in (client, page_client("tanlap.specialist")):
+        response = who.get("/khong-co-trang-nay")
+        assert response.status_code == 404 and response.mimetype == "text/html"
+        assert '<html lang="vi">' in _html(response) and "Không tìm thấy" in _html(response)
+    response = client.get("/api/v1/khong-co")
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
+    assert response.get_json()["status"] == 404

@@ -7,11 +7,11 @@ import os
 import threading
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select, text, update
 from werkzeug.serving import make_server
 
 from engine import dossiers, escalation
-from engine.models import Agency, Task
+from engine.models import Agency, Procedure, ProcedureVersion, Task
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "workflows"
@@ -83,3 +83,20 @@ def serving(app):
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+#: the procedures the suite deploys once; tests that deploy others put the library back after them
+LIBRARY = ("birth-registration", "household-business")
+
+
+def restore_library(rt) -> None:
+    """Delete the dynamic rows, every procedure but the library's and later versions of the library's."""
+    with rt.db_engine.begin() as conn:
+        for table in DYNAMIC_TABLES:
+            conn.execute(text(f"DELETE FROM {table}"))
+        extra = select(Procedure.id).where(Procedure.slug.not_in(LIBRARY))
+        conn.execute(delete(ProcedureVersion).where(or_(ProcedureVersion.procedure_id.in_(extra),
+                                                        ProcedureVersion.version > 1)))
+        conn.execute(delete(Procedure).where(Procedure.slug.not_in(LIBRARY)))
+        conn.execute(update(Procedure).values(current_version=1))
+    rt.specs.clear()

@@ -9,30 +9,20 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, or_, select, text, update
-from support import DYNAMIC_TABLES, open_task, receive
+from support import open_task, receive, restore_library
 
 from bpmn.package import load_package
 from engine.deploy import deploy_package
-from engine.models import Dossier, Procedure, ProcedureVersion
+from engine.models import Dossier
 
 SIMPLE = Path(__file__).resolve().parents[1] / "data" / "bpmn" / "valid" / "simple-permit"
-LIBRARY = ("birth-registration", "household-business")
 STALL = "[[0] * 100000] * 100000 == [[0] * 100000] * 100000"
 
 
 @pytest.fixture(autouse=True)
 def _library_as_seeded(rt):
     yield
-    with rt.db_engine.begin() as conn:
-        for table in DYNAMIC_TABLES:
-            conn.execute(text(f"DELETE FROM {table}"))
-        extra = select(Procedure.id).where(Procedure.slug.not_in(LIBRARY))
-        conn.execute(delete(ProcedureVersion).where(or_(ProcedureVersion.procedure_id.in_(extra),
-                                                        ProcedureVersion.version > 1)))
-        conn.execute(delete(Procedure).where(Procedure.slug.not_in(LIBRARY)))
-        conn.execute(update(Procedure).values(current_version=1))
-    rt.specs.clear()
+    restore_library(rt)
 
 
 def test_a_stalling_condition_does_not_hold_other_requests(rt, session, users, client_for, tmp_path):

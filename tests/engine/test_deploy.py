@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from samples import HH_APPROVE, SIGN_APPROVE
-from sqlalchemy import delete, or_, select, text, update
-from support import DYNAMIC_TABLES, act, open_task, receive
+from sqlalchemy import select
+from support import act, open_task, receive, restore_library
 
 from bpmn.package import load_package
 from engine import dossiers
@@ -16,7 +16,6 @@ from engine.errors import InvalidInput, NotFound, WorkflowError
 from engine.models import Agency, Dossier, Procedure, ProcedureVersion
 
 ROOT = Path(__file__).resolve().parents[2]
-LIBRARY = ("birth-registration", "household-business")
 SIMPLE = ROOT / "tests" / "data" / "bpmn" / "valid" / "simple-permit"
 LEAK = ROOT / "var" / "leaked-by-script.txt"
 
@@ -25,15 +24,7 @@ LEAK = ROOT / "var" / "leaked-by-script.txt"
 def _library_as_seeded(rt):
     """Leave the database's procedures as the suite seeded them: these tests deploy others."""
     yield
-    with rt.db_engine.begin() as conn:
-        for table in DYNAMIC_TABLES:
-            conn.execute(text(f"DELETE FROM {table}"))
-        extra = select(Procedure.id).where(Procedure.slug.not_in(LIBRARY))
-        conn.execute(delete(ProcedureVersion).where(or_(ProcedureVersion.procedure_id.in_(extra),
-                                                        ProcedureVersion.version > 1)))
-        conn.execute(delete(Procedure).where(Procedure.slug.not_in(LIBRARY)))
-        conn.execute(update(Procedure).values(current_version=1))
-    rt.specs.clear()
+    restore_library(rt)
 
 
 def test_redeploying_an_unchanged_library_adds_no_version(rt, session):

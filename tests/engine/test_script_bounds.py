@@ -8,17 +8,16 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, or_, select, text, update
-from support import DYNAMIC_TABLES, act, open_task, receive
+from sqlalchemy import select
+from support import act, open_task, receive, restore_library
 
 from bpmn.package import load_package
 from engine import dossiers
 from engine.deploy import deploy_package
 from engine.errors import WorkflowError
-from engine.models import Dossier, Procedure, ProcedureVersion, Task
+from engine.models import Dossier, Task
 
 ROOT = Path(__file__).resolve().parents[2]
-LIBRARY = ("birth-registration", "household-business")
 SIMPLE = ROOT / "tests" / "data" / "bpmn" / "valid" / "simple-permit"
 SLACK = 1.5  # past the wall-clock bound: killing the helper, a loaded machine
 
@@ -26,15 +25,7 @@ SLACK = 1.5  # past the wall-clock bound: killing the helper, a loaded machine
 @pytest.fixture(autouse=True)
 def _library_as_seeded(rt):
     yield
-    with rt.db_engine.begin() as conn:
-        for table in DYNAMIC_TABLES:
-            conn.execute(text(f"DELETE FROM {table}"))
-        extra = select(Procedure.id).where(Procedure.slug.not_in(LIBRARY))
-        conn.execute(delete(ProcedureVersion).where(or_(ProcedureVersion.procedure_id.in_(extra),
-                                                        ProcedureVersion.version > 1)))
-        conn.execute(delete(Procedure).where(Procedure.slug.not_in(LIBRARY)))
-        conn.execute(update(Procedure).values(current_version=1))
-    rt.specs.clear()
+    restore_library(rt)
 
 
 def _forced(rt, session, tmp_path, slug: str, *replacements: tuple[str, str]) -> str:

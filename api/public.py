@@ -8,41 +8,26 @@ api/security.py), or every citizen shares the proxy's address.
 """
 from __future__ import annotations
 
-import math
-
-from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api import context
 from api.errors import PROBLEM_JSON, ProblemSchema, problem
 from api.schemas.dossiers import PublicLookupArgs, PublicStatusSchema, RatingInSchema, RatingSchema
+from api.public_limit import take
 from engine import public
-from engine.ratelimit import TokenBucket
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1/public",
                 description="Public look-up of a dossier's progress and the citizen's rating (no login)")
 
-#: requests per period per client address; override with app.config["PUBLIC_RATE_LIMIT"] = (n, seconds)
-DEFAULT_RATE_LIMIT = (30, 60.0)
-_LIMITER_KEY = "motcua.public_limiter"
-
-
-def _limiter() -> TokenBucket:
-    limiter = current_app.extensions.get(_LIMITER_KEY)
-    if limiter is None:
-        capacity, period = current_app.config.get("PUBLIC_RATE_LIMIT", DEFAULT_RATE_LIMIT)
-        limiter = current_app.extensions.setdefault(_LIMITER_KEY, TokenBucket(int(capacity), float(period)))
-    return limiter
-
 
 @blp.before_request
 def _rate_limit():
-    wait = _limiter().take(request.remote_addr or "unknown")
+    wait = take()
     if wait:
         response = problem(429, "Too Many Requests", "too many look-ups from your address; wait and try again",
                            "rate_limited")
-        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        response.headers["Retry-After"] = str(wait)
         return response
     return None
 

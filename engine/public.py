@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.models import OPEN_TASK_STATES, Agency, Dossier, Procedure, ProcedureVersion, Rating, Task
+from engine.models import OPEN_TASK_STATES, Agency, AuditEvent, Dossier, Procedure, ProcedureVersion, Rating, Task
 
 #: a rating is taken once the citizen has the result — or the written refusal — in hand
 RATEABLE_STATUSES = ("returned", "refused")
@@ -43,6 +43,13 @@ class PublicStatus:
     current_steps: list[str]
     may_rate: bool
     is_rated: bool
+    #: how the dossier came in (counter, postal, online): how the result goes back unless the citizen chose
+    channel: str = "counter"
+    #: while a supplement is awaited: the list from form 02 (name, copy type, quantity, what to complete)
+    missing_documents: list[dict] = field(default_factory=list)
+    #: once returned: how (counter, postal, online) and the post's tracking number; never who received it
+    delivery: str | None = None
+    postal_tracking: str | None = None
 
 
 def _normalize(secret: str) -> str:
@@ -72,12 +79,37 @@ def lookup(session: Session, code: str, secret: str) -> PublicStatus:
     steps = list(session.scalars(select(Task.name).where(Task.dossier_id == dossier.id,
                                                          Task.state.in_(OPEN_TASK_STATES)).order_by(Task.id)))
     rated = session.scalar(select(Rating.id).where(Rating.dossier_id == dossier.id)) is not None
+    delivery = dossier.result_delivery or {}
     return PublicStatus(
         code=dossier.code, procedure_code=proc_code, procedure_name=proc_name, agency_name=agency_name,
         status=dossier.status, received_at=dossier.received_at, appointment_at=dossier.appointment_at,
         due_at=dossier.due_at, closed_at=dossier.closed_at, is_paused=dossier.paused_at is not None,
         current_steps=steps, may_rate=dossier.status in RATEABLE_STATUSES and not rated, is_rated=rated,
+        channel=dossier.channel,
+        missing_documents=missing_documents(session, dossier) if dossier.paused_at is not None else [],
+        delivery=delivery.get("delivery") if dossier.closed_at else None,
+        postal_tracking=delivery.get("postal_tracking") if delivery.get("delivery") == "postal" else None,
     )
+
+
+#: what a line of form 02 may say in public: the document, never who it belongs to
+_DOCUMENT_KEYS = ("name", "copy_type", "quantity", "note")
+
+
+def missing_documents(session: Session, dossier: Dossier) -> list[dict]:
+    """The documents asked for by the latest supplement request of the dossier (the list on form 02).
+
+    An in-process request is the step completed with `missing_documents` in its form (its audit event);
+    none when the dossier waits for nothing listed.
+    """
+    events = session.scalars(select(AuditEvent.detail).where(AuditEvent.dossier_id == dossier.id,
+                                                             AuditEvent.action == "completed")
+                             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()))
+    for detail in events:
+        listed = ((detail or {}).get("data") or {}).get("missing_documents")
+        if isinstance(listed, list) and listed:
+            return [{k: item[k] for k in _DOCUMENT_KEYS if k in item} for item in listed if isinstance(item, dict)]
+    return []
 
 
 def _check_rating(score, criteria, comment) -> None:

@@ -124,12 +124,12 @@ def render(form_key: str, context: Mapping, forms_file: str | None = None) -> by
 def sample_receipt() -> dict:
     """A receipt's context with made-up data: warms the renderer up, and shows the form without a database."""
     at = dt.datetime(2026, 3, 2, 9, 0)
-    url = "http://127.0.0.1:8000/tra-cuu?code=000.01.31.H26-260302-0001&secret=ABCDEFGH"
+    url = "http://127.0.0.1:8000/lookup?code=000.01.31.H26-260302-0001&secret=ABCDEFGH"
     return {
         "agency_name": "UBND xã Tân Lập", "agency_parent": None, "doc_ref": "000.01.31.H26-260302-0001",
         "doc_ref_label": "Mã hồ sơ", "place_date": "Ngày 02 tháng 3 năm 2026", "printed_at": None,
         "code": "000.01.31.H26-260302-0001", "secret": "ABCDEFGH", "lookup_url": url, "qr": qr_data_uri(url),
-        "lookup_page": "http://127.0.0.1:8000/tra-cuu",
+        "lookup_page": "http://127.0.0.1:8000/lookup",
         "applicant": {"name": "Trần Thị Bình", "id_number": "031190001234", "address": "Số 5, thôn Tây, xã Tân Lập",
                       "phone": "0912345678", "email": "binh@example.vn"},
         "procedure_name": "Đăng ký thành lập hộ kinh doanh", "procedure_code": "1.001612", "channel": "trực tiếp",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from api.links import public_lookup_url
+from api.links import LOOKUP_PATH, public_lookup_url
 from api.printing import long_date, qr_data_uri
 from engine.dossier_views import MARK_VI, STATUS_VI
 from engine.printouts import ControlSheetPrint, LetterPrint
@@ -38,7 +38,7 @@ def receipt_context(r: Receipt, *, tz: dt.tzinfo, base_url: str) -> dict:
     return {
         **_heading(r.agency.name, d.code, "Mã hồ sơ", received.date()),
         "code": d.code, "secret": d.lookup_secret, "lookup_url": url, "qr": qr_data_uri(url),
-        "lookup_page": f"{base_url.rstrip('/')}/tra-cuu",
+        "lookup_page": f"{base_url.rstrip('/')}{LOOKUP_PATH}",
         "applicant": {k: (d.applicant or {}).get(k) for k in ("name", "id_number", "address", "phone", "email")}
         | {"name": d.applicant_name},
         "procedure_name": r.meta.name_vi, "procedure_code": r.meta.code, "channel": CHANNEL_VI.get(d.channel, d.channel),

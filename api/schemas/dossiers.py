@@ -422,3 +422,9 @@ class PublicStatusSchema(Schema):
     current_steps = fields.List(fields.String())
     may_rate = fields.Boolean()
     is_rated = fields.Boolean()
+    channel = fields.String(metadata={"description": "how the dossier came in: counter, postal or online"})
+    missing_documents = fields.List(fields.Dict(), metadata={
+        "description": "while a supplement is awaited: the documents listed on form 02 (name, copy_type, "
+                       "quantity, note)"})
+    delivery = fields.String(allow_none=True, metadata={"description": "once returned: counter, postal or online"})
+    postal_tracking = fields.String(allow_none=True, metadata={"description": "the post's tracking number"})

@@ -117,7 +117,7 @@ def test_the_receipt_pdf_is_an_a5_form_01_with_the_lookup_qr_code(client_for, se
     secret = receipt["lookup_secret"]
     assert f"{secret[:4]}-{secret[4:]}" in text  # printed in two groups; the look-up ignores the dash
     assert {"DejaVu-Serif", "DejaVu-Serif-Bold"} <= embedded_fonts(reader)
-    url = f"http://127.0.0.1:8000/tra-cuu?code={receipt['code']}&secret={secret}"
+    url = f"http://127.0.0.1:8000/lookup?code={receipt['code']}&secret={secret}"
     assert qr_codes(answer.data, tmp_path) == [url] == [receipt["lookup_url"]]
     assert receipt["pdf"] == f"/api/v1/dossiers/{dossier['id']}/receipt.pdf"
     assert url == public_lookup_url(receipt["code"], secret, "http://127.0.0.1:8000")
@@ -302,7 +302,7 @@ def test_the_lookup_address_comes_from_the_settings():
     settings = load_settings({"server": {"public_base_url": "https://dichvucong.example.vn/motcua/"}})
     assert settings.public_base_url == "https://dichvucong.example.vn/motcua"
     assert public_lookup_url("000.01.31.H26-260302-0001", "AB CD", settings.public_base_url) == \
-        "https://dichvucong.example.vn/motcua/tra-cuu?code=000.01.31.H26-260302-0001&secret=AB+CD"
+        "https://dichvucong.example.vn/motcua/lookup?code=000.01.31.H26-260302-0001&secret=AB+CD"
     with pytest.raises(SettingsError, match="server.public_base_url"):
         load_settings({"server": {"public_base_url": "javascript:alert(1)"}})
 

@@ -93,10 +93,10 @@ def test_desk_receive_lookup_return_and_book(browser, desk_app):
             secret = s.scalars(select(Dossier.lookup_secret).where(Dossier.code == code)).one()
         phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="vi-VN")
         phone.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-        phone.goto(f"{base}/tra-cuu?code={code}&secret={secret}")
+        phone.goto(f"{base}/lookup?code={code}&secret={secret}")
         assert "Nguyễn Văn An" not in phone.content() and code in phone.content()
         shot(phone, "14-tra-cuu-dien-thoai", full=True)
-        phone.goto(f"{base}/tra-cuu")
+        phone.goto(f"{base}/lookup")
         shot(phone, "15-tra-cuu-trong")
 
         page.get_by_role("link", name="Trả kết quả", exact=True).click()

@@ -206,7 +206,7 @@ def test_a_dossier_walks_every_page_from_the_desk_to_the_citizens_look_up(browse
             assert expected in text, expected
         (lookup_url,) = qr_codes(image)
         query = parse_qs(urlsplit(lookup_url).query)
-        assert lookup_url.startswith(f"{base}/tra-cuu?") and query["code"] == [code]
+        assert lookup_url.startswith(f"{base}/lookup?") and query["code"] == [code]
         secret = query["secret"][0]
         assert f"{secret[:4]}-{secret[4:]}" in text  # the look-up code is printed too, for typing
         with rt.sessions() as s:

@@ -159,7 +159,7 @@ def test_return_page_outside_the_agency_is_not_found(page_client, rt, session, u
 
 def test_public_lookup_shows_status_without_personal_data(client, receive):
     d = receive(applicant_name="Nguyễn Văn Bí Mật").dossier
-    html = _html(client.get(f"/tra-cuu?code={d.code}&secret={d.lookup_secret}"))
+    html = _html(client.get(f"/lookup?code={d.code}&secret={d.lookup_secret}"))
     assert "Tra cứu hồ sơ" in html and d.code in html and "Đăng ký thành lập hộ kinh doanh" in html
     assert "Bí Mật" not in html and "0912345678" not in html
     assert "<script" not in html and "onclick" not in html
@@ -167,15 +167,15 @@ def test_public_lookup_shows_status_without_personal_data(client, receive):
 
 def test_public_lookup_with_a_wrong_secret_says_so(client, receive):
     d = receive().dossier
-    response = client.get(f"/tra-cuu?code={d.code}&secret=WRONG123")
+    response = client.get(f"/lookup?code={d.code}&secret=WRONG123")
     assert response.status_code == 404 and "Không tìm thấy" in _html(response)
-    assert 'name="code"' in _html(client.get("/tra-cuu"))
+    assert 'name="code"' in _html(client.get("/lookup"))
 
 
 def test_public_lookup_is_rate_limited(app, client, receive):
     app.config["PUBLIC_RATE_LIMIT"] = (2, 3600)
     d = receive().dossier
-    codes = [client.get(f"/tra-cuu?code={d.code}&secret=X").status_code for _ in range(3)]
+    codes = [client.get(f"/lookup?code={d.code}&secret=X").status_code for _ in range(3)]
     assert codes[-1] == 429
 
 
@@ -185,7 +185,7 @@ def test_supplement_requested_lookup_says_what_to_do(client, rt, session, users,
     d = receive().dossier
     act(rt, session, users, d.id, "examine", examine_supplement())
     session.commit()
-    html = _html(client.get(f"/tra-cuu?code={d.code}&secret={d.lookup_secret}"))
+    html = _html(client.get(f"/lookup?code={d.code}&secret={d.lookup_secret}"))
     assert "bổ sung" in html
 
 

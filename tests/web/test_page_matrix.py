@@ -11,7 +11,8 @@ TANLAP = {f"tanlap.{r}" for r in ("reception", "specialist", "head", "leader", "
 CALLERS = sorted(TANLAP | {"hoabinh.specialist", "admin"}) + ["anonymous"]
 SIGNED_IN = set(CALLERS) - {"anonymous"}
 #: pages open without signing in (or that only redirect)
-PUBLIC = {"web.home", "web.login", "web.language", "web.static", "web.keep_alive", "web.public_lookup"}
+PUBLIC = {"web.home", "web.login", "web.language", "web.static", "web.keep_alive", "web.public_lookup",
+          "web.public_rating", "web.public_lookup_old"}
 #: who keeps or reads Tân Lập's tracking book (engine.tracking_book.BOOK_ROLES)
 BOOK = {"tanlap.reception", "tanlap.leader", "tanlap.supervisor", "admin"}
 

@@ -1,10 +1,10 @@
-"""Addresses the server prints or sends to citizens, built in one place."""
+"""Addresses the server prints or sends to citizens, built in one place (engine.applicant_notices.lookup_url,
+which the messages to applicants use too)."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from engine.applicant_notices import LOOKUP_PATH, lookup_url
 
-#: the public look-up page (served by the web pages); the receipt's QR code opens it with code and secret
-LOOKUP_PATH = "/lookup"
+__all__ = ["LOOKUP_PATH", "public_lookup_url"]
 
 
 def public_lookup_url(code: str, secret: str, base_url: str | None = None) -> str:
@@ -16,4 +16,4 @@ def public_lookup_url(code: str, secret: str, base_url: str | None = None) -> st
         from api import context
 
         base_url = context.runtime().settings.public_base_url
-    return f"{base_url.rstrip('/')}{LOOKUP_PATH}?{urlencode({'code': code, 'secret': secret})}"
+    return lookup_url(base_url, code, secret)

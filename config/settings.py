@@ -148,6 +148,12 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:8000"
     #: a TOML file of the printed forms replacing config/forms.toml; empty: that file
     forms_file: str = ""
+    #: the SMS gateway (HTTP POST) telling applicants about their dossier; empty: no SMS
+    sms_url: str = ""
+    #: the request body, with {phone} and {text} filled in (escaped for sms_content_type)
+    sms_body: str = '{"to": "{phone}", "text": "{text}"}'
+    sms_content_type: str = "application/json"
+    sms_timeout: float = 5.0
 
 
 def _positive_hours(value, name: str) -> float:
@@ -214,7 +220,26 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping[str, str] |
         **_security_settings(srv, data.get("limits", {})),
         public_base_url=_base_url(srv.get("public_base_url", "http://127.0.0.1:8000")),
         forms_file=str(data.get("printing", {}).get("forms_file", "")),
+        **_sms_settings(data.get("sms", {})),
     )
+
+
+def _sms_settings(sms: Mapping) -> dict[str, Any]:
+    """Read [sms]: the gateway's address, body template and content type; raise SettingsError on a bad one."""
+    url = str(sms.get("url", "") or "")
+    if url and not url.startswith(("http://", "https://")):
+        raise SettingsError(f"sms.url: {url!r} is not an http(s) address")
+    body = str(sms.get("body", Settings.sms_body))
+    if url and "{text}" not in body:
+        raise SettingsError("sms.body: the template must contain {text}")
+    try:
+        timeout = float(sms.get("timeout_seconds", 5))
+    except (TypeError, ValueError):
+        raise SettingsError(f"sms.timeout_seconds: expected a number, got {sms.get('timeout_seconds')!r}") from None
+    if timeout <= 0:
+        raise SettingsError("sms.timeout_seconds: must be positive")
+    return dict(sms_url=url, sms_body=body, sms_content_type=str(sms.get("content_type", "application/json")),
+                sms_timeout=timeout)
 
 
 def _script_settings(sc: Mapping) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bpmn.durations import parse_duration
-from engine import audit, bounds, forms, runtime, search, whole_minutes
+from engine import applicant_notices, audit, bounds, forms, runtime, search, whole_minutes
 from engine.access import (
     ASSIGNING_ROLES,
     dossier_in_scope,
@@ -213,6 +213,7 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
     audit.record(session, "received", dossier=dossier, actor=actor, at=now, channel=channel,
                  appointment_at=due.isoformat(), procedure_version_id=compiled.version_id)
     flush(session)
+    applicant_notices.after_reception(session, rt.settings, dossier, now, meta.name_vi)
     return StepResult(dossier, created=created)
 
 
@@ -306,6 +307,7 @@ def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, ac
     compiled = rt.compiled(session, dossier)
     data = _validate_form(compiled, task.bpmn_id, data)
     resumed_at = _supplement_received_at(dossier, task, data, now)
+    status_before, paused_before = dossier.status, dossier.paused_at is not None
     workflow = runtime.restore(rt, compiled, dossier)
     runtime.run_human_task(workflow, task.spiff_task_id, data, now)
 
@@ -322,6 +324,8 @@ def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, ac
     audit.record(session, "completed", dossier=dossier, task_id=task.id, actor=actor, at=now,
                  step=task.bpmn_id, outcome=task.outcome, data=data)
     flush(session)
+    applicant_notices.after_step(session, rt.settings, dossier, now, procedure_name=compiled.meta.name_vi,
+                                 status_before=status_before, paused_before=paused_before, data=data)
     return result
 
 

@@ -356,7 +356,7 @@ class Outbox(Base):
               sqlite_where=text("sent_at IS NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(String(16))  # email | webhook
+    channel: Mapped[str] = mapped_column(String(16))  # email | webhook | sms
     recipient: Mapped[str] = mapped_column(String(500))
     subject: Mapped[str | None] = mapped_column(String(500))
     body: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,4 +1,5 @@
-"""The outbox: e-mail (SMTP) and webhooks (JSON POST) written with the work, sent after its commit.
+"""The outbox: e-mail (SMTP), webhooks (JSON POST) and SMS (an HTTP gateway) written with the work, sent
+after its commit.
 
 Use cases and the scan only add Outbox rows in their transaction. `deliver_one` sends one message and
 records the outcome; a failure (SMTP server down, webhook answering 500, a timeout) is counted and the
@@ -12,6 +13,7 @@ import datetime as dt
 import json
 import smtplib
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from email.message import EmailMessage
 from sqlalchemy import and_, select, text
 from sqlalchemy.orm import Session
 
-from engine import bulk
+from engine import audit, bulk
 from engine.models import Membership, Outbox, User
 
 DUE = "outbox.sent_at IS NULL"  # the predicate of ix_outbox_due, verbatim
@@ -50,6 +52,13 @@ def enqueue_webhook(session: Session, *, url: str, payload: dict, now: dt.dateti
     """Queue a webhook POST of `payload` as JSON."""
     return _insert(session, [dict(channel="webhook", recipient=url, body=payload, escalation_id=escalation_id,
                                   created_at=now, attempts=0, next_attempt_at=now, dedupe_key=dedupe_key)])
+
+
+def enqueue_sms(session: Session, *, phone: str, text: str, now: dt.datetime,
+                dedupe_key: str | None = None) -> int:
+    """Queue an SMS to `phone`, sent through the gateway of settings.sms_url (send_sms)."""
+    return _insert(session, [dict(channel="sms", recipient=phone, body={"text": text}, created_at=now, attempts=0,
+                                  next_attempt_at=now, dedupe_key=dedupe_key)])
 
 
 def recipients(session: Session, wanted: Sequence[tuple[int | None, int, str | None]]) -> dict[tuple, list[str]]:
@@ -134,6 +143,35 @@ def post_webhook(url: str, payload: dict, timeout: float) -> None:
             raise urllib.error.HTTPError(url, response.status, "not a 2xx answer", response.headers, None)
 
 
+def sms_request(settings, phone: str, text: str) -> urllib.request.Request:
+    """The gateway's HTTP request: settings.sms_body with {phone} and {text} filled in, escaped for its type.
+
+    JSON bodies get JSON string escapes (the template holds the quotes), form bodies URL-encoding; any other
+    content type the values as they are.
+    """
+    kind = settings.sms_content_type.lower()
+    if "json" in kind:
+        def escape(v: str) -> str:
+            return json.dumps(v, ensure_ascii=False)[1:-1]
+    elif "x-www-form-urlencoded" in kind:
+        escape = urllib.parse.quote_plus
+    else:
+        def escape(v: str) -> str:
+            return v
+    body = settings.sms_body.replace("{phone}", escape(phone)).replace("{text}", escape(text))
+    return urllib.request.Request(settings.sms_url, data=body.encode(), method="POST",
+                                  headers={"Content-Type": settings.sms_content_type})
+
+
+def send_sms(settings, phone: str, text: str) -> None:
+    """POST one SMS to the gateway; raise unless the answer is 2xx."""
+    request = sms_request(settings, phone, text)
+    with urllib.request.urlopen(request, timeout=settings.sms_timeout) as response:  # noqa: S310 - configuration
+        if not 200 <= response.status < 300:
+            raise urllib.error.HTTPError(settings.sms_url, response.status, "not a 2xx answer", response.headers,
+                                         None)
+
+
 @dataclass(frozen=True)
 class Delivery:
     """The outcome of one delivery attempt."""
@@ -157,6 +195,8 @@ def deliver_one(session: Session, settings, message_id: int, now: dt.datetime) -
     try:
         if msg.channel == "email":
             send_email(settings, msg.recipient, msg.subject, msg.body.get("text", ""))
+        elif msg.channel == "sms":
+            send_sms(settings, msg.recipient, msg.body.get("text", ""))
         else:
             post_webhook(msg.recipient, msg.body, settings.webhook_timeout)
     except Exception as exc:  # noqa: BLE001 - any failure is the recipient's: count it and retry later
@@ -165,5 +205,16 @@ def deliver_one(session: Session, settings, message_id: int, now: dt.datetime) -
         session.flush()
         return Delivery(msg.id, msg.channel, False, msg.attempts, msg.last_error)
     msg.sent_at, msg.last_error = now, None
+    _record_applicant_notice(session, msg, now)
     session.flush()
     return Delivery(msg.id, msg.channel, True, msg.attempts)
+
+
+def _record_applicant_notice(session: Session, msg: Outbox, now: dt.datetime) -> None:
+    """A message to the applicant, once delivered, goes into the dossier's audit trail too."""
+    from engine.applicant_notices import dossier_of
+
+    found = dossier_of(msg.dedupe_key)
+    if found is not None:
+        audit.record(session, "applicant_notified", dossier_id=found[0], actor=None, at=now, event=found[1],
+                     channel=msg.channel, attempts=msg.attempts, outbox_id=msg.id)

@@ -62,6 +62,7 @@ AUDIT_ACTIONS = {
     "viewed": _l("Dossier opened"),
     "printed": _l("Form printed"),
     "rated": _l("Rated by the applicant"),
+    "applicant_notified": _l("Applicant notified (e-mail or SMS)"),
 }
 
 CHANNELS = {

@@ -1,4 +1,8 @@
-"""One error shape everywhere: RFC 7807 problem details, with `errors` naming each bad field."""
+"""One error shape everywhere: RFC 7807 problem details, with `errors` naming each bad field.
+
+`title`, `detail` and the field messages follow the request's Accept-Language (Vietnamese unless English is
+asked for), from the workspace's message catalogs (api/web/error_messages.py); `code` never changes.
+"""
 from __future__ import annotations
 
 from flask import Flask, jsonify
@@ -24,13 +28,16 @@ class ProblemSchema(Schema):
 
 def problem(status: int, title: str, detail: str | None = None, code: str | None = None,
             errors: dict | None = None, **extra):
-    body = {"type": "about:blank", "title": title, "status": status}
+    # imported here: api.web's pages import this module (its catalog is the workspace's, api/web/translations)
+    from api.web.error_messages import translate, translate_errors
+
+    body = {"type": "about:blank", "title": translate(title), "status": status}
     if detail:
-        body["detail"] = detail
+        body["detail"] = translate(detail)
     if code:
         body["code"] = code
     if errors:
-        body["errors"] = errors
+        body["errors"] = translate_errors(errors)
     body.update(extra)
     response = jsonify(body)
     response.status_code = status

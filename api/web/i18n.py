@@ -19,10 +19,18 @@ DEFAULT_LANGUAGE = "vi"
 #: the cookie the language switch sets (a preference, not a secret)
 COOKIE = "lang"
 TRANSLATIONS = Path(__file__).with_name("translations")
+#: requests under this path are the API's (api.API_PREFIX), whose language is the Accept-Language header
+API_PATH = "/api/"
 
 
 def current_language() -> str:
-    chosen = request.cookies.get(COOKIE) if request else None
+    """Pages: the official's choice (the switch's cookie). The API: the request's Accept-Language, so that
+    its problem documents speak the client's language; Vietnamese when neither asks for English."""
+    if not request:
+        return DEFAULT_LANGUAGE
+    if request.path.startswith(API_PATH):
+        return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
+    chosen = request.cookies.get(COOKIE)
     return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
 
 

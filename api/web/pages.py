@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from api import context
 from api.auth import current_actor
+from api.web.error_messages import translate
 from engine import accounts
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
 
@@ -109,7 +110,7 @@ def init_blueprint(bp: Blueprint) -> None:
 
     @bp.errorhandler(EngineError)
     def _engine_error(exc: EngineError):
-        return error_page(_status_of(exc), exc.detail)
+        return error_page(_status_of(exc), translate(exc.detail))
 
     @bp.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import event, select
 from support import DYNAMIC_TABLES, PASSWORD, POSTGRES_URL, ROOT, T0, WORKFLOWS  # noqa: F401 (re-exported)
 
@@ -26,10 +27,20 @@ from engine.models import Agency, User
 AGENCY_CODES = {"tinh": "000.00.00.H26", "tanlap": "000.01.31.H26", "hoabinh": "000.02.31.H26"}
 
 
+class EnglishClient(FlaskClient):
+    """Asks for English: the API's problem documents speak Vietnamese unless Accept-Language asks for English,
+    and these tests read the English wording (tests/api/test_error_language.py checks both languages)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+
+
 @pytest.fixture
 def app(rt):
     app = create_app(runtime=rt)
     app.config["TESTING"] = True
+    app.test_client_class = EnglishClient
     return app
 
 

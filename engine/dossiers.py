@@ -321,6 +321,8 @@ def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, ac
         task.assignee_id = actor.id
     result = after_step(rt, session, dossier, compiled, workflow, now, done=task, open_rows=others,
                         resumed_at=resumed_at)
+    if task.outcome == SEND_BACK_OUTCOME:
+        _send_back_by_outcome(session, dossier, task, result.created, now)
     audit.record(session, "completed", dossier=dossier, task_id=task.id, actor=actor, at=now,
                  step=task.bpmn_id, outcome=task.outcome, data=data)
     flush(session)
@@ -381,6 +383,24 @@ def send_back(rt: Runtime, session: Session, task_id: int, reason: str, *, actor
                  step=task.bpmn_id, to_step=previous.bpmn_id, reason=reason.strip())
     flush(session)
     return result
+
+
+#: a step's outcome that the diagram routes back to an earlier step (the leader returning a draft)
+SEND_BACK_OUTCOME = "send_back"
+
+
+def _send_back_by_outcome(session: Session, dossier: Dossier, done: Task, created: list[Task],
+                          now: dt.datetime) -> None:
+    """A step the diagram sent back to (outcome "send_back") goes, like the engine's send-back, to the
+    official who did it last, while they still hold its role; otherwise to the group."""
+    for row in created:
+        previous = session.scalars(
+            select(Task).where(Task.dossier_id == dossier.id, Task.bpmn_id == row.bpmn_id, Task.state == "completed",
+                               Task.id != done.id)
+            .order_by(Task.completed_at.desc(), Task.id.desc()).limit(1)
+        ).first()
+        if previous is not None:
+            _return_to_previous_official(session, previous, [row], now)
 
 
 def _return_to_previous_official(session: Session, previous: Task, created: list[Task], now: dt.datetime) -> None:

@@ -81,6 +81,15 @@ def format_date(at: dt.datetime | dt.date | None) -> str:
     return at.strftime("%d/%m/%Y")
 
 
+def format_number(value):
+    """Whole numbers as Vietnamese write them, grouped by dots (`1.500.000`); anything else unchanged.
+
+    Numbers under 10 000 stay as typed (years, counts, quantities)."""
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) < 10_000:
+        return value
+    return f"{value:,}".replace(",", ".")
+
+
 def init_app(app: Flask) -> None:
     settings = app.extensions["motcua"].settings
     app.extensions["motcua.web.zone"] = ZoneInfo(settings.timezone)
@@ -93,6 +102,7 @@ def init_app(app: Flask) -> None:
                                             lambda s, p, n: translations().ungettext(s, p, n), newstyle=True)
     app.jinja_env.filters["time"] = format_time
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["number"] = format_number
     app.jinja_env.globals["current_language"] = current_language
     from api.web import labels
 

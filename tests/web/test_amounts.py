@@ -1,0 +1,24 @@
+"""Amounts on the pages are written the Vietnamese way: 150.000.000, 100.000 đồng."""
+from __future__ import annotations
+
+from samples import HH_APPROVE
+from support import act, open_task
+
+from api.web.i18n import format_number
+
+
+def test_the_leader_reads_the_capital_grouped_by_dots(rt, session, users, page_client, receive):
+    d = receive().dossier
+    act(rt, session, users, d.id, "examine", HH_APPROVE)
+    sign = open_task(session, d.id)
+    html = page_client("tanlap.leader").get(f"/cong-viec/{sign.id}").get_data(as_text=True)
+    assert "150.000.000" in html and "150000000" not in html
+
+
+def test_fees_at_the_desk_are_in_dong():
+    assert format_number(1_500_000) == "1.500.000" and format_number(2026) == 2026 and format_number(True) is True
+
+
+def test_the_desk_writes_fees_in_dong(page_client):
+    html = page_client("tanlap.reception").get("/tiep-nhan/thu-tuc/household-business").get_data(as_text=True)
+    assert "100.000 đồng" in html

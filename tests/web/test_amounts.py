@@ -22,3 +22,13 @@ def test_fees_at_the_desk_are_in_dong():
 def test_the_desk_writes_fees_in_dong(page_client):
     html = page_client("tanlap.reception").get("/tiep-nhan/thu-tuc/household-business").get_data(as_text=True)
     assert "100.000 đồng" in html
+
+
+# -- the library's procedures bring their own reception form (forms/reception.json) --------------------------------
+
+def test_the_librarys_procedures_have_a_reception_form_at_the_desk(page_client):
+    desk = page_client("tanlap.reception")
+    household = desk.get("/tiep-nhan/thu-tuc/household-business").get_data(as_text=True)
+    assert 'name="data.delivery_wanted"' in household and 'name="data.planned_trade_name"' in household
+    birth = desk.get("/tiep-nhan/thu-tuc/birth-registration").get_data(as_text=True)
+    assert 'name="data.child_full_name"' in birth and 'name="data.child_birth_date"' in birth

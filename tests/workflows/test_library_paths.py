@@ -256,7 +256,8 @@ def test_diagram_conventions(p: Procedure):
                 assert "outcome" not in schema.get("properties", {})
         elif tag == "endEvent":
             assert pr.get("status") in {"returned", "refused"}
-    assert used_forms == {f.name for f in forms_dir.glob("*.json")}
+    # every form is a task's, except reception.json: the desk's form at reception (engine.dossiers.RECEPTION_FORM)
+    assert used_forms == {f.name for f in forms_dir.glob("*.json") if f.name != "reception.json"}
     # every exclusive gateway covers every outcome of the task before it, or has a default flow
     for nid, (tag, el) in nodes.items():
         if tag != "exclusiveGateway":

@@ -216,6 +216,21 @@ class ApologyLetterPdf(MethodView):
         return answer
 
 
+@blp.route("/dossiers/<int:dossier_id>/supplement-request.pdf")
+class ProcessSupplementPdf(MethodView):
+    @blp.response(200, PDF_ANSWER, content_type=printing.PDF,
+                  description="form 02 on A5, for a supplement asked by a step while the dossier was handled")
+    @problems(blp, 401, 404)
+    def get(self, dossier_id):
+        """Print the latest supplement request made while handling the dossier (form 02); 404 when none was."""
+        slip = printouts.supplement_request_in_process(context.runtime(), context.session(), dossier_id,
+                                                       actor=require_actor(), now=context.now())
+        answer = _pdf("supplement_request", contexts.process_supplement_context(slip, tz=_zone()),
+                      f"phieu-yeu-cau-bo-sung-{slip.dossier.code}.pdf")
+        context.commit()
+        return answer
+
+
 def _slip_pdf(kind: str, form_key: str, number: str, prefix: str) -> Response:
     slip = printouts.desk_slip(context.runtime(), context.session(), kind, number, actor=require_actor())
     return _pdf(form_key, contexts.slip_context(slip, tz=_zone()), f"{prefix}-{slip.record.number}.pdf")

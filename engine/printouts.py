@@ -119,3 +119,43 @@ def apology_letter(rt: Runtime, session: Session, dossier_id: int, *, actor: Use
     _log(session, dossier, "apology_letter", actor, now)
     return LetterPrint(letter, dossier, session.get(Agency, dossier.agency_id), rt.compiled(session, dossier).meta.name_vi,
                        signer.full_name if signer else None)
+
+
+@dataclass(frozen=True)
+class ProcessSupplement:
+    """Form 02 for a supplement asked while the dossier was being handled (not at the desk): the step's list."""
+
+    dossier: Dossier
+    meta: object
+    agency: Agency
+    requested_at: dt.datetime
+    missing: list[dict]
+    reason: str | None
+    official: User | None
+
+
+def supplement_request_in_process(rt: Runtime, session: Session, dossier_id: int, *, actor: User,
+                                  now: dt.datetime) -> ProcessSupplement:
+    """The latest supplement requested by a step of the dossier (form 02); NotFound when none was."""
+    dossier = printable(session, dossier_id, actor)
+    event = latest_supplement_request(session, dossier.id)
+    if event is None:
+        raise NotFound(f"dossier {dossier.code} has no supplement request")
+    data = event.detail.get("data") or {}
+    meta = rt.compiled(session, dossier).meta
+    official = session.get(User, event.actor_id) if event.actor_id else None
+    _log(session, dossier, "supplement_request", actor, now)
+    return ProcessSupplement(dossier, meta, session.get(Agency, dossier.agency_id), event.at,
+                             [m for m in data["missing_documents"] if isinstance(m, dict)], data.get("reason"), official)
+
+
+def latest_supplement_request(session: Session, dossier_id: int) -> AuditEvent | None:
+    """The dossier's latest completed step whose form listed missing documents (a supplement request)."""
+    events = session.scalars(select(AuditEvent).where(AuditEvent.dossier_id == dossier_id,
+                                                      AuditEvent.action == "completed")
+                             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()))
+    for event in events:
+        listed = ((event.detail or {}).get("data") or {}).get("missing_documents")
+        if isinstance(listed, list) and listed:
+            return event
+    return None

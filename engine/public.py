@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.models import OPEN_TASK_STATES, Agency, AuditEvent, Dossier, Procedure, ProcedureVersion, Rating, Task
+from engine.printouts import latest_supplement_request
+from engine.models import OPEN_TASK_STATES, Agency, Dossier, Procedure, ProcedureVersion, Rating, Task
 
 #: a rating is taken once the citizen has the result — or the written refusal — in hand
 RATEABLE_STATUSES = ("returned", "refused")
@@ -102,14 +103,11 @@ def missing_documents(session: Session, dossier: Dossier) -> list[dict]:
     An in-process request is the step completed with `missing_documents` in its form (its audit event);
     none when the dossier waits for nothing listed.
     """
-    events = session.scalars(select(AuditEvent.detail).where(AuditEvent.dossier_id == dossier.id,
-                                                             AuditEvent.action == "completed")
-                             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()))
-    for detail in events:
-        listed = ((detail or {}).get("data") or {}).get("missing_documents")
-        if isinstance(listed, list) and listed:
-            return [{k: item[k] for k in _DOCUMENT_KEYS if k in item} for item in listed if isinstance(item, dict)]
-    return []
+    event = latest_supplement_request(session, dossier.id)
+    if event is None:
+        return []
+    listed = event.detail["data"]["missing_documents"]
+    return [{k: item[k] for k in _DOCUMENT_KEYS if k in item} for item in listed if isinstance(item, dict)]
 
 
 def _check_rating(score, criteria, comment) -> None:

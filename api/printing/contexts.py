@@ -10,7 +10,7 @@ import datetime as dt
 from api.links import LOOKUP_PATH, public_lookup_url
 from api.printing import long_date, qr_data_uri
 from engine.dossier_views import MARK_VI, STATUS_VI
-from engine.printouts import ControlSheetPrint, LetterPrint
+from engine.printouts import ControlSheetPrint, LetterPrint, ProcessSupplement
 from engine.reception import DeskSlip, Receipt
 from engine.tracking_book import TrackingBook
 
@@ -58,13 +58,35 @@ def slip_context(s: DeskSlip, *, tz: dt.tzinfo) -> dict:
     return {
         **_heading(s.agency.name, rec.number, "Số", created.date()),
         "number": rec.number, "created_at": created,
-        "applicant": {k: applicant.get(k) for k in ("name", "id_number", "address", "phone", "email")}
-        | {"name": rec.applicant_name},
+        "applicant": _applicant(applicant, rec.applicant_name),
         "procedure_name": s.meta.name_vi, "procedure_code": s.meta.code,
-        "missing": [{"name": m["name"], "copy_type": COPY_TYPE_VI.get(m.get("copy_type"), ""),
-                     "quantity": m.get("quantity", 1), "note": m.get("note") or ""}
-                    for m in rec.missing_documents or ()],
+        "missing": _missing_rows(rec.missing_documents or ()),
         "reason": rec.reason, "official": s.official.full_name if s.official else None,
+    }
+
+
+def _applicant(applicant: dict, name: str) -> dict:
+    return {k: applicant.get(k) for k in ("name", "id_number", "address", "phone", "email")} | {"name": name}
+
+
+def _missing_rows(items) -> list[dict]:
+    """Form 02's rows: each document, its kind of copy in words, how many, what to complete."""
+    return [{"name": m.get("name", ""), "copy_type": COPY_TYPE_VI.get(m.get("copy_type"), ""),
+             "quantity": m.get("quantity", 1), "note": m.get("note") or ""} for m in items]
+
+
+def process_supplement_context(p: ProcessSupplement, *, tz: dt.tzinfo) -> dict:
+    """Form 02 for a supplement asked by a step while the dossier was handled: numbered by the dossier's code."""
+    d = p.dossier
+    requested = _local(p.requested_at, tz)
+    applicant = dict(d.applicant or {})
+    return {
+        **_heading(p.agency.name, d.code, "Số", requested.date()),
+        "number": d.code, "created_at": requested,
+        "applicant": _applicant(applicant, d.applicant_name),
+        "procedure_name": p.meta.name_vi, "procedure_code": p.meta.code,
+        "missing": _missing_rows(p.missing),
+        "reason": p.reason, "official": p.official.full_name if p.official else None,
     }
 
 

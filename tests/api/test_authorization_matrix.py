@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import pytest
-from samples import HH_APPROVE, HH_ISSUE, RETURN_COUNTER, SIGN_APPROVE
+from samples import HH_APPROVE, HH_ISSUE, RETURN_COUNTER, SIGN_APPROVE, examine_supplement
 from sqlalchemy import select
 from support import APPLICANT, T0, VN
 
@@ -120,6 +120,13 @@ class World:
             "tanlap.reception").record.number
 
     @cached_property
+    def supplement_dossier(self) -> int:
+        """A dossier whose examination asked for a supplement (form 02 in process)."""
+        received = self._receive()
+        self._act(dossiers.complete_task, "tanlap.specialist", received.created[0].id, examine_supplement())
+        return received.dossier.id
+
+    @cached_property
     def refusal(self) -> str:
         return self._act(lambda rt, s, **kw: reception.refuse_at_desk(
             rt, s, **self.desk_input(), reason="Không thuộc thẩm quyền.", **kw), "tanlap.reception").record.number
@@ -191,6 +198,8 @@ MATRIX: dict[tuple[str, str], Row] = {
         TANLAP_STAFF, 200, lambda w: (f"{V1}/dossiers/{w.dossier_id}/control-sheet.pdf", {})),
     ("GET", f"{V1}/dossiers/<int:dossier_id>/apology-letter.pdf"): row(
         TANLAP_STAFF, 200, lambda w: (f"{V1}/dossiers/{w.letter_dossier}/apology-letter.pdf", {})),
+    ("GET", f"{V1}/dossiers/<int:dossier_id>/supplement-request.pdf"): row(
+        TANLAP_STAFF, 200, lambda w: (f"{V1}/dossiers/{w.supplement_dossier}/supplement-request.pdf", {})),
     ("GET", f"{V1}/reception/supplement-requests/<number>.pdf"): row(
         TANLAP_STAFF, 200, lambda w: (f"{V1}/reception/supplement-requests/{w.supplement_request}.pdf", {})),
     ("GET", f"{V1}/reception/refusals/<number>.pdf"): row(

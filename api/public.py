@@ -13,8 +13,8 @@ from flask_smorest import Blueprint
 
 from api import context
 from api.errors import PROBLEM_JSON, ProblemSchema, problem
-from api.schemas.dossiers import PublicLookupArgs, PublicStatusSchema, RatingInSchema, RatingSchema
 from api.public_limit import take
+from api.schemas.dossiers import PublicLookupArgs, PublicStatusSchema, RatingInSchema, RatingSchema
 from engine import public
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1/public",

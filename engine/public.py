@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.printouts import latest_supplement_request
 from engine.models import OPEN_TASK_STATES, Agency, Dossier, Procedure, ProcedureVersion, Rating, Task
+from engine.printouts import latest_supplement_request
 
 #: a rating is taken once the citizen has the result — or the written refusal — in hand
 RATEABLE_STATUSES = ("returned", "refused")

@@ -53,40 +53,28 @@ def receipt_context(r: Receipt, *, tz: dt.tzinfo, base_url: str) -> dict:
 def slip_context(s: DeskSlip, *, tz: dt.tzinfo) -> dict:
     """Forms 02 and 03: what the desk could not take in, and why."""
     rec = s.record
-    created = _local(rec.created_at, tz)
-    applicant = dict(rec.applicant or {})
-    return {
-        **_heading(s.agency.name, rec.number, "Số", created.date()),
-        "number": rec.number, "created_at": created,
-        "applicant": _applicant(applicant, rec.applicant_name),
-        "procedure_name": s.meta.name_vi, "procedure_code": s.meta.code,
-        "missing": _missing_rows(rec.missing_documents or ()),
-        "reason": rec.reason, "official": s.official.full_name if s.official else None,
-    }
-
-
-def _applicant(applicant: dict, name: str) -> dict:
-    return {k: applicant.get(k) for k in ("name", "id_number", "address", "phone", "email")} | {"name": name}
-
-
-def _missing_rows(items) -> list[dict]:
-    """Form 02's rows: each document, its kind of copy in words, how many, what to complete."""
-    return [{"name": m.get("name", ""), "copy_type": COPY_TYPE_VI.get(m.get("copy_type"), ""),
-             "quantity": m.get("quantity", 1), "note": m.get("note") or ""} for m in items]
+    return _slip(s.agency.name, rec.number, _local(rec.created_at, tz), rec.applicant, rec.applicant_name, s.meta,
+                 rec.missing_documents or (), rec.reason, s.official)
 
 
 def process_supplement_context(p: ProcessSupplement, *, tz: dt.tzinfo) -> dict:
     """Form 02 for a supplement asked by a step while the dossier was handled: numbered by the dossier's code."""
     d = p.dossier
-    requested = _local(p.requested_at, tz)
-    applicant = dict(d.applicant or {})
+    return _slip(p.agency.name, d.code, _local(p.requested_at, tz), d.applicant, d.applicant_name, p.meta,
+                 p.missing, p.reason, p.official)
+
+
+def _slip(agency_name, number, created, applicant, name, meta, missing, reason, official) -> dict:
+    applicant = dict(applicant or {})
     return {
-        **_heading(p.agency.name, d.code, "Số", requested.date()),
-        "number": d.code, "created_at": requested,
-        "applicant": _applicant(applicant, d.applicant_name),
-        "procedure_name": p.meta.name_vi, "procedure_code": p.meta.code,
-        "missing": _missing_rows(p.missing),
-        "reason": p.reason, "official": p.official.full_name if p.official else None,
+        **_heading(agency_name, number, "Số", created.date()),
+        "number": number, "created_at": created,
+        "applicant": {k: applicant.get(k) for k in ("name", "id_number", "address", "phone", "email")} | {"name": name},
+        "procedure_name": meta.name_vi, "procedure_code": meta.code,
+        # form 02's rows: each document, its kind of copy in words, how many, what to complete
+        "missing": [{"name": m.get("name", ""), "copy_type": COPY_TYPE_VI.get(m.get("copy_type"), ""),
+                     "quantity": m.get("quantity", 1), "note": m.get("note") or ""} for m in missing],
+        "reason": reason, "official": official.full_name if official else None,
     }
 
 

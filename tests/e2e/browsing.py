@@ -14,3 +14,35 @@ ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-
 SCREENSHOTS = ROOT / "var" / "screenshots"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def demo_runtime(folder: Path, name: str):
+    """(runtime, engine) on a fresh SQLite file in `folder`: migrated, the demo officials, the library deployed."""
+    from support import PASSWORD, WORKFLOWS
+
+    from config import load_settings
+    from engine import migrate
+    from engine.db import make_engine, make_sessionmaker
+    from engine.deploy import deploy_path
+    from engine.runtime import Runtime
+    from engine.seed import seed_demo
+
+    url = f"sqlite:///{folder / f'{name}.db'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    settings = load_settings({"database": {"url": url}, "server": {"secret_key_file": str(folder / "key")}})
+    rt = Runtime(settings=settings, sessions=make_sessionmaker(engine))
+    with rt.sessions() as s:
+        seed_demo(s, password=PASSWORD, hash_method="pbkdf2:sha256:1000")
+        deploy_path(rt, s, WORKFLOWS, actor=None, now=rt.clock.now())
+        s.commit()
+    return rt, engine
+
+
+def app_under_csp(rt):
+    """The app on `rt`, answering with the production Content-Security-Policy."""
+    from api import create_app
+
+    app = create_app(runtime=rt)
+    app.after_request(lambda response: (response.headers.setdefault("Content-Security-Policy", CSP), response)[1])
+    return app

@@ -11,19 +11,13 @@ import shutil
 import subprocess
 
 import pytest
-from browsing import CSP, SCREENSHOTS
+from browsing import SCREENSHOTS, app_under_csp, demo_runtime
 from samples import HH_APPROVE, HH_ISSUE, RETURN_POSTAL, SIGN_APPROVE
 from sqlalchemy import select
-from support import PASSWORD, WORKFLOWS, act, serving
+from support import PASSWORD, act, serving
 
-from api import create_app
-from config import load_settings
-from engine import dossiers, migrate
-from engine.db import make_engine, make_sessionmaker
-from engine.deploy import deploy_path
+from engine import dossiers
 from engine.models import Agency, Rating, User
-from engine.runtime import Runtime
-from engine.seed import seed_demo
 
 pytestmark = pytest.mark.slow
 
@@ -31,15 +25,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def returned(tmp_path):
     """A demo database with one household-business dossier returned by post."""
-    url = f"sqlite:///{tmp_path / 'lookup.db'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    settings = load_settings({"database": {"url": url}, "server": {"secret_key_file": str(tmp_path / "key")}})
-    rt = Runtime(settings=settings, sessions=make_sessionmaker(engine))
+    rt, engine = demo_runtime(tmp_path, "lookup")
     with rt.sessions() as s:
-        seed_demo(s, password=PASSWORD, hash_method="pbkdf2:sha256:1000")
-        deploy_path(rt, s, WORKFLOWS, actor=None, now=rt.clock.now())
-        s.commit()
         users = {u.username: u for u in s.scalars(select(User))}
         tanlap = s.scalars(select(Agency.id).where(Agency.code == "000.01.31.H26")).one()
         d = dossiers.receive_dossier(rt, s, procedure="household-business", agency_id=tanlap, channel="counter",
@@ -51,9 +38,7 @@ def returned(tmp_path):
             act(rt, s, users, d.id, step, data)
         s.commit()
         dossier_id, code = d.id, d.code
-    app = create_app(runtime=rt)
-    app.after_request(lambda response: (response.headers.setdefault("Content-Security-Policy", CSP), response)[1])
-    yield app, rt, dossier_id, code
+    yield app_under_csp(rt), rt, dossier_id, code
     engine.dispose()
 
 

@@ -8,19 +8,13 @@ Content-Security-Policy api/security.py sends (no inline script), added here so 
 from __future__ import annotations
 
 import pytest
-from browsing import CSP, SCREENSHOTS
+from browsing import SCREENSHOTS, app_under_csp, demo_runtime
 from samples import HH_APPROVE
 from sqlalchemy import select
-from support import APPLICANT, PASSWORD, WORKFLOWS, serving
+from support import APPLICANT, PASSWORD, serving
 
-from api import create_app
-from config import load_settings
-from engine import dossiers, migrate
-from engine.db import make_engine, make_sessionmaker
-from engine.deploy import deploy_path
+from engine import dossiers
 from engine.models import Agency, User
-from engine.runtime import Runtime
-from engine.seed import seed_demo
 
 pytestmark = pytest.mark.slow
 
@@ -28,15 +22,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def workspace(tmp_path):
     """The app on a fresh SQLite file: demo officials, the library, one dossier waiting for its specialist."""
-    url = f"sqlite:///{tmp_path / 'workspace.db'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    settings = load_settings({"database": {"url": url}, "server": {"secret_key_file": str(tmp_path / "key")}})
-    rt = Runtime(settings=settings, sessions=make_sessionmaker(engine))
+    rt, engine = demo_runtime(tmp_path, "workspace")
     with rt.sessions() as s:
-        seed_demo(s, password=PASSWORD, hash_method="pbkdf2:sha256:1000")
-        deploy_path(rt, s, WORKFLOWS, actor=None, now=rt.clock.now())
-        s.commit()
         reception = s.scalars(select(User).where(User.username == "tanlap.reception")).one()
         tanlap = s.scalars(select(Agency.id).where(Agency.code == "000.01.31.H26")).one()
         for name in ("Nguyễn Văn An", APPLICANT["name"]):
@@ -44,9 +31,7 @@ def workspace(tmp_path):
                                               channel="counter", applicant={**APPLICANT, "name": name},
                                               actor=reception, now=rt.clock.now())
             s.commit()
-    app = create_app(runtime=rt)
-    app.after_request(lambda response: (response.headers.setdefault("Content-Security-Policy", CSP), response)[1])
-    yield app, result.dossier.code
+    yield app_under_csp(rt), result.dossier.code
     engine.dispose()
 
 

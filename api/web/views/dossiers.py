@@ -12,7 +12,7 @@ from sqlalchemy import select
 from api import context
 from api.web import bp
 from api.web.pages import actor
-from engine import dossier_views
+from engine import dossier_views, printouts
 from engine.models import ApologyLetter
 
 #: the printed forms of one dossier, as the API serves them (api/printing)
@@ -20,6 +20,7 @@ PDF_FORMS = (
     ("receipt", "receipt.pdf"),
     ("control_sheet", "control-sheet.pdf"),
     ("apology_letter", "apology-letter.pdf"),
+    ("supplement_request", "supplement-request.pdf"),
 )
 
 
@@ -32,7 +33,10 @@ def dossier(dossier_id: int):
     finished = [h.to_step for h in view.control_sheet.handovers if h.state == "completed" and h.to_step not in current]
     # form 04 exists only once a letter was drafted (the API answers 404 before): no link to nothing
     has_letter = session.scalar(select(ApologyLetter.id).where(ApologyLetter.dossier_id == dossier_id)) is not None
-    pdf_forms = [(key, path) for key, path in PDF_FORMS if key != "apology_letter" or has_letter]
+    # form 02 only when a step asked for a supplement
+    has_supplement = printouts.latest_supplement_request(session, dossier_id) is not None
+    shown = {"apology_letter": has_letter, "supplement_request": has_supplement}
+    pdf_forms = [(key, path) for key, path in PDF_FORMS if shown.get(key, True)]
     return render_template("dossier.html", section="inbox", view=view, sheet=view.control_sheet,
                            finished=finished, current=current, pdf_forms=pdf_forms, api_prefix="/api/v1")
 

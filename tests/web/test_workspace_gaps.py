@@ -1,4 +1,4 @@
-"""Amounts on the pages are written the Vietnamese way: 150.000.000, 100.000 đồng."""
+"""Workspace details: amounts written the Vietnamese way, the library's reception forms, form 02 in process."""
 from __future__ import annotations
 
 from samples import HH_APPROVE
@@ -32,3 +32,16 @@ def test_the_librarys_procedures_have_a_reception_form_at_the_desk(page_client):
     assert 'name="data.delivery_wanted"' in household and 'name="data.planned_trade_name"' in household
     birth = desk.get("/tiep-nhan/thu-tuc/birth-registration").get_data(as_text=True)
     assert 'name="data.child_full_name"' in birth and 'name="data.child_birth_date"' in birth
+
+
+def test_the_dossier_page_links_form_02_once_a_step_asked_for_a_supplement(rt, session, users, page_client, receive):
+    from samples import examine_supplement
+
+    d = receive().dossier
+    official = page_client("tanlap.reception")
+    link = f"/api/v1/dossiers/{d.id}/supplement-request.pdf"
+    assert link not in official.get(f"/ho-so/{d.id}").get_data(as_text=True)
+    act(rt, session, users, d.id, "examine", examine_supplement())
+    html = official.get(f"/ho-so/{d.id}").get_data(as_text=True)
+    assert link in html and "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02)" in html
+    assert official.get(link).status_code == 200

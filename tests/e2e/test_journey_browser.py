@@ -355,9 +355,10 @@ def test_a_dossier_walks_every_page_from_the_desk_to_the_citizens_look_up(browse
         sheet = desk.locator("table", has_text="Bên giao").inner_text()
         assert sheet.count("Trước hạn") + sheet.count("Đúng hạn") == 7 and "Quá hạn" not in sheet, sheet
         walk.shot(desk, "ho-so", full=True)
-        forms = desk.locator("ul.pdfs a")  # the receipt and form 05 (no apology: nothing was late)
+        forms = desk.locator("ul.pdfs a")  # the receipt, form 05 and form 02 (no apology: nothing was late)
         assert forms.all_inner_texts() == ["Giấy tiếp nhận hồ sơ và hẹn trả kết quả (Mẫu 01)",
-                                           "Phiếu kiểm soát quá trình giải quyết hồ sơ (Mẫu 05)"]
+                                           "Phiếu kiểm soát quá trình giải quyết hồ sơ (Mẫu 05)",
+                                           "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02)"]
         for href in (forms.nth(i).get_attribute("href") for i in range(forms.count())):
             answer = desk.request.get(base + href)
             assert answer.status == 200 and answer.headers["content-type"] == "application/pdf", href

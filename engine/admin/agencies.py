@@ -48,7 +48,7 @@ class AgencyNode:
                                                                          day <= self.valid_until)
 
 
-def _node(a: Agency, depth: int) -> AgencyNode:
+def node(a: Agency, depth: int) -> AgencyNode:
     return AgencyNode(a.id, a.code, a.name, a.name_en, a.level, a.kind, a.parent_id, a.valid_from, a.valid_until,
                       depth)
 
@@ -62,7 +62,7 @@ def _in_tree_order(rows: list[Agency]) -> list[AgencyNode]:
 
     def walk(parent: int | None, depth: int) -> None:
         for a in sorted(children.get(parent, ()), key=lambda x: (x.name, x.id)):
-            out.append(_node(a, depth))
+            out.append(node(a, depth))
             walk(a.id, depth + 1)
 
     walk(None, 0)
@@ -220,6 +220,6 @@ def _plain(value):
 
 def require_exists_now(agency: Agency, day: dt.date) -> None:
     """Conflict when the agency did not exist on `day` (roles are granted in agencies that exist)."""
-    if not _node(agency, 0).valid_on(day):
+    if not node(agency, 0).valid_on(day):
         raise Conflict(f"agency {agency.code} does not exist on {day.isoformat()} (valid "
                        f"{_iso(agency.valid_from) or '…'} – {_iso(agency.valid_until) or '…'})")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
 from engine.models import Agency, Membership, User
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "config" / "demo.toml"
@@ -28,7 +29,7 @@ def seed_demo(session: Session, password: str | None = None, path: Path = DEMO_F
     """
     from engine.admin import agencies, officials
 
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     with path.open("rb") as fh:
         demo = tomllib.load(fh)
     by_code = {a.code: a for a in session.scalars(select(Agency))}

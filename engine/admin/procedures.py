@@ -59,6 +59,13 @@ def offered(session: Session, agency_id: int, procedure_id: int) -> OfferedProce
     return _view(p, row)
 
 
+def offered_by(session: Session, agency_id: int, slug: str) -> bool:
+    """Whether the agency offers the procedure (no row: yes). Asked by reception before any workflow starts."""
+    enabled = session.scalar(select(AgencyProcedure.enabled).join(Procedure, Procedure.id == AgencyProcedure.procedure_id)
+                             .where(AgencyProcedure.agency_id == agency_id, Procedure.slug == slug))
+    return enabled is not False
+
+
 def set_agency_procedure(session: Session, agency_id: int, slug: str, *, actor, now: dt.datetime,
                          enabled: bool, local_code: str | None = None, contact: str | None = None) -> OfferedProcedure:
     """Set whether the agency offers the procedure, its local code and the receipt's contact line."""

@@ -47,12 +47,6 @@ def _int(name: str) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
 
-@bp.get("/quan-tri")
-def admin_home():
-    agencies.agency_tree(context.session(), actor())  # administrators only (404 for others)
-    return redirect(url_for("web.admin_agencies"))
-
-
 # -- agencies -----------------------------------------------------------------------------------------------
 
 def _agencies_page(form: dict | None = None, errors: dict | None = None, status: int = 200):
@@ -74,6 +68,7 @@ def _agency_fields(errors: dict) -> dict:
             "valid_until": _date("valid_until", errors)}
 
 
+@bp.get("/quan-tri")
 @bp.get("/quan-tri/co-quan")
 def admin_agencies():
     return _agencies_page()

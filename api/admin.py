@@ -43,7 +43,7 @@ class Agencies(MethodView):
 
     @blp.arguments(s.AgencyCreateSchema)
     @blp.response(201, s.AgencySchema)
-    @problems(blp, 401, 403, 422)
+    @problems(blp, 400, 401, 403, 422)
     def post(self, payload):
         """Add an agency (an agency administrator: under one they administer)."""
         row = agencies.create_agency(context.session(), actor=_actor(), now=context.now(), **payload)
@@ -54,7 +54,7 @@ class Agencies(MethodView):
 class AgencyItem(MethodView):
     @blp.arguments(s.AgencyUpdateSchema)
     @blp.response(200, s.AgencySchema)
-    @problems(blp, 401, 403, 404, 422)
+    @problems(blp, 400, 401, 403, 404, 422)
     def patch(self, payload, agency_id):
         """Change an agency's names, level, kind, parent or dates (e.g. end it on the day of a merger)."""
         row = agencies.update_agency(context.session(), agency_id, payload, actor=_actor(), now=context.now())
@@ -74,7 +74,7 @@ class AgencyProcedures(MethodView):
 class AgencyProcedureItem(MethodView):
     @blp.arguments(s.OfferedSetSchema)
     @blp.response(200, s.OfferedSchema)
-    @problems(blp, 401, 403, 404, 422)
+    @problems(blp, 400, 401, 403, 404, 422)
     def put(self, payload, agency_id, slug):
         """Enable or disable the procedure in the agency; its local code and the receipt's contact line."""
         return _done(procedures.set_agency_procedure(context.session(), agency_id, slug, actor=_actor(),
@@ -91,7 +91,7 @@ class Officials(MethodView):
 
     @blp.arguments(s.OfficialCreateSchema)
     @blp.response(201, s.NewPasswordSchema)
-    @problems(blp, 401, 403, 409, 422)
+    @problems(blp, 400, 401, 403, 409, 422)
     def post(self, payload):
         """Open an official's account with roles per agency; the answer holds a temporary password, once."""
         roles = [(g["agency_id"], g["role"]) for g in payload.pop("roles")]
@@ -109,7 +109,7 @@ class OfficialItem(MethodView):
 
     @blp.arguments(s.OfficialUpdateSchema)
     @blp.response(200, s.OfficialSchema)
-    @problems(blp, 401, 403, 404, 409, 422)
+    @problems(blp, 400, 401, 403, 404, 409, 422)
     def patch(self, payload, user_id):
         """Change the name, e-mail or the system administrator right (never the last administrator's)."""
         return _done(officials.update_official(context.session(), user_id, payload, actor=_actor(), now=context.now()))
@@ -119,7 +119,7 @@ class OfficialItem(MethodView):
 class OfficialRoles(MethodView):
     @blp.arguments(s.GrantSchema)
     @blp.response(201, s.OfficialSchema)
-    @problems(blp, 401, 403, 404, 409, 422)
+    @problems(blp, 400, 401, 403, 404, 409, 422)
     def post(self, payload, user_id):
         """Grant a role in an agency the caller administers."""
         session = context.session()
@@ -183,7 +183,7 @@ class CalendarYear(MethodView):
 class CalendarDay(MethodView):
     @blp.arguments(s.DaySetSchema)
     @blp.response(200, s.OverrideSchema)
-    @problems(blp, 401, 403, 404, 422)
+    @problems(blp, 400, 401, 403, 404, 422)
     def put(self, payload, day):
         """Record a day off or a make-up working day (system administrators)."""
         row = calendar.set_day(context.runtime(), context.session(), _day(day), actor=_actor(), now=context.now(),

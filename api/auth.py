@@ -172,7 +172,7 @@ class PasswordChangeSchema(Schema):
 class Password(MethodView):
     @blp.arguments(PasswordChangeSchema)
     @blp.response(204)
-    @problems(blp, 401, 422)
+    @problems(blp, 400, 401, 422)
     def post(self, payload):
         """Change one's own password (the current one first); the other login sessions end."""
         accounts.change_password(context.session(), require_actor(), payload["current_password"],

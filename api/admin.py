@@ -32,6 +32,10 @@ def _done(value):
     return value
 
 
+def _with_password(made: officials.NewOfficial) -> dict:
+    return _done({"official": made.user, "temporary_password": made.temporary_password})
+
+
 @blp.route("/agencies")
 class Agencies(MethodView):
     @blp.arguments(s.AgencyQuerySchema, location="query")
@@ -95,8 +99,8 @@ class Officials(MethodView):
     def post(self, payload):
         """Open an official's account with roles per agency; the answer holds a temporary password, once."""
         roles = [(g["agency_id"], g["role"]) for g in payload.pop("roles")]
-        made = officials.create_official(context.session(), actor=_actor(), now=context.now(), roles=roles, **payload)
-        return _done({"official": made.user, "temporary_password": made.temporary_password})
+        return _with_password(officials.create_official(context.session(), actor=_actor(), now=context.now(),
+                                                        roles=roles, **payload))
 
 
 @blp.route("/officials/<int:user_id>")
@@ -155,8 +159,7 @@ class Reactivate(MethodView):
     @problems(blp, 401, 403, 404, 409)
     def post(self, user_id):
         """Open a closed account again, with a temporary password."""
-        made = officials.reactivate(context.session(), user_id, actor=_actor(), now=context.now())
-        return _done({"official": made.user, "temporary_password": made.temporary_password})
+        return _with_password(officials.reactivate(context.session(), user_id, actor=_actor(), now=context.now()))
 
 
 @blp.route("/officials/<int:user_id>/reset-password")
@@ -165,8 +168,8 @@ class ResetPassword(MethodView):
     @problems(blp, 401, 403, 404, 409)
     def post(self, user_id):
         """A temporary password, shown once; the official's sessions end and they choose a new one at sign-in."""
-        made = officials.reset_password(context.session(), user_id, actor=_actor(), now=context.now())
-        return _done({"official": made.user, "temporary_password": made.temporary_password})
+        return _with_password(officials.reset_password(context.session(), user_id, actor=_actor(),
+                                                       now=context.now()))
 
 
 @blp.route("/calendar")

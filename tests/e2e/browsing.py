@@ -14,3 +14,32 @@ ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-
 SCREENSHOTS = ROOT / "var" / "screenshots"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def demo_app(tmp_path):
+    """A served-ready app on a new SQLite file with the demo organisation and the library, under the CSP.
+
+    Returns (app, runtime, engine); dispose of the engine when done.
+    """
+    from support import PASSWORD, WORKFLOWS
+
+    from api import create_app
+    from config import load_settings
+    from engine import migrate
+    from engine.db import make_engine, make_sessionmaker
+    from engine.deploy import deploy_path
+    from engine.runtime import Runtime
+    from engine.seed import seed_demo
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    settings = load_settings({"database": {"url": url}, "server": {"secret_key_file": str(tmp_path / "key")}})
+    rt = Runtime(settings=settings, sessions=make_sessionmaker(engine))
+    with rt.sessions() as s:
+        seed_demo(s, password=PASSWORD, hash_method="pbkdf2:sha256:1000")
+        deploy_path(rt, s, WORKFLOWS, actor=None, now=rt.clock.now())
+        s.commit()
+    app = create_app(runtime=rt)
+    app.after_request(lambda response: (response.headers.setdefault("Content-Security-Policy", CSP), response)[1])
+    return app, rt, engine

@@ -7,18 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
-from browsing import CSP, SCREENSHOTS
+from browsing import SCREENSHOTS, demo_app
 from sqlalchemy import select
-from support import PASSWORD, WORKFLOWS, serving
+from support import PASSWORD, serving
 
-from api import create_app
-from config import load_settings
-from engine import dossiers, migrate
-from engine.db import make_engine, make_sessionmaker
-from engine.deploy import deploy_path
+from engine import dossiers
 from engine.models import Agency, User
-from engine.runtime import Runtime
-from engine.seed import seed_demo
 
 pytestmark = pytest.mark.slow
 SHOTS = Path(os.environ.get("MOTCUA_SCREENSHOTS", SCREENSHOTS))
@@ -26,17 +20,7 @@ SHOTS = Path(os.environ.get("MOTCUA_SCREENSHOTS", SCREENSHOTS))
 
 @pytest.fixture
 def admin_app(tmp_path):
-    url = f"sqlite:///{tmp_path / 'admin.db'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    settings = load_settings({"database": {"url": url}, "server": {"secret_key_file": str(tmp_path / "key")}})
-    rt = Runtime(settings=settings, sessions=make_sessionmaker(engine))
-    with rt.sessions() as s:
-        seed_demo(s, password=PASSWORD, hash_method="pbkdf2:sha256:1000")
-        deploy_path(rt, s, WORKFLOWS, actor=None, now=rt.clock.now())
-        s.commit()
-    app = create_app(runtime=rt)
-    app.after_request(lambda response: (response.headers.setdefault("Content-Security-Policy", CSP), response)[1])
+    app, rt, engine = demo_app(tmp_path)
     yield app, rt
     engine.dispose()
 
@@ -99,6 +83,16 @@ def test_admin_creates_agency_and_official_who_sees_the_right_inbox(browser, adm
         secret = page.locator("#temporary-password").inner_text().strip()
         assert len(secret) >= 10
         shot("43-quan-tri-can-bo-moi")
+        page.get_by_role("link", name="Lịch làm việc").click()
+        page.get_by_label("Ngày", exact=True).fill("2026-12-31")
+        page.get_by_label("ngày nghỉ (ngày thường được hoán đổi)").check()
+        page.get_by_label("Nội dung quyết định").fill("Nghỉ hoán đổi cho thứ Bảy 09/01/2027")
+        page.get_by_role("button", name="Ghi", exact=True).click()
+        assert "Đã sửa lịch làm việc." in page.inner_text("main")
+        shot("46-quan-tri-lich", full=True)
+        page.get_by_role("link", name="Nhật ký quản trị").click()
+        assert "Tạo cán bộ" in page.inner_text("main")
+        shot("47-quan-tri-nhat-ky")
         page.get_by_role("button", name="Đăng xuất").click()
 
         mine = _receive(rt, "000.05.31.H26", "Trần Văn Mới")

@@ -33,7 +33,14 @@ def current_actor() -> accounts.Principal | None:
         if context.session().info.pop(accounts.TOKEN_TOUCHED, False):  # keep it even when the request only reads
             context.commit()
         g.actor = user
+        if user is not None and user.must_change_password and request.blueprint != "web" \
+                and request.endpoint not in WHILE_PASSWORD_RESET:  # the pages send the official to /doi-mat-khau
+            abort(403, message="an administrator set a temporary password: change it first (POST /api/v1/auth/password)")
     return g.actor
+
+
+#: what an official with a temporary password may still call (engine.admin.officials)
+WHILE_PASSWORD_RESET = frozenset({"auth.Me", "auth.Logout", "auth.Login", "auth.Password"})
 
 
 def require_actor() -> accounts.Principal:
@@ -154,3 +161,20 @@ class TokenItem(MethodView):
         row = accounts.revoke_token(context.session(), require_actor(), token_id, context.now())
         context.commit()
         return row
+
+
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
+
+
+@blp.route("/password")
+class Password(MethodView):
+    @blp.arguments(PasswordChangeSchema)
+    @blp.response(204)
+    @problems(blp, 400, 401, 422)
+    def post(self, payload):
+        """Change one's own password (the current one first); the other login sessions end."""
+        accounts.change_password(context.session(), require_actor(), payload["current_password"],
+                                 payload["new_password"], context.now(), keep_session=cookie.get("token"))
+        context.commit()

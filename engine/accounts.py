@@ -144,13 +144,16 @@ class Principal:
     memberships: tuple[Grant, ...]
     #: how the request was authenticated: "session" (login cookie) or "token" (personal Bearer token)
     via: str = "session"
+    #: an administrator set a temporary password: the official chooses their own before anything else
+    must_change_password: bool = False
 
 
 # Every request runs it: built once; the token, its owner and the owner's roles in one statement.
 _TOKEN_OWNER = (
     select(ApiToken.id.label("token_id"), ApiToken.kind, ApiToken.revoked_at, ApiToken.last_used_at,
            ApiToken.expires_at, User.id,
-           User.username, User.full_name, User.is_admin, User.is_active, Membership.agency_id, Membership.role)
+           User.username, User.full_name, User.is_admin, User.is_active, User.must_change_password,
+           Membership.agency_id, Membership.role)
     .join(User, User.id == ApiToken.user_id).outerjoin(Membership, Membership.user_id == User.id)
     .where(ApiToken.token_hash == bindparam("digest"))
 )
@@ -178,7 +181,8 @@ def user_for_token(session: Session, token: str, now: dt.datetime, kind: str = "
         connection.execute(_TOKEN_USED, {"token_id": row.token_id, "at": now})
         session.info[TOKEN_TOUCHED] = True
     grants = tuple(Grant(r.agency_id, r.role) for r in rows if r.agency_id is not None)
-    return Principal(row.id, row.username, row.full_name, row.is_admin, grants, via=kind)
+    return Principal(row.id, row.username, row.full_name, row.is_admin, grants, via=kind,
+                     must_change_password=bool(row.must_change_password))
 
 
 def purge_sessions(session: Session, now: dt.datetime, idle: dt.timedelta) -> int:
@@ -223,6 +227,7 @@ def change_password(session: Session, user: User | Principal, current: str, new:
         set_password(row, new)
     except InvalidInput as exc:
         raise InvalidInput(exc.detail, {"new_password": exc.errors["password"]}) from None
+    row.must_change_password = False
     ended = update(ApiToken).where(ApiToken.user_id == row.id, ApiToken.kind == "session",
                                    ApiToken.revoked_at.is_(None))
     if keep_session:

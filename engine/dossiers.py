@@ -25,6 +25,7 @@ from engine.access import (
     require_work_on,
     roles_in,
 )
+from engine.admin.procedures import offered_by
 from engine.codes import dossier_code, lookup_secret
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, WorkflowError
 from engine.models import (
@@ -184,6 +185,9 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
                            {"agency_id": [f"expected an agency of kind {meta.agency_kind}"]})
     if channel not in meta.channels:
         raise InvalidInput(f"'{meta.name_vi}' is not offered by {channel}", {"channel": list(meta.channels)})
+    if not offered_by(session, agency.id, procedure):
+        raise InvalidInput(f"'{meta.name_vi}' is not offered by {agency.name} (switched off by its administrator)",
+                           {"procedure": ["not offered by this agency"]})
     reception_schema = compiled.package.forms.get(RECEPTION_FORM)
     if reception_schema is not None:
         data = forms.prepare(reception_schema, data, title=RECEPTION_FORM)

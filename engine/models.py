@@ -47,6 +47,10 @@ class Agency(Base):
     kind: Mapped[str] = mapped_column(String(40))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     parent: Mapped[Agency | None] = relationship(remote_side=[id])
+    #: the first and the last day the agency existed (both included; null: open-ended). The 2025 mergers
+    #: and the two-tier local government ended many agencies and began others (engine.admin.agencies)
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class User(Base):
@@ -58,6 +62,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: set when an administrator created the account or reset its password: a new one at next sign-in
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", lazy="selectin")
 
 
@@ -427,3 +433,20 @@ class DeskRecord(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class AgencyProcedure(Base):
+    """A procedure as one agency offers it: enabled or not, its local code, the contact printed on the receipt."""
+
+    __tablename__ = "agency_procedure"
+    __table_args__ = (UniqueConstraint("agency_id", "procedure_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedure.id"))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: the province's code of the procedure, e.g. 1.000948.H26
+    local_code: Mapped[str | None] = mapped_column(String(40))
+    #: where and how the citizen reaches the agency about this procedure (address, phone), printed on form 01
+    contact: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

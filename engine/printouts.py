@@ -15,10 +15,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit, letters
+from engine.admin.procedures import offered
 from engine.dossier_views import ControlSheet, control_sheet, may_see_personal_data, member_agency_ids
 from engine.dossiers import current_version
 from engine.errors import Forbidden, NotFound
-from engine.models import Agency, ApologyLetter, AuditEvent, DeskRecord, Dossier, Procedure, User
+from engine.models import (
+    Agency,
+    ApologyLetter,
+    AuditEvent,
+    DeskRecord,
+    Dossier,
+    Procedure,
+    ProcedureVersion,
+    User,
+)
 from engine.reception import DeskSlip, Receipt
 from engine.runtime import Runtime
 
@@ -60,7 +70,9 @@ def receipt(rt: Runtime, session: Session, dossier_id: int, *, actor: User, now:
     official = session.get(User, dossier.received_by_id) if dossier.received_by_id else None
     if log:
         _log(session, dossier, "receipt", actor, now)
-    return Receipt(dossier, None, meta, session.get(Agency, dossier.agency_id), documents, meta.fees, official)
+    version = session.get(ProcedureVersion, dossier.procedure_version_id)
+    return Receipt(dossier, None, meta, session.get(Agency, dossier.agency_id), documents, meta.fees, official,
+                   offered=offered(session, dossier.agency_id, version.procedure_id))
 
 
 def desk_slip(rt: Runtime, session: Session, kind: str, number: str, *, actor: User) -> DeskSlip:

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 from bpmn.package import Fee, ProcedureMeta
 from engine import audit
 from engine.access import require_role
+from engine.admin.procedures import offered
 from engine.dossier_views import DossierRow
 from engine.dossiers import StepResult, current_version, receive_dossier
 from engine.errors import InvalidInput, NotFound
-from engine.models import CHANNELS, Agency, DeskRecord, Dossier, Procedure, User
+from engine.models import CHANNELS, Agency, DeskRecord, Dossier, Procedure, ProcedureVersion, User
 from engine.runtime import Runtime
 
 #: the letter before a slip's sequence number tells the two kinds apart: B(ổ sung), T(ừ chối)
@@ -39,6 +40,8 @@ class Receipt:
     documents: list[dict]
     fees: tuple[Fee, ...]
     official: User | None
+    #: the agency's settings of the procedure (engine.admin.procedures): local code, contact line
+    offered: object | None = None
 
     @property
     def row(self) -> DossierRow:
@@ -95,7 +98,9 @@ def receive_with_receipt(rt: Runtime, session: Session, *, procedure: str, agenc
     # Kept as an audit event: the receipt can be reprinted and the documents shown later, without a column.
     audit.record(session, "receipt_issued", dossier=dossier, actor=actor, at=now, documents=received)
     session.flush()
-    return Receipt(dossier, step, meta, session.get(Agency, dossier.agency_id), received, meta.fees, actor)
+    procedure_id = session.get(ProcedureVersion, dossier.procedure_version_id).procedure_id
+    return Receipt(dossier, step, meta, session.get(Agency, dossier.agency_id), received, meta.fees, actor,
+                   offered=offered(session, dossier.agency_id, procedure_id))
 
 
 def _procedure_meta(rt: Runtime, session: Session, slug: str) -> tuple[Procedure, ProcedureMeta]:

@@ -1,62 +1,62 @@
 """Demo agencies and officials (config/demo.toml), for `motcua demo` and the tests."""
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import tomllib
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
 from engine.models import Agency, Membership, User
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "config" / "demo.toml"
 
 ROLE_TITLES = {
-    "reception": "Cán bộ tiếp nhận", "specialist": "Chuyên viên", "head": "Lãnh đạo phòng",
+    "admin": "Quản trị đơn vị", "reception": "Cán bộ tiếp nhận", "specialist": "Chuyên viên", "head": "Lãnh đạo phòng",
     "leader": "Lãnh đạo cơ quan", "clerk": "Văn thư", "supervisor": "Giám sát",
     "designer": "Cán bộ kiểm soát TTHC",
 }
 
 
 def seed_demo(session: Session, password: str | None = None, path: Path = DEMO_FILE,
-              hash_method: str = "scrypt") -> dict[str, str]:
+              hash_method: str = "scrypt", now: dt.datetime | None = None) -> dict[str, str]:
     """Create the demo organisation if absent; return {username: password} for the users created.
 
-    Each user gets a fresh random password unless `password` is given (tests).
+    Through the administration's functions (engine.admin), as the system (no actor): audited like any
+    administrator's change. Each user gets a fresh random password unless `password` is given (tests).
     """
+    from engine.admin import agencies, officials
+
+    now = now or dt.datetime.now(dt.UTC)
     with path.open("rb") as fh:
         demo = tomllib.load(fh)
     by_code = {a.code: a for a in session.scalars(select(Agency))}
     for spec in demo["agencies"]:
         if spec["code"] not in by_code:
-            agency = Agency(code=spec["code"], name=spec["name"], name_en=spec.get("name_en"), level=spec["level"],
-                            kind=spec["kind"], parent=by_code.get(spec.get("parent", "")))
-            session.add(agency)
-            by_code[agency.code] = agency
-    session.flush()
+            parent = by_code.get(spec.get("parent", ""))
+            by_code[spec["code"]] = agencies.create_agency(
+                session, actor=None, now=now, code=spec["code"], name=spec["name"], name_en=spec.get("name_en"),
+                level=spec["level"], kind=spec["kind"], parent_id=parent.id if parent else None,
+                valid_from=spec.get("valid_from"), valid_until=spec.get("valid_until"))
     existing = set(session.scalars(select(User.username)))
     created: dict[str, str] = {}
 
-    def add_user(username: str, full_name: str, is_admin: bool = False) -> User | None:
+    def add_user(username: str, full_name: str, roles=(), is_admin: bool = False) -> None:
         if username in existing:
-            return None
+            return
         secret = password or secrets.token_urlsafe(9)
-        user = User(username=username, full_name=full_name, email=f"{username}@motcua.local",
-                    password_hash=generate_password_hash(secret, method=hash_method), is_admin=is_admin,
-                    is_active=True)
-        session.add(user)
+        officials.create_official(session, actor=None, now=now, username=username, full_name=full_name,
+                                  email=f"{username}@motcua.local", roles=roles, is_admin=is_admin,
+                                  password=secret, hash_method=hash_method)
         created[username] = secret
-        return user
 
     for staff in demo["staff"]:
         agency = by_code[staff["agency"]]
         for role in staff["roles"]:
-            user = add_user(f"{staff['prefix']}.{role}", f"{ROLE_TITLES.get(role, role)} — {agency.name}")
-            if user is not None:
-                session.flush()
-                session.add(Membership(user_id=user.id, agency_id=agency.id, role=role))
+            add_user(f"{staff['prefix']}.{role}", f"{ROLE_TITLES.get(role, role)} — {agency.name}",
+                     roles=[(agency.id, role)])
     for admin in demo.get("admins", []):
         add_user(admin["username"], admin["full_name"], is_admin=True)
     session.flush()

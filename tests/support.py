@@ -19,7 +19,8 @@ PASSWORD = "demo-pass-123"
 POSTGRES_URL = os.environ.get("MOTCUA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 #: rows that tests create, children first; the organisation and the deployed procedures stay
 DYNAMIC_TABLES = ("outbox", "escalation", "apology_letter", "extension", "rating", "desk_record", "audit_event",
-                  "pause", "task", "dossier", "day_sequence", "calendar_override", "api_token", "lease", "saved_filter")
+                  "pause", "task", "dossier", "day_sequence", "calendar_override", "api_token", "lease", "saved_filter",
+                  "agency_procedure")
 VN = dt.timezone(dt.timedelta(hours=7))
 #: a Monday, 09:00 in Hà Nội
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=VN)
@@ -100,3 +101,42 @@ def restore_library(rt) -> None:
         conn.execute(delete(Procedure).where(Procedure.slug.not_in(LIBRARY)))
         conn.execute(update(Procedure).values(current_version=1))
     rt.specs.clear()
+
+
+@contextlib.contextmanager
+def keep_organisation(rt):
+    """Put the seeded agencies, officials and roles back as they were after a test that administers them.
+
+    The dynamic rows go first (they may name a new official or agency); then new officials and agencies are
+    deleted and the seeded ones get back their roles, flags and passwords.
+    """
+    from engine.models import Membership, User
+
+    with rt.db_engine.begin() as conn:
+        users = conn.execute(select(User.id, User.password_hash, User.is_admin, User.is_active,
+                                    User.must_change_password, User.full_name, User.email)).all()
+        roles = conn.execute(select(Membership.user_id, Membership.agency_id, Membership.role)).all()
+        agencies = conn.execute(select(Agency.id, Agency.name, Agency.name_en, Agency.level, Agency.kind,
+                                       Agency.parent_id, Agency.valid_from, Agency.valid_until)).all()
+    try:
+        yield
+    finally:
+        rt.calendars.invalidate()
+        with rt.db_engine.begin() as conn:
+            for table in DYNAMIC_TABLES:
+                conn.execute(text(f"DELETE FROM {table}"))
+            conn.execute(delete(Membership))
+            conn.execute(delete(User).where(User.id.not_in([u.id for u in users])))
+            for u in users:
+                conn.execute(update(User).where(User.id == u.id).values(
+                    password_hash=u.password_hash, is_admin=u.is_admin, is_active=u.is_active,
+                    must_change_password=u.must_change_password, full_name=u.full_name, email=u.email))
+            if roles:
+                conn.execute(Membership.__table__.insert(), [dict(r._mapping) for r in roles])
+            new = conn.execute(select(Agency.id).where(Agency.id.not_in([a.id for a in agencies]))
+                               .order_by(Agency.id.desc())).scalars().all()
+            conn.execute(update(Agency).where(Agency.id.in_(new)).values(parent_id=None))
+            conn.execute(delete(Agency).where(Agency.id.in_(new)))
+            for a in agencies:
+                conn.execute(update(Agency).where(Agency.id == a.id).values(**{k: v for k, v in a._mapping.items()
+                                                                              if k != "id"}))

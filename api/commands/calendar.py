@@ -14,6 +14,7 @@ import click
 from api.commands.database import migrated_runtime, sqlite_file
 from config import load_settings
 from config.settings import SettingsError
+from engine.admin import calendar as admin_calendar
 from engine.deadline_query import ask_due
 from engine.errors import InvalidInput, NotFound
 from engine.workcalendar import WorkCalendar
@@ -147,15 +148,15 @@ def _day(text: str) -> dt.date:
 @click.option("--working", "kind", flag_value="working", help="The date is a working day (a make-up Saturday).")
 @click.option("--name", required=True, help="What the government decided, e.g. 'Nghỉ bù hoán đổi cho 02/05'.")
 def set_day(day: str, kind: str | None, name: str) -> None:
-    """Record a day swap in the database (every process sees it within a minute)."""
+    """Record a day swap in the database (every process sees it within a minute; audited, by the system)."""
     if kind is None:
         raise CalendarError("--off/--working: say whether DATE is a day off or a working day")
     date = _day(day)
     rt = _runtime_for_update()
     with rt.sessions() as session:
         try:
-            rt.calendars.set_override(session, date, is_working=kind == "working", name=name, actor_id=None,
-                                      now=rt.clock.now())
+            admin_calendar.set_day(rt, session, date, is_working=kind == "working", name=name, actor=None,
+                                   now=rt.clock.now())
         except InvalidInput as exc:
             field, messages = next(iter(exc.errors.items()))
             raise CalendarError(f"--{field}: {messages[0]}") from None
@@ -171,7 +172,7 @@ def clear_day(day: str) -> None:
     rt = _runtime_for_update()
     with rt.sessions() as session:
         try:
-            rt.calendars.remove_override(session, date)
+            admin_calendar.clear_day(rt, session, date, actor=None, now=rt.clock.now())
         except NotFound as exc:
             raise CalendarError(f"DATE: {exc.detail}") from None
         session.commit()

@@ -47,6 +47,7 @@ def receipt_context(r: Receipt, *, tz: dt.tzinfo, base_url: str) -> dict:
         "delivery": "; ".join(delivery), "fees": [{"name_vi": f.name_vi, "amount": f.amount} for f in r.fees],
         "fees_total": r.fees_total, "book_number": d.code.rsplit("-", 1)[-1],
         "official": r.official.full_name if r.official else None,
+        "local_code": getattr(r.offered, "local_code", None), "contact": getattr(r.offered, "contact", None),
     }
 
 

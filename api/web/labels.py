@@ -17,6 +17,7 @@ ROLES = {
     "clerk": _l("Clerk"),
     "supervisor": _l("Supervisor"),
     "designer": _l("Process designer"),
+    "admin": _l("Agency administrator"),
 }
 
 TASK_STATES = {
@@ -72,6 +73,22 @@ CHANNELS = {
 }
 
 
+ADMIN_ACTIONS = {
+    "admin.agency_created": _l("Agency created"),
+    "admin.agency_changed": _l("Agency changed"),
+    "admin.official_created": _l("Official created"),
+    "admin.official_changed": _l("Official changed"),
+    "admin.role_granted": _l("Role granted"),
+    "admin.role_withdrawn": _l("Role withdrawn"),
+    "admin.official_deactivated": _l("Official deactivated"),
+    "admin.official_reactivated": _l("Official reactivated"),
+    "admin.password_reset": _l("Password reset"),
+    "admin.day_set": _l("Calendar day set"),
+    "admin.day_cleared": _l("Calendar day cleared"),
+    "admin.procedure_set": _l("Procedure settings changed"),
+}
+
+
 def label(table: dict, code: str | None) -> str:
     """The word for a code, or the code itself when it has none (a procedure may add its own)."""
     if code is None:
@@ -89,6 +106,7 @@ def register(jinja_env) -> None:
         time_left_words=time_left_words,
         mark_label=lambda code: label(MARKS, code),
         action_label=lambda code: label(AUDIT_ACTIONS, code),
+        admin_action_label=lambda code: label(ADMIN_ACTIONS, code),
     )
 
 

@@ -22,6 +22,8 @@ from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFou
 #: endpoints open without signing in
 PUBLIC_ENDPOINTS = frozenset({"web.home", "web.login", "web.language", "web.static", "web.public_lookup",
                               "web.public_rating", "web.public_lookup_old"})
+#: what an official whose password an administrator reset may open before choosing a new one
+WHILE_PASSWORD_RESET = frozenset({"web.password", "web.logout", "web.keep_alive"})
 #: how long before the idle end of a login session the page warns
 IDLE_WARNING = dt.timedelta(minutes=10)
 
@@ -48,7 +50,12 @@ def safe_next(target: str | None, default: str) -> str:
 def _require_login():
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
-    if current_actor() is not None:
+    user = current_actor()
+    if user is not None:
+        if user.must_change_password and request.endpoint not in WHILE_PASSWORD_RESET:
+            if is_htmx():
+                return "", 401, {"HX-Redirect": url_for("web.password")}
+            return redirect(url_for("web.password"))
         return None
     target = url_for("web.home", next=request.full_path.rstrip("?") if request.method == "GET" else None)
     if is_htmx():  # htmx follows this header with a full page load

@@ -10,6 +10,7 @@ Authenticated callers send a Bearer token.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,9 +18,10 @@ from functools import cached_property
 import pytest
 from samples import HH_APPROVE, HH_ISSUE, RETURN_COUNTER, SIGN_APPROVE, examine_supplement
 from sqlalchemy import select
-from support import APPLICANT, T0, VN
+from support import APPLICANT, T0, VN, keep_organisation
 
 from engine import accounts, dossiers, escalation, reception
+from engine.admin import calendar, officials
 from engine.models import Agency, Escalation, User
 
 TANLAP_STAFF = tuple(f"tanlap.{role}" for role in ("reception", "specialist", "head", "leader", "clerk",
@@ -118,6 +120,32 @@ class World:
         return self._act(lambda rt, s, **kw: reception.request_supplement(
             rt, s, **self.desk_input(), missing_documents=[{"name": "Bản sao căn cước"}], **kw),
             "tanlap.reception").record.number
+
+    # administration: each call meets a new official, agency code or calendar day
+    _serial = itertools.count(1)
+
+    def agency_input(self) -> dict:
+        return {"code": f"000.9{next(self._serial)}.31.H26", "name": "UBND xã Mới", "level": "commune",
+                "kind": "commune", "parent_id": self.tanlap}
+
+    def official_input(self) -> dict:
+        return {"username": f"matrix.{next(self._serial)}", "full_name": "Cán bộ mới",
+                "roles": [{"agency_id": self.tanlap, "role": "clerk"}]}
+
+    def fresh_official(self, active: bool = True) -> int:
+        with self.rt.sessions() as s:
+            made = officials.create_official(s, actor=None, now=T0, **{
+                **self.official_input(), "roles": [(self.tanlap, "reception")]})
+            made.user.is_active = active
+            s.commit()
+            return made.user.id
+
+    def fresh_day(self) -> str:
+        day = dt.date(2027, 1, 1) + dt.timedelta(days=next(self._serial))
+        with self.rt.sessions() as s:
+            calendar.set_day(self.rt, s, day, is_working=False, name="Nghỉ bù", actor=None, now=T0)
+            s.commit()
+        return day.isoformat()
 
     @cached_property
     def supplement_dossier(self) -> int:
@@ -265,6 +293,46 @@ MATRIX: dict[tuple[str, str], Row] = {
     # the working calendar
     ("GET", f"{V1}/calendar/due"): row(LOGGED_IN, 200, lambda w: (f"{V1}/calendar/due", {"query_string": {
         "start": "2026-03-02T09:00:00+07:00", "duration": "P3D"}})),
+    # one's own password: the current one is checked (wrong here: 422 for everyone signed in)
+    ("POST", f"{V1}/auth/password"): row(LOGGED_IN, 422, lambda w: (f"{V1}/auth/password", {"json": {
+        "current_password": "wrong-password", "new_password": "a-new-password"}})),
+    # administration: system administrators (agency administrators: tests/api/test_admin_api.py)
+    ("GET", f"{V1}/admin/agencies"): row({"admin"}, 200, f"{V1}/admin/agencies"),
+    ("POST", f"{V1}/admin/agencies"): row({"admin"}, 201, lambda w: (f"{V1}/admin/agencies",
+                                                                     {"json": w.agency_input()})),
+    ("PATCH", f"{V1}/admin/agencies/<int:agency_id>"): row(
+        {"admin"}, 200, lambda w: (f"{V1}/admin/agencies/{w.tanlap}", {"json": {"name_en": "Tan Lap Commune"}})),
+    ("GET", f"{V1}/admin/agencies/<int:agency_id>/procedures"): row(
+        {"admin"}, 200, lambda w: (f"{V1}/admin/agencies/{w.tanlap}/procedures", {})),
+    ("PUT", f"{V1}/admin/agencies/<int:agency_id>/procedures/<slug>"): row(
+        {"admin"}, 200, lambda w: (f"{V1}/admin/agencies/{w.tanlap}/procedures/household-business", {
+            "json": {"enabled": True, "local_code": "1.001612.H26", "contact": "Bộ phận Một cửa xã Tân Lập"}})),
+    ("GET", f"{V1}/admin/officials"): row({"admin"}, 200, f"{V1}/admin/officials"),
+    ("POST", f"{V1}/admin/officials"): row({"admin"}, 201, lambda w: (f"{V1}/admin/officials",
+                                                                      {"json": w.official_input()})),
+    ("GET", f"{V1}/admin/officials/<int:user_id>"): row(
+        {"admin"}, 200, lambda w: (f"{V1}/admin/officials/{w.fresh_official()}", {})),
+    ("PATCH", f"{V1}/admin/officials/<int:user_id>"): row(
+        {"admin"}, 200, lambda w: (f"{V1}/admin/officials/{w.fresh_official()}", {"json": {"full_name": "Tên mới"}})),
+    ("POST", f"{V1}/admin/officials/<int:user_id>/roles"): row(
+        {"admin"}, 201, lambda w: (f"{V1}/admin/officials/{w.fresh_official()}/roles", {
+            "json": {"agency_id": w.tanlap, "role": "clerk"}})),
+    ("DELETE", f"{V1}/admin/officials/<int:user_id>/roles/<int:agency_id>/<role>"): row(
+        {"admin"}, 200, lambda w: (f"{V1}/admin/officials/{w.fresh_official()}/roles/{w.tanlap}/reception", {})),
+    ("POST", f"{V1}/admin/officials/<int:user_id>/deactivate"): row(
+        {"admin"}, 200, lambda w: (f"{V1}/admin/officials/{w.fresh_official()}/deactivate", {})),
+    ("POST", f"{V1}/admin/officials/<int:user_id>/reactivate"): row(
+        {"admin"}, 200, lambda w: (f"{V1}/admin/officials/{w.fresh_official(active=False)}/reactivate", {})),
+    ("POST", f"{V1}/admin/officials/<int:user_id>/reset-password"): row(
+        {"admin"}, 200, lambda w: (f"{V1}/admin/officials/{w.fresh_official()}/reset-password", {})),
+    ("GET", f"{V1}/admin/calendar"): row({"admin"}, 200, lambda w: (f"{V1}/admin/calendar",
+                                                                    {"query_string": {"year": 2026}})),
+    ("PUT", f"{V1}/admin/calendar/days/<day>"): row(
+        {"admin"}, 200, lambda w: (f"{V1}/admin/calendar/days/2027-05-03", {"json": {
+            "is_working": False, "name": "Nghỉ bù"}})),
+    ("DELETE", f"{V1}/admin/calendar/days/<day>"): row(
+        {"admin"}, 204, lambda w: (f"{V1}/admin/calendar/days/{w.fresh_day()}", {})),
+    ("GET", f"{V1}/admin/audit"): row({"admin"}, 200, f"{V1}/admin/audit"),
 }
 
 
@@ -277,6 +345,13 @@ def test_the_table_covers_every_endpoint(app):
     endpoints = api_endpoints(app)
     assert not endpoints - MATRIX.keys(), "endpoints without a row in MATRIX"
     assert not MATRIX.keys() - endpoints, "rows of MATRIX for endpoints the app no longer has"
+
+
+@pytest.fixture(autouse=True)
+def _organisation(rt):
+    """Administration rows create officials and agencies: the seeded organisation is put back after."""
+    with keep_organisation(rt):
+        yield
 
 
 @pytest.fixture

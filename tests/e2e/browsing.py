@@ -46,3 +46,12 @@ def app_under_csp(rt):
     app = create_app(runtime=rt)
     app.after_request(lambda response: (response.headers.setdefault("Content-Security-Policy", CSP), response)[1])
     return app
+
+
+def demo_app(tmp_path):
+    """A served-ready app on a new SQLite file with the demo organisation and the library, under the CSP.
+
+    Returns (app, runtime, engine); dispose of the engine when done.
+    """
+    rt, engine = demo_runtime(tmp_path, "demo")
+    return app_under_csp(rt), rt, engine

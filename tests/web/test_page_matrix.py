@@ -33,13 +33,21 @@ READ = {
     "web.desk_received": (TANLAP | {"admin"}, lambda w: f"/tiep-nhan/ho-so/{w['dossier']}"),
     "web.return_task": ({"tanlap.specialist", "tanlap.head", "tanlap.leader", "tanlap.supervisor", "admin"},
                         lambda w: f"/tra-ket-qua/{w['task']}"),
+    # administration: system administrators (agency administrators: tests/web/test_admin_pages.py)
+    "web.admin_agencies": ({"admin"}, lambda w: "/quan-tri/co-quan"),
+    "web.admin_agency": ({"admin"}, lambda w: f"/quan-tri/co-quan/{w['agency']}"),
+    "web.admin_officials": ({"admin"}, lambda w: "/quan-tri/can-bo"),
+    "web.admin_official": ({"admin"}, lambda w: f"/quan-tri/can-bo/{w['official']}"),
+    "web.admin_calendar": ({"admin"}, lambda w: "/quan-tri/lich?year=2026"),
+    "web.admin_audit": ({"admin"}, lambda w: "/quan-tri/nhat-ky"),
 }
 
 
 @pytest.fixture
-def world(receive):
+def world(receive, users):
     result = receive()
-    return {"task": result.created[0].id, "dossier": result.dossier.id, "agency": result.dossier.agency_id}
+    return {"task": result.created[0].id, "dossier": result.dossier.id, "agency": result.dossier.agency_id,
+            "official": users["tanlap.clerk"].id}
 
 
 @pytest.fixture
@@ -80,6 +88,7 @@ def test_every_unsafe_request_needs_the_csrf_token(app, world, clients):
             continue
         path = rule.rule.replace("<int:task_id>", str(world["task"])).replace("<int:filter_id>", "1")
         path = path.replace("<slug>", "household-business")
+        path = path.replace("<int:agency_id>", str(world["agency"])).replace("<int:user_id>", str(world["official"]))
         for headers in ({}, {"X-CSRF-Token": "forged"}):
             response = official.post(path, data={"csrf_token": "forged"} if not headers else {}, headers=headers)
             assert response.status_code == 400, (rule.rule, headers, response.status_code)

@@ -1,8 +1,8 @@
 """The risk board: the open dossiers of the agencies a caller watches, counted by agency, procedure or official.
 
-Columns: open (all open dossiers), at risk, overdue (the clock's verdict as in engine.supervision: the
-stored risk corrected by the time since the last scan; a paused dossier keeps its stored risk), paused
-(waiting for the citizen's supplement). By official, a dossier counts for each official holding one of its
+Columns: open (all open dossiers), then three parts of them: at risk and overdue among those whose clock
+runs (the clock's verdict as in engine.supervision: the stored risk corrected by the time since the last
+scan), and paused (waiting for the citizen's supplement); the rest is on track. By official, a dossier counts for each official holding one of its
 open steps, and under "unassigned" while a step waits in a group. Every figure has its dossiers
 (`board_dossiers`), with the same filter.
 
@@ -71,7 +71,7 @@ def risk_board(session: Session, *, actor: User, now: dt.datetime, by: str = "ag
     running = Dossier.paused_at.is_(None)
     figures = (func.count().label("open"),
                func.sum(case((and_(running, level == "at_risk"), 1), else_=0)).label("at_risk"),
-               func.sum(case((level == "overdue", 1), else_=0)).label("overdue"),
+               func.sum(case((and_(running, level == "overdue"), 1), else_=0)).label("overdue"),
                func.sum(case((~running, 1), else_=0)).label("paused"))
     scope = [OPEN_DOSSIER, Dossier.agency_id.in_(agencies) if agencies is not None else true()]
     if by == "agency":
@@ -135,9 +135,27 @@ def board_dossiers(session: Session, *, actor: User, now: dt.datetime, by: str, 
     if level == "at_risk":
         stmt = stmt.where(Dossier.paused_at.is_(None), risk == "at_risk")
     elif level == "overdue":
-        stmt = stmt.where(risk == "overdue")
+        stmt = stmt.where(Dossier.paused_at.is_(None), risk == "overdue")
     elif level == "paused":
         stmt = stmt.where(Dossier.paused_at.is_not(None))
     rows = session.execute(stmt.order_by(Dossier.due_at, Dossier.id).limit(max(1, min(limit, MAX_DRILL))))
     return [DrillRow(r.id, r.code, r.name, r.name_vi, r.status, r.due_at, r.level, r.paused_at is not None)
             for r in rows]
+
+
+@dataclass(frozen=True)
+class AgencyChoice:
+    id: int
+    code: str
+    name: str
+
+
+def agencies_to_choose(session: Session, actor: User, roles: frozenset[str]) -> list[AgencyChoice]:
+    """The agencies a page may offer: where the caller holds one of `roles`; every agency for an admin."""
+    stmt = select(Agency.id, Agency.code, Agency.name).order_by(Agency.code)
+    if not actor.is_admin:
+        held = {m.agency_id for m in actor.memberships if m.role in roles}
+        if not held:
+            return []
+        stmt = stmt.where(Agency.id.in_(held))
+    return [AgencyChoice(*r) for r in session.execute(stmt)]

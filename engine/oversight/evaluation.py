@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, delete, func, select
 from sqlalchemy.orm import Session
 
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput
 from engine.models import (
     Agency,
     DeskRecord,
@@ -189,9 +189,3 @@ def evaluation(session: Session, *, actor: User, year: int, agency_id: int | Non
                       *(getattr(r, f) for f in FIGURES))
         for r, username, full_name, code, name in rows], stamp.computed_at if stamp else None)
 
-
-def agency_of(session: Session, agency_id: int) -> Agency:
-    agency = session.get(Agency, agency_id)
-    if agency is None:
-        raise NotFound(f"no agency {agency_id}")
-    return agency

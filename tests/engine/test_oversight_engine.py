@@ -17,7 +17,7 @@ SCAN_AT = dt.datetime(2026, 3, 5, 10, 0, tzinfo=VN)
 def _finish(rt, session, users, dossier_id):
     """Take the household dossier through its four steps now (on time)."""
     for step, data in (("examine", HH_APPROVE), ("sign", SIGN_APPROVE), ("issue", HH_ISSUE),
-                       ("return", RETURN_COUNTER)):
+                       ("return_result", RETURN_COUNTER)):
         act(rt, session, users, dossier_id, step, data)
 
 

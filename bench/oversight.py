@@ -223,7 +223,7 @@ def main() -> None:
         results["annual evaluation 2026: live count (compute, all agencies)"] = timed(
             1, lambda: evaluation.compute(rt, s, 2026))
         results["II.06a largest commune 2026 by procedure (engine, for comparison)"] = timed(
-            max(1, args.runs // 2), lambda: supervision.period_report(
+            1, lambda: supervision.period_report(
                 rt, s, actor=admin, start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31), by="procedure",
                 agency_id=big.id, now=NOW))
     client = sign_in(app.test_client(), "admin", PASSWORD)

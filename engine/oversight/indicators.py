@@ -116,12 +116,16 @@ def _scope(agency_id: int, start_at: dt.datetime, end_at: dt.datetime):
                       or_(finished.is_(None), finished >= start_at)]
 
 
-def _verdicts(finished, as_of: dt.datetime):
+def _multi_supplement():
+    """The dossiers asked to supplement more than once (scored overdue): a join, not a count per dossier."""
+    return (select(Pause.dossier_id.label("dossier_id")).group_by(Pause.dossier_id)
+            .having(func.count(Pause.id) > 1).subquery("multi_supplement"))
+
+
+def _verdicts(finished, as_of: dt.datetime, multi):
     """SQL conditions: on time (2.1's numerator) and online (3.3's numerator), for a counted dossier."""
-    supplements = (select(func.count(Pause.id)).where(Pause.dossier_id == Dossier.id)
-                   .correlate(Dossier).scalar_subquery())
     done = and_(finished.is_not(None), finished < as_of)
-    on_time = and_(supplements <= 1, or_(
+    on_time = and_(multi.c.dossier_id.is_(None), or_(
         and_(done, finished <= Dossier.legal_due_at),
         and_(~done, or_(and_(Dossier.paused_at.is_not(None), Dossier.paused_at <= as_of),
                         Dossier.legal_due_at >= as_of))))
@@ -145,7 +149,8 @@ def indicators(rt, session: Session, *, actor: User, agency_id: int | None, star
     agency = _agency(session, actor, agency_id)
     as_of = min(end_at, now)
     finished, scope = _scope(agency.id, start_at, end_at)
-    verdicts, done = _verdicts(finished, as_of)
+    multi = _multi_supplement()
+    verdicts, done = _verdicts(finished, as_of, multi)
     seconds = func.sum(case((done, _epoch(session, finished) - _epoch(session, Dossier.received_at)), else_=0))
     row = session.execute(select(
         func.count(),
@@ -154,7 +159,7 @@ def indicators(rt, session: Session, *, actor: User, agency_id: int | None, star
         seconds,
         func.sum(case((Dossier.received_at >= start_at, 1), else_=0)),
         func.sum(case((and_(Dossier.received_at >= start_at, verdicts["3.3"]), 1), else_=0)),
-    ).where(*scope)).one()
+    ).select_from(Dossier).outerjoin(multi, multi.c.dossier_id == Dossier.id).where(*scope)).one()
     counted, on_time, completed, total_seconds, new, online = (int(v or 0) for v in row)
 
     def rate(a: int, b: int) -> float | None:
@@ -229,7 +234,8 @@ def indicator_dossiers(rt, session: Session, *, actor: User, agency_id: int | No
     agency = _agency(session, actor, agency_id)
     as_of = min(end_at, now)
     finished, scope = _scope(agency.id, start_at, end_at)
-    verdicts, done = _verdicts(finished, as_of)
+    multi = _multi_supplement()
+    verdicts, done = _verdicts(finished, as_of, multi)
     if code == "2.2":
         scope.append(done)
         verdict = done
@@ -246,6 +252,7 @@ def indicator_dossiers(rt, session: Session, *, actor: User, agency_id: int | No
     rows = session.execute(
         select(Dossier.id, Dossier.code, Dossier.channel, Dossier.status, Dossier.received_at, Dossier.legal_due_at,
                finished.label("finished"), met.label("met"))
+        .outerjoin(multi, multi.c.dossier_id == Dossier.id)
         .where(*scope, Dossier.id > after_id).order_by(Dossier.id).limit(max(1, min(limit, MAX_DRILL))))
     return [CountedDossier(r.id, r.code, r.channel, r.status, r.received_at, r.legal_due_at, r.finished, bool(r.met))
             for r in rows]

@@ -8,6 +8,7 @@ from samples import HH_APPROVE, HH_ISSUE, RETURN_COUNTER, SIGN_APPROVE
 from support import VN, act, agency_id, receive, scan
 
 from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.models import Pause
 from engine.oversight import board, digest, evaluation, indicators
 
 #: Thursday 10:00 after a Monday 09:00 reception: the household dossier is in its last day, its step overdue
@@ -64,6 +65,14 @@ def test_766_on_time_counts_the_dossiers_it_names(rt, session, users, clock):
                                         start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31),
                                         now=dt.datetime(2026, 3, 20, 9, tzinfo=VN), part="not_met")
     assert [r.id for r in met] == [open_late]
+    # a second supplement request scores the dossier overdue (766 rule 2.1), finished on time or not
+    for day in (3, 4):
+        session.add(Pause(dossier_id=done, paused_at=dt.datetime(2026, 3, day, 9, tzinfo=VN),
+                          resumed_at=dt.datetime(2026, 3, day, 10, tzinfo=VN)))
+    session.commit()
+    again = indicators.indicators(rt, session, actor=leader, agency_id=tanlap, start=dt.date(2026, 3, 1),
+                                  end=dt.date(2026, 3, 31), now=dt.datetime(2026, 3, 20, 9, tzinfo=VN))
+    assert {i.code: i for i in again.indicators}["2.1"].numerator == 0
     with pytest.raises(NotFound):
         indicators.indicator_dossiers(rt, session, actor=leader, agency_id=tanlap, code="3.6",
                                       start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31), now=SCAN_AT)

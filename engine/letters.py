@@ -91,6 +91,9 @@ def issue_letter(rt, session: Session, dossier_id: int, *, new_appointment_at: d
     dossier = _open_dossier(session, dossier_id)
     dossier_in_scope(session, actor, dossier)
     require_role(actor, dossier.agency_id, SIGNING_ROLES, "issuing an apology letter (form 04)")
+    # Two leaders at once: the second waits here for the first's commit, then reads its letter as issued
+    # (409) instead of failing on the dossier's version (PostgreSQL; SQLite has one writer at a time).
+    session.refresh(dossier, with_for_update=True)
     errors: dict[str, list[str]] = {}
     if not isinstance(reason, str) or not reason.strip():
         errors["reason"] = ["the letter must say why the dossier is late"]
@@ -99,6 +102,8 @@ def issue_letter(rt, session: Session, dossier_id: int, *, new_appointment_at: d
     elif new_appointment_at <= max(dossier.due_at, now):
         errors["new_appointment_at"] = ["must be after the current due time and after now"]
     letter = get_letter(session, dossier.id)
+    if letter is not None:
+        session.refresh(letter)  # as the first leader committed it, not as this session read it before
     if letter is not None and letter.issued_at is not None:
         raise Conflict(f"a new appointment date may be set only once: dossier {dossier.code} already has one "
                        f"({letter.new_appointment_at.isoformat()})")

@@ -450,3 +450,34 @@ class AgencyProcedure(Base):
     contact: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+# -- oversight (engine.oversight) ---------------------------------------------------------------------------
+
+#: the 766 indicators and form II.06a read one agency's dossiers of a period
+Index("ix_dossier_agency_received", Dossier.agency_id, Dossier.received_at)
+
+
+class OversightOfficialYear(Base):
+    """The annual evaluation of one official in one agency (engine.oversight.evaluation), pre-aggregated."""
+
+    __tablename__ = "oversight_official_year"
+    __table_args__ = (UniqueConstraint("year", "agency_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    handled: Mapped[int] = mapped_column(Integer, default=0)
+    on_time: Mapped[int] = mapped_column(Integer, default=0)
+    late: Mapped[int] = mapped_column(Integer, default=0)
+    sent_back: Mapped[int] = mapped_column(Integer, default=0)
+    supplements: Mapped[int] = mapped_column(Integer, default=0)
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class OversightRefresh(Base):
+    """When a year's evaluation was last computed, and how many rows it stored."""
+
+    __tablename__ = "oversight_refresh"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    rows: Mapped[int] = mapped_column(Integer, default=0)

@@ -280,6 +280,31 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", f"{V1}/supervision/letters"): row(
         {"tanlap.head", "tanlap.leader", "tanlap.supervisor", "admin"}, 200,
         lambda w: (f"{V1}/supervision/letters", {"query_string": {"from": "2026-03-01", "to": "2026-03-31"}})),
+    # oversight: the board for watchers (heads too), the rest for supervisors and leaders
+    ("GET", f"{V1}/oversight/board"): row(
+        {"tanlap.head", "tanlap.leader", "tanlap.supervisor", "admin"}, 200, f"{V1}/oversight/board?by=official"),
+    ("GET", f"{V1}/oversight/board/dossiers"): row(
+        {"tanlap.head", "tanlap.leader", "tanlap.supervisor", "admin"}, 200,
+        lambda w: (f"{V1}/oversight/board/dossiers", {"query_string": {"by": "agency", "key": w.tanlap}})),
+    ("GET", f"{V1}/oversight/indicators"): row(
+        {"tanlap.leader", "tanlap.supervisor", "admin"}, 200, lambda w: (f"{V1}/oversight/indicators", {
+            "query_string": {"from": "2026-03-01", "to": "2026-03-31", "agency_id": w.tanlap}})),
+    ("GET", f"{V1}/oversight/indicators/<code>/dossiers"): row(
+        {"tanlap.leader", "tanlap.supervisor", "admin"}, 200, lambda w: (f"{V1}/oversight/indicators/2.1/dossiers", {
+            "query_string": {"from": "2026-03-01", "to": "2026-03-31", "agency_id": w.tanlap}})),
+    ("GET", f"{V1}/oversight/evaluation"): row(
+        {"tanlap.leader", "tanlap.supervisor", "admin"}, 200, f"{V1}/oversight/evaluation?year=2026&format=xlsx"),
+    ("POST", f"{V1}/oversight/evaluation/refresh"): row(
+        {"tanlap.leader", "tanlap.supervisor", "admin"}, 200,
+        lambda w: (f"{V1}/oversight/evaluation/refresh", {"json": {"year": 2026}})),
+    ("GET", f"{V1}/oversight/report.xlsx"): row(
+        {"tanlap.leader", "tanlap.supervisor", "admin"}, 200,
+        lambda w: (f"{V1}/oversight/report.xlsx", {"query_string": {"from": "2026-03-01", "to": "2026-03-31"}})),
+    ("GET", f"{V1}/oversight/report.pdf"): row(
+        {"tanlap.leader", "tanlap.supervisor", "admin"}, 200,
+        lambda w: (f"{V1}/oversight/report.pdf", {"query_string": {"from": "2026-03-01", "to": "2026-03-31"}})),
+    ("GET", f"{V1}/oversight/digest"): row({"tanlap.leader", "tanlap.supervisor", "admin"}, 200,
+                                            f"{V1}/oversight/digest"),
     ("GET", f"{V1}/dossiers/<int:dossier_id>/apology-letter"): row(
         {*TANLAP_STAFF, "admin"}, 200, lambda w: (f"{V1}/dossiers/{w.letter_dossier}/apology-letter", {})),
     ("POST", f"{V1}/dossiers/<int:dossier_id>/apology-letter/issue"): row(

@@ -4,8 +4,12 @@ other officials and a sign-in redirect to anonymous callers; every unsafe reques
 refused (400) before its view runs. A new page fails the coverage test until it has its row here."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from web_support import sign_in
+
+from engine import letters
 
 TANLAP = {f"tanlap.{r}" for r in ("reception", "specialist", "head", "leader", "clerk", "supervisor")}
 CALLERS = sorted(TANLAP | {"hoabinh.specialist", "admin"}) + ["anonymous"]
@@ -15,6 +19,9 @@ PUBLIC = {"web.home", "web.login", "web.language", "web.static", "web.keep_alive
           "web.public_rating", "web.public_lookup_old"}
 #: who keeps or reads Tân Lập's tracking book (engine.tracking_book.BOOK_ROLES)
 BOOK = {"tanlap.reception", "tanlap.leader", "tanlap.supervisor", "admin"}
+#: who watches Tân Lập's open dossiers (engine.supervision.WATCH_ROLES) and reads its reports (REPORT_ROLES)
+WATCH = {"tanlap.head", "tanlap.leader", "tanlap.supervisor", "admin"}
+REPORT = {"tanlap.leader", "tanlap.supervisor", "admin"}
 
 #: GET endpoint -> (who gets 200, path built from the world)
 READ = {
@@ -40,12 +47,28 @@ READ = {
     "web.admin_official": ({"admin"}, lambda w: f"/quan-tri/can-bo/{w['official']}"),
     "web.admin_calendar": ({"admin"}, lambda w: "/quan-tri/lich?year=2026"),
     "web.admin_audit": ({"admin"}, lambda w: "/quan-tri/nhat-ky"),
+    # supervision (api/web/views/oversight.py): the tabs open for everyone signed in (a notice when the
+    # official holds no role for them); what lies behind a figure or a letter, for those the engine lets see it
+    "web.escalations": (SIGNED_IN, lambda w: "/canh-bao"),
+    "web.risk_board": (SIGNED_IN, lambda w: "/giam-sat/rui-ro?by=official"),
+    "web.risk_board_dossiers": (WATCH, lambda w: f"/giam-sat/rui-ro/ho-so?by=agency&key={w['agency']}&level=open"),
+    "web.report_06a": (SIGNED_IN, lambda w: "/giam-sat/bao-cao?from=2026-03-01&to=2026-03-31"),
+    "web.indicators_766": (SIGNED_IN, lambda w: "/giam-sat/chi-so-766?from=2026-03-01&to=2026-03-31"),
+    "web.indicator_dossiers": (REPORT, lambda w: f"/giam-sat/chi-so-766/2.1/ho-so?agency_id={w['agency']}"
+                                                 "&from=2026-03-01&to=2026-03-31"),
+    "web.evaluation_page": (SIGNED_IN, lambda w: "/giam-sat/danh-gia?year=2026"),
+    "web.apology_letters": (SIGNED_IN, lambda w: "/giam-sat/thu-xin-loi"),
+    "web.apology_letter": (TANLAP | {"admin"}, lambda w: f"/giam-sat/thu-xin-loi/{w['dossier']}"),
 }
 
 
 @pytest.fixture
-def world(receive, users):
+def world(receive, session, users):
     result = receive()
+    # a form 04 drafted for the dossier, as the deadline scan drafts it (the letter pages need one)
+    letters.draft_letters(session, [(result.dossier.id, result.dossier.due_at + dt.timedelta(days=2))],
+                          result.dossier.received_at)
+    session.commit()
     return {"task": result.created[0].id, "dossier": result.dossier.id, "agency": result.dossier.agency_id,
             "official": users["tanlap.clerk"].id}
 
@@ -89,6 +112,7 @@ def test_every_unsafe_request_needs_the_csrf_token(app, world, clients):
         path = rule.rule.replace("<int:task_id>", str(world["task"])).replace("<int:filter_id>", "1")
         path = path.replace("<slug>", "household-business")
         path = path.replace("<int:agency_id>", str(world["agency"])).replace("<int:user_id>", str(world["official"]))
+        path = path.replace("<int:escalation_id>", "1").replace("<int:dossier_id>", str(world["dossier"]))
         for headers in ({}, {"X-CSRF-Token": "forged"}):
             response = official.post(path, data={"csrf_token": "forged"} if not headers else {}, headers=headers)
             assert response.status_code == 400, (rule.rule, headers, response.status_code)

@@ -26,6 +26,7 @@ from engine.access import (
     roles_in,
 )
 from engine.codes import dossier_code, lookup_secret
+from engine.documents import results as document_results
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, WorkflowError
 from engine.models import (
     CHANNELS,
@@ -322,6 +323,8 @@ def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, ac
     audit.record(session, "completed", dossier=dossier, task_id=task.id, actor=actor, at=now,
                  step=task.bpmn_id, outcome=task.outcome, data=data)
     flush(session)
+    # the electronic result, signed at the procedure's signing step (when a certificate is configured)
+    document_results.on_step_completed(rt, session, dossier, task, data, actor=actor, now=now)
     return result
 
 

@@ -127,12 +127,13 @@ def results(session: Session, dossier_id: int) -> list[Document]:
 
 
 def _stage_of(session: Session, dossier: Dossier) -> str:
-    if dossier.status == "received" and not session.scalar(
-            select(Task.id).where(Task.dossier_id == dossier.id, Task.state == "completed").limit(1)):
-        return "reception"
+    """reception (no step done yet), supplement (the desk waits for the citizen's supplement) or processing."""
     waiting = session.scalar(select(Task.id).where(Task.dossier_id == dossier.id, Task.state.in_(("ready", "claimed")),
                                                    Task.bpmn_id.in_(SUPPLEMENT_STEPS)).limit(1))
-    return "supplement" if waiting or dossier.status == "supplement_requested" else "processing"
+    if waiting or dossier.status == "supplement_requested":
+        return "supplement"
+    done = session.scalar(select(Task.id).where(Task.dossier_id == dossier.id, Task.state == "completed").limit(1))
+    return "processing" if done else "reception"
 
 
 def _component(meta, component) -> int:

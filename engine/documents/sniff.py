@@ -52,6 +52,11 @@ def check(path: Path, head: bytes) -> tuple[str, int]:
     kind = media_type(head)
     if kind == PDF:
         return kind, pdf_pages(path)
-    if kind == PNG and head[12:16] != b"IHDR":
-        raise Unreadable("the PNG file is damaged (no IHDR header)")
+    with path.open("rb") as fh:  # an image cut short (an interrupted scan) lacks its end marker
+        fh.seek(max(0, path.stat().st_size - 1024))
+        tail = fh.read()
+    if kind == PNG and (head[12:16] != b"IHDR" or not tail.endswith(b"IEND\xaeB`\x82")):
+        raise Unreadable("the PNG file is damaged or cut short (no IHDR or IEND chunk)")
+    if kind == JPEG and b"\xff\xd9" not in tail:
+        raise Unreadable("the JPEG file is cut short (no end-of-image marker)")
     return kind, 1

@@ -19,7 +19,8 @@ from engine import accounts
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
 
 #: endpoints open without signing in
-PUBLIC_ENDPOINTS = frozenset({"web.home", "web.login", "web.language", "web.static", "web.public_lookup"})
+PUBLIC_ENDPOINTS = frozenset({"web.home", "web.login", "web.language", "web.static", "web.public_lookup",
+                              "web.public_result"})
 #: how long before the idle end of a login session the page warns
 IDLE_WARNING = dt.timedelta(minutes=10)
 

@@ -133,6 +133,12 @@ def latest_result(session: Session, dossier_id: int) -> Document | None:
                            .order_by(Document.id.desc()).limit(1)).first()
 
 
+def has_result(session: Session, code: str) -> bool:
+    """Whether the dossier with this code (already found with its secret) has an electronic result."""
+    return session.scalar(select(Document.id).join(Dossier, Dossier.id == Document.dossier_id).where(
+        Dossier.code == code, Document.kind == "result", Document.removed_at.is_(None)).limit(1)) is not None
+
+
 def public_result(rt: Runtime, session: Session, code: str, secret: str, *,
                   now: dt.datetime) -> tuple[Document, Iterator[bytes]]:
     """The electronic result for the citizen holding the receipt (code and secret); audited."""

@@ -11,7 +11,8 @@ TANLAP = {f"tanlap.{r}" for r in ("reception", "specialist", "head", "leader", "
 CALLERS = sorted(TANLAP | {"hoabinh.specialist", "admin"}) + ["anonymous"]
 SIGNED_IN = set(CALLERS) - {"anonymous"}
 #: pages open without signing in (or that only redirect)
-PUBLIC = {"web.home", "web.login", "web.language", "web.static", "web.keep_alive", "web.public_lookup"}
+PUBLIC = {"web.home", "web.login", "web.language", "web.static", "web.keep_alive", "web.public_lookup",
+          "web.public_result"}
 #: who keeps or reads Tân Lập's tracking book (engine.tracking_book.BOOK_ROLES)
 BOOK = {"tanlap.reception", "tanlap.leader", "tanlap.supervisor", "admin"}
 
@@ -78,7 +79,7 @@ def test_every_unsafe_request_needs_the_csrf_token(app, world, clients):
         if not rule.endpoint.startswith("web.") or "POST" not in rule.methods:
             continue
         path = rule.rule.replace("<int:task_id>", str(world["task"])).replace("<int:filter_id>", "1")
-        path = path.replace("<slug>", "household-business")
+        path = path.replace("<slug>", "household-business").replace("<int:dossier_id>", str(world["dossier"]))
         for headers in ({}, {"X-CSRF-Token": "forged"}):
             response = official.post(path, data={"csrf_token": "forged"} if not headers else {}, headers=headers)
             assert response.status_code == 400, (rule.rule, headers, response.status_code)

@@ -14,6 +14,7 @@ import os
 import secrets
 import socket
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -72,15 +73,22 @@ class Staging:
         digest, size, head = hashlib.sha256(), 0, b""
         chunks = iter(lambda: source.read(CHUNK), b"") if hasattr(source, "read") else iter(source)
         try:
-            with path.open("xb") as out:
+            # hashing runs in a helper thread while the previous chunk is written (hashlib releases the GIL):
+            # on a slow CPU the two together take about the time of the slower one, not their sum
+            with path.open("xb") as out, ThreadPoolExecutor(1) as hasher:
+                pending = None
                 for chunk in chunks:
                     size += len(chunk)
                     if size > limit:
                         raise TooLarge(limit)
                     if len(head) < HEAD:
                         head += chunk[:HEAD - len(head)]
-                    digest.update(chunk)
+                    if pending is not None:
+                        pending.result()
+                    pending = hasher.submit(digest.update, chunk)
                     out.write(chunk)
+                if pending is not None:
+                    pending.result()
                 out.flush()
                 os.fsync(out.fileno())
         except BaseException:

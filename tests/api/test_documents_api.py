@@ -222,3 +222,18 @@ def test_the_public_result_is_for_the_holder_of_the_secret_only(callers, receive
     for who, client in callers.items():  # a login does not replace the secret
         assert client.get(url, query_string={"secret": "WRONG123"}).status_code == 404, who
         assert client.get(url, query_string={"secret": dossier.lookup_secret}).status_code == 200, who
+
+
+def test_the_receipt_names_required_components_not_digitised(callers, receive):
+    from pypdf import PdfReader
+
+    def receipt_text(dossier_id):
+        answer = callers["tanlap.reception"].get(f"{V1}/dossiers/{dossier_id}/receipt.pdf")
+        assert answer.status_code == 200
+        return " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(answer.data)).pages)
+
+    dossier = receive().dossier
+    text = receipt_text(dossier.id)
+    assert "chưa được số hóa: Giấy đề nghị đăng ký hộ kinh doanh" in text
+    assert _upload(callers["tanlap.reception"], dossier.id, make_pdf()).status_code == 201
+    assert "chưa được số hóa" not in receipt_text(dossier.id)

@@ -10,8 +10,10 @@ A verdict is one of:
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -34,6 +36,17 @@ class Verdict:
         return out
 
 
+def _outside_event_loop(fn, *args, **kwargs):
+    """Call fn here, or in a helper thread when this thread runs an asyncio loop: pyHanko's synchronous calls
+    start their own loop (asyncio.run), which a running loop (an async server, a browser driver) forbids."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn(*args, **kwargs)
+    with ThreadPoolExecutor(1) as helper:
+        return helper.submit(fn, *args, **kwargs).result()
+
+
 @lru_cache(maxsize=8)
 def load_signer(pkcs12: str, passphrase: str):
     from pyhanko.sign import signers
@@ -46,6 +59,10 @@ def load_signer(pkcs12: str, passphrase: str):
 
 def sign_pdf(pdf: bytes, pkcs12: str, passphrase: str, *, reason: str = "", name: str | None = None) -> bytes:
     """The PDF signed PAdES (baseline B, ETSI.CAdES.detached) in an incremental update."""
+    return _outside_event_loop(_sign_pdf, pdf, pkcs12, passphrase, reason, name)
+
+
+def _sign_pdf(pdf: bytes, pkcs12: str, passphrase: str, reason: str, name: str | None) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
@@ -73,6 +90,10 @@ def _roots(paths: tuple[str, ...]):
 
 def verify_pdf(data: bytes | io.IOBase, trust_roots: tuple[str, ...] = ()) -> Verdict:
     """The verdict on a PDF's signatures against the trust roots (files of PEM or DER certificates)."""
+    return _outside_event_loop(_verify_pdf, data, tuple(trust_roots))
+
+
+def _verify_pdf(data: bytes | io.IOBase, trust_roots: tuple[str, ...]) -> Verdict:
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.validation import validate_pdf_signature

@@ -7,7 +7,6 @@ Uploads may be larger than limits.max_request_bytes: the upload endpoints take u
 """
 from __future__ import annotations
 
-import math
 from urllib.parse import quote
 
 from flask import Flask, Response, request
@@ -16,7 +15,7 @@ from flask_smorest import Blueprint
 
 from api import context
 from api.auth import protect, require_actor
-from api.errors import PROBLEM_JSON, ProblemSchema, problem, problems
+from api.errors import PROBLEM_JSON, ProblemSchema, problems
 from api.schemas.documents import (
     DocumentSchema,
     DossierFilesSchema,
@@ -138,14 +137,11 @@ class PublicResult(MethodView):
                              description="too many requests from this address; see Retry-After")
     def get(self, args, code):
         """Download the electronic result with the code and secret printed on the receipt (no login)."""
-        from api.public import _limiter
+        from api.public import _rate_limit
 
-        wait = _limiter().take(request.remote_addr or "unknown")
-        if wait:
-            response = problem(429, "Too Many Requests", "too many look-ups from your address; wait and try again",
-                               "rate_limited")
-            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
-            return response
+        limited = _rate_limit()  # the look-up's limit per client address, shared with it
+        if limited is not None:
+            return limited
         doc, chunks = results.public_result(context.runtime(), context.session(), code, args["secret"],
                                             now=context.now())
         context.commit()

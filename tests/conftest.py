@@ -107,3 +107,6 @@ def pytest_sessionfinish(session, exitstatus):
     """Stop the script sandbox's helper processes this test process started."""
     from bpmn import sandbox
     sandbox.shutdown_all()
+
+
+from documents_support import drt, pki  # noqa: E402, F401  (the documents' fixtures: a test PKI, a runtime using it)

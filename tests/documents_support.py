@@ -6,8 +6,13 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+from sqlalchemy import select
+
 from config import load_settings
+from engine import dossiers
 from engine.db import make_engine, make_sessionmaker
+from engine.models import Task, User
 from engine.runtime import Runtime
 
 PASSPHRASE = "test-pass"
@@ -22,8 +27,8 @@ class Pki:
 
 
 def _name(common: str):
-    from cryptography.x509.oid import NameOID
     from cryptography import x509
+    from cryptography.x509.oid import NameOID
 
     return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, "UBND xã Tân Lập (thử nghiệm)"),
@@ -131,3 +136,47 @@ def documents_runtime(db_url: str, clock, store: Path, pki: Pki | None = None, *
                               "server": {"session_idle_hours": 24 * 365, "secure_cookies": False},
                               "documents": documents_settings(store, pki, **extra)})
     return Runtime(settings=settings, sessions=make_sessionmaker(make_engine(db_url)), clock=clock)
+
+
+# --- fixtures and steps the documents' test files share (import the fixtures into a test module to use them) --
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def drt(rt, db_url, clock, tmp_path, pki):
+    """A runtime whose documents go to this test's folder and whose results are signed by the test PKI."""
+    runtime = documents_runtime(db_url, clock, tmp_path / "store", pki)
+    yield runtime
+    runtime.db_engine.dispose()
+
+
+def official(s, username: str):
+    return s.scalars(select(User).where(User.username == username)).one()
+
+
+def receive_citizen(drt, applicant: dict | None = None):
+    """A dossier received at Tân Lập's counter for an applicant with an identity number, committed, detached."""
+    from support import APPLICANT, agency_id
+
+    with drt.sessions() as s:
+        dossier = dossiers.receive_dossier(drt, s, procedure="household-business", agency_id=agency_id(s),
+                                           channel="counter", applicant=applicant or APPLICANT,
+                                           actor=official(s, "tanlap.reception"), now=drt.clock.now()).dossier
+        s.commit()
+        s.expunge(dossier)
+        return dossier
+
+
+def to_signed(drt, dossier_id: int) -> None:
+    """The specialist approves and the leader signs digitally: the electronic result is issued."""
+    from samples import HH_APPROVE, SIGN_APPROVE
+
+    with drt.sessions() as s:
+        for who, data in (("tanlap.specialist", HH_APPROVE), ("tanlap.leader", SIGN_APPROVE)):
+            task = s.scalars(select(Task).where(Task.dossier_id == dossier_id, Task.state == "ready")).one()
+            dossiers.complete_task(drt, s, task.id, data, actor=official(s, who), now=drt.clock.now())
+            s.commit()

@@ -17,7 +17,8 @@ def verify_pdf(file: Path):
     """
     from config import load_settings
     from engine.documents.config import document_settings
-    from engine.documents.signatures import EXIT_STATUS, verify_pdf as verify
+    from engine.documents.signatures import EXIT_STATUS
+    from engine.documents.signatures import verify_pdf as verify
 
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)  # the verdict says it; no tracebacks
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)

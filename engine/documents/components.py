@@ -20,7 +20,12 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.access import dossier_in_scope, require_role
 from engine.documents import signatures, sniff
-from engine.documents.config import DocumentSettings, ProcedureDocuments, document_settings, procedure_documents
+from engine.documents.config import (
+    DocumentSettings,
+    ProcedureDocuments,
+    document_settings,
+    procedure_documents,
+)
 from engine.documents.store import Staged, Staging, Store, TooLarge, make_store
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
 from engine.models import Document, Dossier, Task, User
@@ -146,11 +151,15 @@ def _component(meta, component) -> int:
     return component
 
 
-def _may_attach(session: Session, actor: User | None, dossier: Dossier) -> None:
-    visible_dossier(session, dossier.id, actor)
+def _attachable(rt: Runtime, session: Session, dossier_id: int, actor: User | None,
+                component) -> tuple[Dossier, ProcedureDocuments, int]:
+    """The dossier, its procedure's document data and the slot, if the actor may attach to it now."""
+    dossier = visible_dossier(session, dossier_id, actor)
     require_role(actor, dossier.agency_id, {"reception"}, "attaching a document")
     if dossier.closed_at is not None:
         raise Conflict(f"dossier {dossier.code} is closed: no document can be attached")
+    meta, data = procedure_data(rt, session, dossier)
+    return dossier, data, _component(meta, component)
 
 
 def keep_until(at: dt.datetime, years: int) -> dt.datetime:
@@ -194,12 +203,7 @@ def attach(rt: Runtime, session: Session, dossier_id: int, *, component, stream:
     allowed or a PDF that cannot be read. The bytes are in the store before the row is written: a crash
     leaves at most bytes no row names, never a row without its bytes.
     """
-    dossier = session.get(Dossier, dossier_id)
-    if dossier is None:
-        raise NotFound(f"no dossier {dossier_id}")
-    _may_attach(session, actor, dossier)
-    meta, data = procedure_data(rt, session, dossier)
-    slot = _component(meta, component)
+    dossier, data, slot = _attachable(rt, session, dossier_id, actor, component)
     ds, _, store = backend(rt)
     staged = stage_upload(rt, stream)
     try:
@@ -290,12 +294,7 @@ def reuse_candidates(rt: Runtime, session: Session, dossier_id: int, *, actor: U
 def reuse(rt: Runtime, session: Session, dossier_id: int, *, document_id: int, component, actor: User | None,
           now: dt.datetime) -> Document:
     """Attach an earlier file of the same applicant to a slot of this dossier, recorded as reused."""
-    dossier = session.get(Dossier, dossier_id)
-    if dossier is None:
-        raise NotFound(f"no dossier {dossier_id}")
-    _may_attach(session, actor, dossier)
-    meta, data = procedure_data(rt, session, dossier)
-    slot = _component(meta, component)
+    dossier, data, slot = _attachable(rt, session, dossier_id, actor, component)
     source = next((d for d in reuse_candidates(rt, session, dossier.id, actor=actor) if d.id == document_id), None)
     if source is None:
         raise InvalidInput("no earlier file of this applicant with this id", {"document_id": [

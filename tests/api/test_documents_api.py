@@ -7,22 +7,15 @@ import hashlib
 import io
 
 import pytest
-from documents_support import EXE, PNG, documents_runtime, make_pdf, make_pki
-from samples import HH_APPROVE, SIGN_APPROVE
+from documents_support import EXE, PNG, documents_runtime, make_pdf, receive_citizen, to_signed
 from sqlalchemy import func, select
 
 from api import create_app
-from engine import dossiers
-from engine.models import AuditEvent, Document, Task, User
+from engine.models import AuditEvent, Document, User
 
 V1 = "/api/v1"
 OFFICIALS = ("tanlap.reception", "tanlap.specialist", "tanlap.leader", "hoabinh.reception", "hoabinh.specialist",
              "tinh.designer", "admin")
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture
@@ -117,15 +110,6 @@ def test_missing_fields_name_them(callers, receive):
     assert answer.status_code == 422 and "component" in answer.get_json()["errors"]
 
 
-def _to_signed(drt, dossier_id):
-    with drt.sessions() as s:
-        for who, data in (("tanlap.specialist", HH_APPROVE), ("tanlap.leader", SIGN_APPROVE)):
-            task = s.scalars(select(Task).where(Task.dossier_id == dossier_id, Task.state == "ready")).one()
-            dossiers.complete_task(drt, s, task.id, data, actor=s.scalars(select(User).where(
-                User.username == who)).one(), now=drt.clock.now())
-            s.commit()
-
-
 def test_the_citizen_downloads_the_signed_result_with_the_receipt(callers, receive, drt, pki):
     from engine.documents.signatures import verify_pdf
 
@@ -133,7 +117,7 @@ def test_the_citizen_downloads_the_signed_result_with_the_receipt(callers, recei
     anonymous = callers["anonymous"]
     url = f"{V1}/public/dossiers/{dossier.code}/result"
     assert anonymous.get(url, query_string={"secret": dossier.lookup_secret}).status_code == 404  # not yet
-    _to_signed(drt, dossier.id)
+    to_signed(drt, dossier.id)
     got = anonymous.get(url, query_string={"secret": dossier.lookup_secret})
     assert got.status_code == 200 and got.mimetype == "application/pdf"
     assert verify_pdf(got.data, (str(pki.ca_pem),)).verdict == "valid"
@@ -152,27 +136,13 @@ TANLAP_READERS = {"tanlap.reception", "tanlap.specialist", "tanlap.leader"}
 TANLAP_DESK = {"tanlap.reception"}
 
 
-def _receive_citizen(drt):
-    """A dossier of Tân Lập for an applicant with an identity number (reuse finds files by it)."""
-    from support import APPLICANT, agency_id
-
-    with drt.sessions() as s:
-        actor = s.scalars(select(User).where(User.username == "tanlap.reception")).one()
-        dossier = dossiers.receive_dossier(drt, s, procedure="household-business", agency_id=agency_id(s),
-                                           channel="counter", applicant=APPLICANT, actor=actor,
-                                           now=drt.clock.now()).dossier
-        s.commit()
-        s.expunge(dossier)
-        return dossier
-
-
 def _world(callers, receive, drt):
     """A Tân Lập dossier with a file (of an earlier dossier of the same applicant) and a signed result."""
-    earlier = _receive_citizen(drt)
+    earlier = receive_citizen(drt)
     _upload(callers["tanlap.reception"], earlier.id, make_pdf(text="earlier"), component="3")
-    dossier = _receive_citizen(drt)
+    dossier = receive_citizen(drt)
     _upload(callers["tanlap.reception"], dossier.id, make_pdf(text="this one"), component="0")
-    _to_signed(drt, dossier.id)
+    to_signed(drt, dossier.id)
     with drt.sessions() as s:
         earlier_doc = s.scalars(select(Document.id).where(Document.dossier_id == earlier.id)).one()
         doc_id = s.scalars(select(Document.id).where(Document.dossier_id == dossier.id,

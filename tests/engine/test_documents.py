@@ -6,7 +6,7 @@ import io
 import threading
 
 import pytest
-from documents_support import EXE, PNG, documents_runtime, make_pdf, make_pki
+from documents_support import EXE, PNG, documents_runtime, make_pdf
 from samples import HH_APPROVE, SIGN_APPROVE
 from sqlalchemy import func, select
 from support import APPLICANT, agency_id
@@ -17,19 +17,6 @@ from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import AuditEvent, Document, User
 
 APPLICANT_ID = {**APPLICANT, "id_number": "031190001234"}
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory):
-    return make_pki(tmp_path_factory.mktemp("pki"))
-
-
-@pytest.fixture
-def drt(rt, db_url, clock, tmp_path, pki):
-    """A runtime whose documents go to this test's folder and whose results are signed by the test PKI."""
-    runtime = documents_runtime(db_url, clock, tmp_path / "store", pki)
-    yield runtime
-    runtime.db_engine.dispose()
 
 
 @pytest.fixture

@@ -4,27 +4,12 @@ from __future__ import annotations
 import io
 
 import pytest
-from documents_support import EXE, documents_runtime, make_pdf, make_pki
-from samples import HH_APPROVE, SIGN_APPROVE
+from documents_support import EXE, make_pdf, receive_citizen, to_signed
 from sqlalchemy import select
-from support import APPLICANT, agency_id
 from web_support import sign_in
 
 from api import create_app
-from engine import dossiers
-from engine.models import Document, Task, User
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return make_pki(tmp_path_factory.mktemp("pki"))
-
-
-@pytest.fixture
-def drt(rt, db_url, clock, tmp_path, pki):
-    runtime = documents_runtime(db_url, clock, tmp_path / "store", pki)
-    yield runtime
-    runtime.db_engine.dispose()
+from engine.models import Document
 
 
 @pytest.fixture
@@ -35,12 +20,8 @@ def dapp(drt):
 
 
 def _receive(drt):
-    with drt.sessions() as s:
-        actor = s.scalars(select(User).where(User.username == "tanlap.reception")).one()
-        d = dossiers.receive_dossier(drt, s, procedure="household-business", agency_id=agency_id(s),
-                                     channel="counter", applicant=APPLICANT, actor=actor, now=drt.clock.now()).dossier
-        s.commit()
-        return d.id, d.code, d.lookup_secret
+    d = receive_citizen(drt)
+    return d.id, d.code, d.lookup_secret
 
 
 def test_the_desk_attaches_a_scan_after_reception(dapp, drt):
@@ -76,15 +57,12 @@ def test_the_desk_attaches_a_scan_after_reception(dapp, drt):
 
 def test_the_lookup_page_links_the_signed_result(dapp, drt):
     dossier_id, code, secret = _receive(drt)
-    with drt.sessions() as s:
-        for who, data in (("tanlap.specialist", HH_APPROVE), ("tanlap.leader", SIGN_APPROVE)):
-            task = s.scalars(select(Task).where(Task.dossier_id == dossier_id, Task.state == "ready")).one()
-            dossiers.complete_task(drt, s, task.id, data, actor=s.scalars(select(User).where(
-                User.username == who)).one(), now=drt.clock.now())
-            s.commit()
+    to_signed(drt, dossier_id)
     citizen = dapp.test_client()
     page = citizen.get("/tra-cuu", query_string={"code": code, "secret": secret}).get_data(as_text=True)
     assert "/tra-cuu/ket-qua?" in page
     got = citizen.get("/tra-cuu/ket-qua", query_string={"code": code, "secret": secret})
     assert got.status_code == 200 and got.mimetype == "application/pdf" and got.data.startswith(b"%PDF-")
-    assert citizen.get("/tra-cuu/ket-qua", query_string={"code": code, "secret": "WRONG"}).status_code == 404
+    wrong = citizen.get("/tra-cuu/ket-qua", query_string={"code": code, "secret": "WRONG"})
+    assert wrong.status_code == 302 and "/tra-cuu?" in wrong.headers["Location"]  # the look-up says what is wrong
+    assert "Không tìm thấy hồ sơ" in citizen.get(wrong.headers["Location"]).get_data(as_text=True)

@@ -7,9 +7,7 @@ session too); every rule and permission is the engine's (engine.documents).
 """
 from __future__ import annotations
 
-import math
-
-from flask import redirect, render_template, request, url_for
+from flask import redirect, request, url_for
 from flask_babel import gettext as _
 
 from api import context
@@ -91,18 +89,17 @@ def _message(exc) -> str:
 
 @bp.get("/tra-cuu/ket-qua")
 def public_result():
-    """The signed electronic result for the holder of the receipt (code and secret); rate-limited as the look-up."""
+    """The signed electronic result for the holder of the receipt (code and secret), under the look-up's rate
+    limit; anything else (too many tries, a wrong code or secret, no result yet) goes back to the look-up
+    page, which says what is wrong."""
     code = request.args.get("code", "").strip()[:40]
     secret = request.args.get("secret", "").strip()[:40]
-    wait = _limiter().take(request.remote_addr or "unknown")
-    if wait:
-        return render_template("lookup.html", title=_("Look up a dossier"), code=code, secret=secret,
-                               error=_("Too many look-ups from your address. Wait %(s)s seconds and try again.",
-                                       s=max(1, math.ceil(wait)))), 429, {"Retry-After": str(max(1, math.ceil(wait)))}
+    back = redirect(url_for("web.public_lookup", code=code, secret=secret))
+    if _limiter().take(request.remote_addr or "unknown"):
+        return back
     try:
         doc, chunks = results.public_result(context.runtime(), context.session(), code, secret, now=context.now())
     except NotFound:
-        return render_template("lookup.html", title=_("Look up a dossier"), code=code, secret=secret,
-                               error=_("No electronic result is available for this dossier code and look-up code.")), 404
+        return back
     context.commit()  # the audited download
     return file_response(doc, chunks, inline=False)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.documents import components, signatures
-from engine.documents.config import TEMPLATES
+from engine.documents.config import TEMPLATES, document_settings
 from engine.errors import Conflict, NotFound
 from engine.models import Agency, AuditEvent, Document, Dossier, Task, User
 from engine.runtime import Runtime
@@ -72,7 +72,7 @@ def render(template: str, context: dict) -> bytes:
 
 
 def signing_configured(rt: Runtime) -> bool:
-    return bool(components.backend(rt)[0].signing_pkcs12)
+    return bool(document_settings(rt.settings).signing_pkcs12)
 
 
 def issue_result(rt: Runtime, session: Session, dossier: Dossier, *, actor: User | None,

@@ -84,6 +84,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     context.init_app(app)
     security.init_app(app, secure_cookies=settings.secure_cookies, trusted_proxies=settings.trusted_proxies)
+    from api import documents
+
+    documents.init_app(app)  # before inbound: the upload endpoints take larger bodies
     inbound.init_app(app, settings.max_request_bytes)
     api = Api(app)
     errors.init_app(app, api)

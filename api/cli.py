@@ -20,11 +20,12 @@ def main():
 def _register() -> None:
     from api.commands.calendar import calendar
     from api.commands.db import db, deploy
+    from api.commands.documents import retention, verify_pdf
     from api.commands.procedures import validate
     from api.commands.serve import demo, serve
     from api.commands.watch import escalate, scheduler
 
-    for command in (calendar, db, deploy, validate, serve, demo, scheduler, escalate):
+    for command in (calendar, db, deploy, validate, serve, demo, scheduler, escalate, verify_pdf, retention):
         main.add_command(command)
 
 

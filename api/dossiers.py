@@ -28,6 +28,7 @@ from api.schemas.dossiers import (
     WithdrawSchema,
 )
 from engine import dossier_views, dossiers, printouts, reception, tracking_book
+from engine.documents import components
 from engine.errors import InvalidInput
 
 # One blueprint for the reception desk's and the back office's view of dossiers: the paths share the prefix.
@@ -182,7 +183,9 @@ class ReceiptPdf(MethodView):
         """Print the receipt and appointment slip (form 01) as a PDF, at reception or any time later."""
         rt = context.runtime()
         receipt = printouts.receipt(rt, context.session(), dossier_id, actor=require_actor(), now=context.now())
-        ctx = contexts.receipt_context(receipt, tz=_zone(), base_url=rt.settings.public_base_url)
+        missing = [slot.name_vi for slot in components.missing_required(rt, context.session(), receipt.dossier)]
+        ctx = contexts.receipt_context(receipt, tz=_zone(), base_url=rt.settings.public_base_url,
+                                       not_digitised=missing)
         answer = _pdf("receipt", ctx, f"giay-tiep-nhan-{receipt.dossier.code}.pdf")
         context.commit()  # the "printed" audit event, once the form is made
         return answer

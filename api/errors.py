@@ -10,11 +10,13 @@ from flask_smorest import Api
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
+from engine.documents.components import FileTooLarge, UnsupportedType
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound, Throttled, WorkflowError
 
 PROBLEM_JSON = "application/problem+json"
 
-STATUS_OF = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 422, WorkflowError: 422, Throttled: 429}
+STATUS_OF = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 422, WorkflowError: 422, Throttled: 429,
+             FileTooLarge: 413, UnsupportedType: 415}
 
 
 class ProblemSchema(Schema):
@@ -62,7 +64,8 @@ def init_app(app: Flask, api: Api) -> None:
     def _engine_error(exc: EngineError):
         status = STATUS_OF.get(type(exc), next((s for c, s in STATUS_OF.items() if isinstance(exc, c)), 400))
         title = {404: "Not Found", 403: "Forbidden", 409: "Conflict", 422: "Unprocessable Entity",
-                 429: "Too Many Requests"}.get(status, "Bad Request")
+                 429: "Too Many Requests", 413: "Content Too Large",
+                 415: "Unsupported Media Type"}.get(status, "Bad Request")
         response = problem(status, title, exc.detail, exc.code, getattr(exc, "errors", None) or None,
                            **{k: v for k, v in exc.extra.items() if v is not None})
         if isinstance(exc, Throttled):

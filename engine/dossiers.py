@@ -27,6 +27,7 @@ from engine.access import (
 )
 from engine.admin.procedures import offered_by
 from engine.codes import dossier_code, lookup_secret
+from engine.documents import results as document_results
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, WorkflowError
 from engine.models import (
     CHANNELS,
@@ -332,6 +333,8 @@ def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, ac
     flush(session)
     applicant_notices.after_step(session, rt.settings, dossier, now, procedure_name=compiled.meta.name_vi,
                                  status_before=status_before, paused_before=paused_before, data=data)
+    # the electronic result, signed at the procedure's signing step (when a certificate is configured)
+    document_results.on_step_completed(rt, session, dossier, task, data, actor=actor, now=now)
     return result
 
 

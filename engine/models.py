@@ -450,6 +450,8 @@ class AgencyProcedure(Base):
     contact: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
 # -- oversight (engine.oversight) ---------------------------------------------------------------------------
 
 #: the 766 indicators and form II.06a read one agency's dossiers of a period
@@ -481,3 +483,41 @@ class OversightRefresh(Base):
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     rows: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Document(Base):
+    """A file of a dossier (engine.documents): a scanned component in a slot of the procedure's document list,
+    or the electronic result. The bytes live in the content-addressed store under `sha256`; the row keeps the
+    hash, size and audit facts even after retention removed the bytes (`removed_at`).
+    """
+
+    __tablename__ = "document"
+    __table_args__ = (Index("ix_document_dossier", "dossier_id", "kind", "slot"),
+                      Index("ix_document_sha256", "sha256"),
+                      Index("ix_document_applicant", "applicant_id_number"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
+    #: component (thành phần hồ sơ, in a slot) | result (kết quả giải quyết, electronic)
+    kind: Mapped[str] = mapped_column(String(16))
+    #: the index of the slot in the procedure's document list (components only)
+    slot: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(64))
+    pages: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))
+    #: desk (digitised at the desk) | reused (from an earlier dossier of the same applicant) | issued (a result)
+    origin: Mapped[str] = mapped_column(String(16))
+    #: reception | supplement | processing | result: when in the dossier's life the file came
+    stage: Mapped[str] = mapped_column(String(16))
+    reused_from_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    #: the applicant's identity number, copied at attachment so that reuse finds earlier files by it
+    applicant_id_number: Mapped[str | None] = mapped_column(String(40))
+    #: the signature check of a PDF (engine.documents.signatures): verdict, signer, checked_at
+    signature: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attached_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    attached_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: the bytes may be removed after this instant (the procedure's retention period)
+    keep_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: when retention removed the bytes (the row, hash and audit stay)
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -147,3 +147,8 @@ def rate(session: Session, code: str, secret: str, *, score: int, now: dt.dateti
     except IntegrityError:  # two submissions at the same moment: the unique dossier_id keeps one
         raise Conflict("this dossier has already been rated") from None
     return rating
+
+
+def find_dossier(session: Session, code: str, secret: str) -> Dossier:
+    """The dossier with this code and secret (the receipt's); NotFound, the same for a wrong code or secret."""
+    return _find(session, code, secret)

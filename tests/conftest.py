@@ -75,12 +75,13 @@ def clock():
 
 
 @pytest.fixture
-def rt(db_url, clock):
+def rt(db_url, clock, tmp_path):
     """A runtime on a clean copy of the seeded database (dynamic rows deleted before each test)."""
     # Tests travel days ahead with logged-in clients: sessions do not end while idle (test_auth checks that);
     # they speak plain http to their servers: the cookie is not marked Secure (test_security checks the default).
     settings = load_settings({"database": {"url": db_url},
-                              "server": {"session_idle_hours": 24 * 365, "secure_cookies": False}})
+                              "server": {"session_idle_hours": 24 * 365, "secure_cookies": False},
+                              "documents": {"path": str(tmp_path / "documents")}})  # the files of this test only
     engine = make_engine(db_url)
     with engine.begin() as conn:
         for table in DYNAMIC_TABLES:
@@ -106,3 +107,6 @@ def pytest_sessionfinish(session, exitstatus):
     """Stop the script sandbox's helper processes this test process started."""
     from bpmn import sandbox
     sandbox.shutdown_all()
+
+
+from documents_support import drt, pki  # noqa: E402, F401  (the documents' fixtures: a test PKI, a runtime using it)

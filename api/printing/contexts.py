@@ -29,8 +29,9 @@ def _heading(agency_name: str, doc_ref: str | None, label: str, day: dt.date | N
             "place_date": long_date(day).capitalize() if day else None, "printed_at": None}
 
 
-def receipt_context(r: Receipt, *, tz: dt.tzinfo, base_url: str) -> dict:
-    """Form 01: the receipt and appointment slip, with the QR code of the public look-up."""
+def receipt_context(r: Receipt, *, tz: dt.tzinfo, base_url: str, not_digitised: list[str] | None = None) -> dict:
+    """Form 01: the receipt and appointment slip, with the QR code of the public look-up; `not_digitised`
+    names the required components without a scan (engine.documents.components.missing_required)."""
     d = r.dossier
     received, appointment = _local(d.received_at, tz), _local(d.appointment_at, tz)
     url = public_lookup_url(d.code, d.lookup_secret, base_url)
@@ -48,6 +49,7 @@ def receipt_context(r: Receipt, *, tz: dt.tzinfo, base_url: str) -> dict:
         "fees_total": r.fees_total, "book_number": d.code.rsplit("-", 1)[-1],
         "official": r.official.full_name if r.official else None,
         "local_code": getattr(r.offered, "local_code", None), "contact": getattr(r.offered, "contact", None),
+        "not_digitised": list(not_digitised or ()),
     }
 
 

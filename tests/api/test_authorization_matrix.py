@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -358,6 +359,25 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("DELETE", f"{V1}/admin/calendar/days/<day>"): row(
         {"admin"}, 204, lambda w: (f"{V1}/admin/calendar/days/{w.fresh_day()}", {})),
     ("GET", f"{V1}/admin/audit"): row({"admin"}, 200, f"{V1}/admin/audit"),
+    # the dossier's documents (tests/api/test_documents_api.py has their own matrix, with files and results;
+    # here no signing certificate is configured: no dossier has an electronic result)
+    ("GET", f"{V1}/dossiers/<int:dossier_id>/documents"): row(
+        TANLAP_STAFF, 200, lambda w: (f"{V1}/dossiers/{w.dossier_id}/documents", {})),
+    ("POST", f"{V1}/dossiers/<int:dossier_id>/documents"): row(
+        {"tanlap.reception"}, 201, lambda w: (f"{V1}/dossiers/{w.dossier_id}/documents", {
+            "content_type": "multipart/form-data",
+            "data": {"component": "0", "file": (io.BytesIO(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + b"\0" * 17
+                                                           + b"\0\0\0\0IEND\xaeB`\x82"), "scan.png")}})),
+    ("GET", f"{V1}/dossiers/<int:dossier_id>/documents/reuse"): row(
+        TANLAP_STAFF, 200, lambda w: (f"{V1}/dossiers/{w.dossier_id}/documents/reuse", {})),
+    ("POST", f"{V1}/dossiers/<int:dossier_id>/documents/reuse"): row(  # no earlier file of this applicant
+        {"tanlap.reception"}, 422, lambda w: (f"{V1}/dossiers/{w.dossier_id}/documents/reuse", {
+            "json": {"document_id": 1, "component": 0}})),
+    ("GET", f"{V1}/documents/<int:document_id>/content"): row(set(), 200, f"{V1}/documents/2147483647/content"),
+    ("GET", f"{V1}/dossiers/<int:dossier_id>/result"): row(
+        TANLAP_STAFF, 404, lambda w: (f"{V1}/dossiers/{w.dossier_id}/result", {})),
+    ("GET", f"{V1}/public/dossiers/<code>/result"): row(
+        EVERYONE, 404, lambda w: (f"{V1}/public/dossiers/{w.code}/result", {"query_string": {"secret": w.secret}})),
 }
 
 

@@ -23,6 +23,16 @@ STATUSES = (
 #: What an end event without `status` means: the result was returned to the citizen.
 DEFAULT_END_STATUS = "returned"
 USER_TASK_PROPERTIES = ("budget", "form", "outcomes", "pause", "status")
+#: spiff-arena's name for a step's JSON Schema: read as `form` (the file must be in forms/)
+FORM_ALIASES = ("formJsonSchemaFilename",)
+#: form properties of other tools that cannot be honoured, with what to do instead (refused, not ignored:
+#: a step whose form is ignored would run with no checks on its data)
+FOREIGN_FORM_PROPERTIES = {
+    "formUiSchemaFilename": "spiff-arena's UI schema is not read here: put its hints in the form's \"x-ui\" "
+                            "(forms/<name>.json) and remove this property",
+    "formKey": "a Camunda form key is not read here: write the form as a JSON Schema in forms/ and set the "
+               "property form = \"x.json\"",
+}
 END_EVENT_PROPERTIES = ("status",)
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -79,6 +89,14 @@ def parse_flag(text: str | None) -> bool:
     return value == "true"
 
 
+def form_of(props: Mapping[str, str]) -> str | None:
+    """The form file a step names: `form`, or spiff-arena's `formJsonSchemaFilename` (same meaning)."""
+    for name in ("form", *FORM_ALIASES):
+        if props.get(name) is not None:
+            return props[name]
+    return None
+
+
 def properties_of(task_spec) -> dict[str, str]:
     """Return the `spiffworkflow:properties` of a task spec (empty when it has none)."""
     extensions = getattr(task_spec, "extensions", None) or {}
@@ -89,7 +107,7 @@ def user_task_problems(props: Mapping[str, str]) -> list[tuple[str, str]]:
     """List (severity, message) for a user task's properties; [] when they are all usable."""
     out: list[tuple[str, str]] = []
     for name in props:
-        if name not in USER_TASK_PROPERTIES:
+        if name not in USER_TASK_PROPERTIES + FORM_ALIASES + tuple(FOREIGN_FORM_PROPERTIES):
             out.append(("warning", f"unknown property {name!r} (known: {', '.join(USER_TASK_PROPERTIES)})"))
     try:
         pauses = parse_flag(props.get("pause"))
@@ -108,9 +126,13 @@ def user_task_problems(props: Mapping[str, str]) -> list[tuple[str, str]]:
                 out.append(("error", "property budget: a step needs more than zero working time"))
         except ValueError as exc:
             out.append(("error", f"property budget: {exc}"))
-    form = props.get("form")
+    out += [("error", f"property {name}: {fix}") for name, fix in FOREIGN_FORM_PROPERTIES.items() if name in props]
+    form = form_of(props)
     if form is not None and not _FORM_FILE.match(form.strip()):
         out.append(("error", f"property form: {form!r} must be a file name in forms/ like examine.json"))
+    named = {(props.get(name) or "").strip() for name in ("form", *FORM_ALIASES) if props.get(name) is not None}
+    if len(named) > 1:
+        out.append(("error", f"properties form and {FORM_ALIASES[0]} name different files: keep form"))
     try:
         parse_outcomes(props.get("outcomes"))
     except ValueError as exc:
@@ -138,7 +160,7 @@ def read_user_task(bpmn_id: str, name: str | None, lane: str | None, props: Mapp
         raise ValueError(f"user task {bpmn_id!r}: {errors[0]}")
     agency_kind, role = split_lane(lane)
     budget = props.get("budget")
-    form = props.get("form")
+    form = form_of(props)
     status = props.get("status")
     return UserTaskInfo(
         bpmn_id=bpmn_id,

@@ -139,6 +139,7 @@ class Flow:
     condition: str | None
     line: int | None
     container: str | None
+    language: str | None = None  # the conditionExpression's language attribute, when it has one
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,8 @@ def index_diagram(root: etree._Element, filename: str) -> Diagram:
         elif tag == "sequenceFlow":
             cond = el.find(".//bpmn:conditionExpression", NS)
             flows[el_id] = Flow(el_id, el.get("sourceRef"), el.get("targetRef"),
-                                cond.text if cond is not None else None, el.sourceline, _container(el))
+                                cond.text if cond is not None else None, el.sourceline, _container(el),
+                                cond.get("language") if cond is not None else None)
     processes = {p.get("id"): p for p in root.iterfind("bpmn:process", NS)}
     return Diagram(filename, root, processes, nodes, flows, lanes, line_index(root))
 

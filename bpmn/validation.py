@@ -12,6 +12,7 @@ import math
 import re
 import threading
 from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
@@ -19,19 +20,22 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from bpmn.durations import Deadline
+from bpmn import rules
 from bpmn.extensions import (
     end_event_problems,
+    form_of,
     outcome_comparisons,
     parse_outcomes,
     split_lane,
     user_task_problems,
 )
-from bpmn.package import FORMS_DIR, PackageError, Problem, read_parts, toml_line
+from bpmn.package import FORMS_DIR, TOML_NAME, PackageError, Problem, read_parts, toml_line
 from bpmn.parser import NS, Diagram, Node, index_diagram, longest_path, read_xml, short_names, spiff_problem
 from bpmn.scripts import MAX_LOOP, check_script
 
-__all__ = ["DEFAULT_AGENCY_KINDS", "DEFAULT_ROLES", "Problem", "validate_package", "validate_path",
-           "validation_targets"]
+__all__ = ["DEFAULT_AGENCY_KINDS", "DEFAULT_ROLES", "Organisation", "Problem", "lint_xml", "validate_package",
+           "validate_path", "validation_targets"]
+Organisation = rules.Organisation
 
 # The defaults of config/default.toml [organization]; the CLI passes the configured ones.
 DEFAULT_ROLES = ("reception", "specialist", "head", "leader", "clerk", "supervisor", "designer")
@@ -72,17 +76,26 @@ class _Context:
     deadline: Deadline | None = None
     toml_file: str | None = None
     toml_text: str | None = None
+    form_schemas: Mapping[str, dict] | None = None  # package mode: the forms, to know what a step writes
+    organisation: rules.Organisation | None = None  # given: lanes are checked against the agencies that exist
 
 
 def validate_package(folder: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_AGENCY_KINDS,
-                     working_day_seconds: int = 8 * 3600, max_loop: int = MAX_LOOP) -> list[Problem]:
-    """Check one procedure folder: procedure.toml, the diagram and the forms."""
+                     working_day_seconds: int = 8 * 3600, max_loop: int = MAX_LOOP,
+                     organisation: rules.Organisation | None = None) -> list[Problem]:
+    """Check one procedure folder: procedure.toml, the diagram and the forms (and, given the organisation,
+    that the agency kinds it names exist)."""
     parts = read_parts(Path(folder))
     problems = list(parts.problems)
     meta = parts.meta
     if meta is not None and meta.agency_kind not in agency_kinds:
         problems.append(Problem(parts.toml_file, None, toml_line(parts.toml_text, None, "agency_kind"),
                                 f"agency_kind: {meta.agency_kind!r} is not one of {', '.join(agency_kinds)}"))
+    elif meta is not None and organisation is not None and meta.agency_kind not in organisation.agency_kinds:
+        problems.append(Problem(parts.toml_file, None, toml_line(parts.toml_text, None, "agency_kind"),
+                                f"agency_kind: no agency of kind {meta.agency_kind!r} exists in this organisation "
+                                f"(kinds present: {', '.join(sorted(organisation.agency_kinds)) or 'none'}), so no "
+                                f"desk could receive this procedure: create one or change agency_kind"))
     for name, schema in parts.forms.items():
         for error in Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema):
             problems.append(Problem(str(parts.folder / FORMS_DIR / name), error.json_path, None,
@@ -92,7 +105,8 @@ def validate_package(folder: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_
                        process_id=meta.process_id if meta else None,
                        forms=frozenset(p.name for p in (parts.folder / FORMS_DIR).glob("*.json")),
                        deadline=meta.deadline if meta else None,
-                       toml_file=parts.toml_file, toml_text=parts.toml_text)
+                       toml_file=parts.toml_file, toml_text=parts.toml_text, form_schemas=parts.forms,
+                       organisation=organisation)
         problems += lint_diagram(parts.bpmn_text, str(parts.folder / parts.bpmn_filename), ctx)
     return sorted(problems, key=lambda p: (p.file, p.line or 0))
 
@@ -115,23 +129,40 @@ def validation_targets(path: Path) -> list[Path]:
     return targets
 
 
+def _folders_without_toml(path: Path, targets: list[Path]) -> list[Problem]:
+    """A folder holding a diagram but no procedure.toml is not a package: deploy would refuse it."""
+    folders = sorted({t.parent for t in targets if t.is_file() and t.suffix == ".bpmn"})
+    if Path(path).is_file():
+        return []
+    return [Problem(str(folder / TOML_NAME), None, None,
+                    f"missing: {folder.name}/ holds a diagram but no {TOML_NAME}, so it is not a procedure package "
+                    f"and cannot be deployed; add {TOML_NAME} (slug, process_id, deadline, ...: see workflows/"
+                    f"README.md), or check one diagram on its own with `motcua validate FILE.bpmn`")
+            for folder in folders]
+
+
 def validate_path(path: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_AGENCY_KINDS,
-                  working_day_seconds: int = 8 * 3600, max_loop: int = MAX_LOOP) -> list[Problem]:
-    """Check a workflows/ root, one package folder or one .bpmn file (then package checks are skipped)."""
+                  working_day_seconds: int = 8 * 3600, max_loop: int = MAX_LOOP,
+                  organisation: rules.Organisation | None = None) -> list[Problem]:
+    """Check a workflows/ root, one package folder or one .bpmn file (then package checks are skipped).
+
+    A folder holding .bpmn files but no procedure.toml is an error (it is not a package); a single .bpmn
+    file given as PATH is checked on its own."""
     same = {"roles": roles, "agency_kinds": agency_kinds, "working_day_seconds": working_day_seconds,
             "max_loop": max_loop}
     path = Path(path)
     targets = validation_targets(path)
     if not targets:
         return [Problem(str(path), None, None, "no procedure here: no procedure.toml or .bpmn file below")]
-    problems: list[Problem] = []
+    problems: list[Problem] = _folders_without_toml(path, targets)
     for target in targets:
         if target.is_dir():
-            problems += validate_package(target, **same)
+            problems += validate_package(target, **same, organisation=organisation)
         elif target.suffix == ".bpmn":
             text = target.read_bytes().decode("utf-8-sig", errors="replace")
             problems += lint_diagram(text, str(target), _Context(tuple(roles), tuple(agency_kinds),
-                                                                 working_day_seconds, max_loop))
+                                                                 working_day_seconds, max_loop,
+                                                                 organisation=organisation))
         else:
             problems.append(Problem(str(target), None, None, "not a .bpmn file or a procedure folder"))
     return sorted(problems, key=lambda p: (p.file, p.line or 0))
@@ -154,6 +185,14 @@ def lint_diagram(text: str, filename: str, ctx: _Context) -> list[Problem]:
     problems += _loops(d, active, ctx.max_loop)
     if ctx.deadline is not None and ctx.process_id in active:
         problems += _budget(d, ctx)
+    problems += rules.refusal_ends(d, active)
+    if ctx.deadline is not None:  # a package: its deadline says what a reception step costs
+        problems += rules.reception_steps(d, active, ctx.deadline.unit)
+    problems += rules.foreign_forms(d, active)
+    problems += rules.parallel_writes(d, active, ctx.form_schemas)
+    problems += rules.modeler_gaps(d, active)
+    if ctx.organisation is not None:
+        problems += rules.organisation_lanes(d, active, ctx.organisation)
     return problems
 
 
@@ -209,7 +248,9 @@ def _structure(d: Diagram, ctx: _Context) -> list[Problem]:
         out.append(_p(d, ctx.process_id, 'the procedure\'s process is not executable: set isExecutable="true"'))
     elif not executable:
         out.append(Problem(d.filename, None, d.root.sourceline,
-                           'no executable process in this file: set isExecutable="true" on the procedure\'s process'))
+                           'no executable process in this file: set isExecutable="true" on the procedure\'s process'
+                           + (' (the bpmn.io modeler saves isExecutable="false"; Camunda Modeler: tick '
+                              '"Executable" on the process)' if d.processes else '')))
     for pid in executable:
         if not any(n.tag == "startEvent" and n.container == pid for n in d.nodes.values()):
             out.append(_p(d, pid, "the process has no start event"))
@@ -294,7 +335,7 @@ def _lanes_and_tasks(d: Diagram, ctx: _Context, active: set[str]) -> list[Proble
             out.append(_p(d, node.id, "the user task is not in any lane: put it in the lane of the role that "
                                       "does it"))
         out += [_p(d, node.id, message, severity) for severity, message in user_task_problems(node.properties)]
-        form = (node.properties.get("form") or "").strip()
+        form = (form_of(node.properties) or "").strip()
         used_forms.add(form)
         if form and ctx.forms is not None and form not in ctx.forms and "/" not in form:
             found = ", ".join(sorted(ctx.forms)) or "none"
@@ -348,7 +389,18 @@ def _scripts(d: Diagram, active: set[str]) -> list[Problem]:
     out: list[Problem] = []
     for flow in d.flows.values():
         if flow.condition is not None and _top(d, flow.container) in active:
-            out += [_p(d, flow.id, f"condition: {m}") for m in check_script(flow.condition, "eval")]
+            found = check_script(flow.condition, "eval")
+            hint = rules.feel_hint(flow.condition)
+            language = (flow.language or "").strip().lower()
+            if language and language not in ("python", "text/x-python", "python3"):
+                out.append(_p(d, flow.id, f"condition: language {flow.language!r} is not run here: conditions are "
+                                          f"Python expressions over the task data; remove the language attribute"))
+            if hint and found:  # instead of a bare "syntax error"
+                out.append(_p(d, flow.id, f"condition: {hint}"))
+            elif hint:  # valid Python, but FEEL's true/false/null are undefined names here
+                out.append(_p(d, flow.id, f"condition: {hint}", "warning"))
+            else:
+                out += [_p(d, flow.id, f"condition: {m}") for m in found]
     for node in (n for n in d.nodes.values() if n.container in active):
         if node.tag == "scriptTask":
             script = node.element.find(".//bpmn:script", NS)

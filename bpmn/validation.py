@@ -177,6 +177,10 @@ def lint_diagram(text: str, filename: str, ctx: _Context) -> list[Problem]:
     d = index_diagram(root, filename)
     problems = _xsd(d) + _structure(d, ctx)
     active = _active(d)
+    if ctx.process_id in d.processes and ctx.process_id not in active or not active:
+        # a modeler saved isExecutable="false": that is reported once; the rules still say what else is missing
+        chosen = {ctx.process_id} if ctx.process_id in d.processes else set(d.processes)
+        active |= chosen | {n.id for n in d.nodes.values() if _top(d, n.id) in chosen}
     if not any(p.is_error for p in problems):  # SpiffWorkflow's messages for these are misleading
         problems += _spiff(d, ctx)
     problems += _lanes_and_tasks(d, ctx, active)
@@ -245,7 +249,9 @@ def _structure(d: Diagram, ctx: _Context) -> list[Problem]:
                            f"process_id: {ctx.process_id!r} is not a process of {Path(d.filename).name} "
                            f"(it has: {', '.join(d.processes) or 'none'})"))
     elif ctx.process_id is not None and ctx.process_id not in executable:
-        out.append(_p(d, ctx.process_id, 'the procedure\'s process is not executable: set isExecutable="true"'))
+        out.append(_p(d, ctx.process_id, 'the procedure\'s process is not executable: set isExecutable="true" (the '
+                                         'bpmn.io modeler saves isExecutable="false"; Camunda Modeler: tick '
+                                         '"Executable" on the process)'))
     elif not executable:
         out.append(Problem(d.filename, None, d.root.sourceline,
                            'no executable process in this file: set isExecutable="true" on the procedure\'s process'

@@ -231,7 +231,7 @@ def test_a_tree_is_searched_for_packages_and_loose_diagrams():
     assert DATA / "broken" / "diagrams" / "dead-end.bpmn" in targets
     assert not any(t.is_relative_to(DATA / "valid" / "simple-permit") and t != DATA / "valid" / "simple-permit"
                    for t in targets)  # a package's own diagram is not checked twice
-    assert len(targets) == len(CASES) + 3  # + the valid package, the modeler's copy and one loose valid diagram
+    assert len(targets) == len(CASES) + 4  # + the valid package, the modeler's copy, one loose valid diagram, bpmnio
 
 
 def test_a_missing_path_raises():

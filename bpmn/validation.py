@@ -11,16 +11,16 @@ import copy
 import math
 import re
 import threading
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from bpmn.durations import Deadline
 from bpmn import rules
+from bpmn.durations import Deadline
 from bpmn.extensions import (
     end_event_problems,
     form_of,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bpmn.durations import DEADLINE_UNITS, Deadline
+from bpmn.durations import DEADLINE_UNITS, Deadline, Duration, parse_duration
 
 DOCUMENT_FORMAT = 1
 TOML_NAME = "procedure.toml"
@@ -25,7 +25,7 @@ FORMS_DIR = "forms"
 CHANNELS = ("counter", "online", "postal")
 PAUSE_RULES = ("resume", "restart")
 _TOP_KEYS = ("slug", "code", "local_code", "process_id", "name_vi", "name_en", "level", "field", "agency_kind",
-             "pause_rule", "channels", "result_delivery", "deadline", "fees", "documents")
+             "pause_rule", "channels", "result_delivery", "deadline", "fees", "documents", "extension")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _PROCESS_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 #: (table or None, key or None, message, severity): a finding in procedure.toml before it gets a file name.
@@ -52,6 +52,15 @@ class RequiredDocument:
 
 
 @dataclass(frozen=True)
+class LegalExtension:
+    """How much working time the procedure's own law lets the agency add to the deadline, and when."""
+
+    max: Duration
+    when_vi: str | None = None  # the case, e.g. "cần xác minh thêm"
+    basis: str | None = None  # the legal text that allows it
+
+
+@dataclass(frozen=True)
 class ProcedureMeta:
     """The catalog entry of procedure.toml, typed (see workflows/README.md)."""
 
@@ -71,6 +80,7 @@ class ProcedureMeta:
     result_delivery: tuple[str, ...]
     fees: tuple[Fee, ...]
     documents: tuple[RequiredDocument, ...]
+    extension: LegalExtension | None = None  # [extension] in procedure.toml
 
 
 @dataclass(frozen=True)
@@ -331,14 +341,39 @@ def read_meta(table: Mapping, folder_name: str | None) -> tuple[ProcedureMeta | 
             d.note("required", f"must be true or false, got {required!r}")
         documents.append(RequiredDocument(d.text("name_vi") or "", d.integer("copies", 1, 1) or 1,
                                           bool(required), d.text("name_en", False)))
+    extension = _read_extension(r, findings)
     if any(severity == "error" for *_rest, severity in findings):
         return None, findings
     meta = ProcedureMeta(slug=slug, code=values["code"], local_code=local_code, process_id=process_id,
                          name_vi=values["name_vi"], name_en=values["name_en"], level=values["level"],
                          field=values["field"], agency_kind=values["agency_kind"], deadline=deadline,
                          same_day_cutoff=cutoff, pause_rule=pause_rule, channels=channels,
-                         result_delivery=result_delivery, fees=tuple(fees), documents=tuple(documents))
+                         result_delivery=result_delivery, fees=tuple(fees), documents=tuple(documents),
+                         extension=extension)
     return meta, findings
+
+
+def _read_extension(top: _Reader, findings: list[Finding]) -> LegalExtension | None:
+    table = top.table.get("extension")
+    if table is None:
+        return None
+    if not isinstance(table, Mapping):
+        top.note("extension", "must be a table [extension] with max (and when_vi, basis)")
+        return None
+    r = _Reader(table, "extension", findings)
+    r.unknown(("max", "when_vi", "basis"))
+    text = r.text("max")
+    if text is None:
+        return None
+    try:
+        duration = parse_duration(text)
+    except ValueError as exc:
+        r.note("max", str(exc))
+        return None
+    if duration.is_zero:
+        r.note("max", "must be more than zero working time (leave [extension] out when the law allows none)")
+        return None
+    return LegalExtension(duration, r.text("when_vi", False), r.text("basis", False))
 
 
 def _read_deadline(top: _Reader, findings: list[Finding]) -> tuple[Deadline | None, dt.time | None]:
@@ -385,7 +420,10 @@ def meta_to_table(meta: ProcedureMeta) -> dict[str, Any]:
     def clean(d: dict) -> dict:
         return {k: v for k, v in d.items() if v is not None}
 
+    extension = None if meta.extension is None else clean(
+        {"max": meta.extension.max.isoformat(), "when_vi": meta.extension.when_vi, "basis": meta.extension.basis})
     return clean({
+        "extension": extension,
         "slug": meta.slug, "code": meta.code, "local_code": meta.local_code, "process_id": meta.process_id,
         "name_vi": meta.name_vi, "name_en": meta.name_en, "level": meta.level, "field": meta.field,
         "agency_kind": meta.agency_kind, "pause_rule": meta.pause_rule, "channels": list(meta.channels),

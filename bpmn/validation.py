@@ -465,12 +465,14 @@ def _nested_owner(el, node_element):
     return None
 
 
-def _deadline_seconds(deadline: Deadline, wds: int) -> int:
+def deadline_seconds(deadline: Deadline, wds: int) -> int:
+    """A legal deadline in working seconds (calendar days counted as 5/7 working days, same day as one day)."""
     return {"working_days": deadline.value * wds, "working_hours": deadline.value * 3600,
             "calendar_days": math.ceil(deadline.value * 5 / 7) * wds, "same_day": wds}[deadline.unit]
 
 
-def _describe(seconds: int, wds: int) -> str:
+def describe_seconds(seconds: int, wds: int) -> str:
+    """Working seconds as "2 working days 3 h"."""
     days, rest = divmod(seconds, wds)
     hours = rest / 3600
     parts = ([f"{days} working day{'s' if days != 1 else ''}"] if days else []) + ([f"{hours:g} h"] if hours else [])
@@ -480,16 +482,16 @@ def _describe(seconds: int, wds: int) -> str:
 def _budget(d: Diagram, ctx: _Context) -> list[Problem]:
     wds = ctx.working_day_seconds
     total, path = longest_path(d, ctx.process_id, wds)
-    limit = _deadline_seconds(ctx.deadline, wds)
+    limit = deadline_seconds(ctx.deadline, wds)
     if total <= limit:
         return []
-    steps = " → ".join(f"{nid} {_describe(w, wds)}" for nid, w in path)
+    steps = " → ".join(f"{nid} {describe_seconds(w, wds)}" for nid, w in path)
     legal = "same day" if ctx.deadline.unit == "same_day" else \
         f"{ctx.deadline.value} {ctx.deadline.unit.replace('_', ' ')}"
     if ctx.deadline.unit in ("calendar_days", "same_day"):
-        legal += f", counted as {_describe(limit, wds)}"
-    return [_p(d, ctx.process_id, f"the budgets on the longest path sum to {_describe(total, wds)}, more than the "
-                                  f"legal deadline ({legal}): {steps}", "warning")]
+        legal += f", counted as {describe_seconds(limit, wds)}"
+    return [_p(d, ctx.process_id, f"the budgets on the longest path sum to {describe_seconds(total, wds)}, more "
+                                  f"than the legal deadline ({legal}): {steps}", "warning")]
 
 
 #: the largest diagram lint_xml reads (a 200-element diagram with its drawing is about 100 kB)

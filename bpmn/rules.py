@@ -247,3 +247,16 @@ def modeler_gaps(d: Diagram, active: set[str]) -> list[Problem]:
                                   f"draw a pool with one lane per role (reception, specialist, leader, ...) and "
                                   f"put each task in the lane of who does it"))
     return out
+
+
+def working_time_timers(d: Diagram, active: set[str]) -> list[Problem]:
+    """add_working_time / after_working_time give an instant: only a date timer (timeDate) can take it."""
+    out = []
+    for node in (n for n in d.nodes.values() if n.container in active):
+        for kind in ("timeDuration", "timeCycle"):
+            for el in node.element.xpath(f"./bpmn:timerEventDefinition/bpmn:{kind}", namespaces=NS):
+                if re.search(r"\b(after_working_time|add_working_time)\s*\(", el.text or ""):
+                    out.append(_p(d, node.id, f"timer expression: {(el.text or '').strip()!r} gives an instant, not "
+                                              f"a duration: make it a date timer (bpmn:timeDate; in the modeler: "
+                                              f"Timer type = Date)"))
+    return out

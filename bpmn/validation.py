@@ -195,6 +195,7 @@ def lint_diagram(text: str, filename: str, ctx: _Context) -> list[Problem]:
     problems += rules.foreign_forms(d, active)
     problems += rules.parallel_writes(d, active, ctx.form_schemas)
     problems += rules.modeler_gaps(d, active)
+    problems += rules.working_time_timers(d, active)
     if ctx.organisation is not None:
         problems += rules.organisation_lanes(d, active, ctx.organisation)
     return problems

@@ -91,7 +91,7 @@ def test_timer_durations_are_read_in_working_time(expression, seconds, how):
 
 def test_a_boundary_timer_is_the_path_on_which_it_fires(tmp_path):
     timer = ('<bpmn:boundaryEvent id="late" attachedToRef="examine"><bpmn:timerEventDefinition id="td">'
-             '<bpmn:timeDuration>after_working_time("P2D")</bpmn:timeDuration></bpmn:timerEventDefinition>'
+             '<bpmn:timeDate>after_working_time("P2D")</bpmn:timeDate></bpmn:timerEventDefinition>'
              '</bpmn:boundaryEvent><bpmn:sequenceFlow id="f_late" sourceRef="late" targetRef="end_refused" />')
     folder = _copy(tmp_path, bpmn_edit=lambda t: t.replace("</bpmn:process>", timer + "</bpmn:process>"))
     sim = simulate(load_package(folder), working_day_seconds=WDS)

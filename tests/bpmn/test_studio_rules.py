@@ -230,3 +230,15 @@ def test_the_engine_reads_spiff_arenas_form_property(tmp_path):
     from bpmn.parser import parse_package
     assert parse_package(load_package(folder)).user_tasks["examine"].form == "examine.json"
     assert not [p for p in validate_path(folder) if p.is_error]
+
+
+def test_a_working_time_instant_in_a_duration_timer_says_to_use_a_date_timer():
+    body = ('<bpmn:startEvent id="start" />\n' + flow("f0", "start", "examine") + task("examine", "Thẩm định")
+            + '<bpmn:boundaryEvent id="late" attachedToRef="examine"><bpmn:timerEventDefinition id="td">'
+              '<bpmn:timeDuration>after_working_time("P2D")</bpmn:timeDuration></bpmn:timerEventDefinition>'
+              '</bpmn:boundaryEvent>' + flow("f2", "late", "end") + flow("f1", "examine", "end")
+            + '<bpmn:endEvent id="end" />\n')
+    xml = diagram(body, {"specialist": ["start", "examine", "late", "end"]})
+    messages = on(lint_xml(xml), "late")
+    assert [m["severity"] for m in messages] == ["error"] and "make it a date timer (bpmn:timeDate" in messages[0]["message"]
+    assert on(lint_xml(xml.replace("timeDuration", "timeDate")), "late") == []

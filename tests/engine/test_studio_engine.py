@@ -1,0 +1,115 @@
+"""Issue 12 in the engine: the organisation checked at deploy, live lint, a working-time timer from the
+step's start, the package's own legal extension, and simulation from recorded step durations."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from samples import HH_APPROVE
+from sqlalchemy import select
+from support import act, agency_id, at, receive, restore_library
+
+from bpmn.package import load_package
+from engine import dossiers, letters
+from engine.deploy import deploy_path
+from engine.errors import InvalidInput
+from engine.models import Dossier
+from engine.studio.lint import live_lint
+from engine.studio.organisation import organisation_of
+from engine.studio.simulation import recorded_durations, simulate_procedure
+
+ROOT = Path(__file__).resolve().parents[2]
+SIMPLE = ROOT / "tests" / "data" / "bpmn" / "valid" / "simple-permit"
+HOUSEHOLD = ROOT / "workflows" / "household-business"
+
+
+@pytest.fixture(autouse=True)
+def _library_as_seeded(rt):
+    yield
+    restore_library(rt)
+
+
+def _copy(tmp_path, slug: str, edit=None, toml_edit=None) -> Path:
+    folder = tmp_path / slug
+    shutil.copytree(SIMPLE, folder)
+    (folder / "simple-permit.bpmn").rename(folder / f"{slug}.bpmn")
+    toml = (folder / "procedure.toml").read_text(encoding="utf-8").replace('slug = "simple-permit"', f'slug = "{slug}"')
+    (folder / "procedure.toml").write_text(toml_edit(toml) if toml_edit else toml, encoding="utf-8")
+    if edit:
+        bpmn = folder / f"{slug}.bpmn"
+        bpmn.write_text(edit(bpmn.read_text(encoding="utf-8")), encoding="utf-8")
+    return folder
+
+
+def test_the_organisation_is_read_from_the_database(session):
+    org = organisation_of(session)
+    assert {"province", "commune", "police"} <= org.agency_kinds and "justice" not in org.agency_kinds
+    assert {"reception", "specialist", "leader"} <= org.roles_held
+
+
+def test_deploy_refuses_a_lane_of_an_agency_kind_that_does_not_exist(rt, session, tmp_path):
+    folder = _copy(tmp_path, "justice-permit", lambda t: t.replace('name="leader"', 'name="justice:leader"'))
+    with pytest.raises(InvalidInput) as exc:
+        deploy_path(rt, session, folder, actor=None, now=rt.clock.now())
+    assert any("no agency of kind 'justice' exists" in line and "Lane_leader" in line
+               for line in exc.value.errors["problems"])
+
+
+def test_deploy_refuses_a_refusal_end_without_status(rt, session, tmp_path):
+    folder = _copy(tmp_path, "silent-refusal", lambda t: t.replace('<spiffworkflow:property name="status" value="refused" />', ""))
+    with pytest.raises(InvalidInput) as exc:
+        deploy_path(rt, session, folder, actor=None, now=rt.clock.now())
+    assert any("end_refused" in line and 'status = "refused"' in line for line in exc.value.errors["problems"])
+
+
+def test_live_lint_checks_lanes_against_the_organisation(rt, session):
+    xml = (SIMPLE / "simple-permit.bpmn").read_text(encoding="utf-8").replace('name="leader"', 'name="justice:leader"')
+    messages = live_lint(rt, session, xml)
+    assert [m["element_id"] for m in messages if m["severity"] == "error"] == ["Lane_leader"]
+
+
+TIMER = ('<bpmn:boundaryEvent id="remind" attachedToRef="examine" cancelActivity="false">'
+         '<bpmn:timerEventDefinition id="remind_timer"><bpmn:timeDate>after_working_time("PT4H")'
+         '</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:boundaryEvent>'
+         '<bpmn:sequenceFlow id="f_remind" sourceRef="remind" targetRef="end_remind" />'
+         '<bpmn:endEvent id="end_remind" />')
+
+
+def test_a_timer_counts_working_time_from_its_steps_start(rt, session, users, tmp_path, clock):
+    folder = _copy(tmp_path, "timed-permit", lambda t: t.replace("</bpmn:process>", TIMER + "</bpmn:process>")
+                   .replace("<bpmn:flowNodeRef>examine</bpmn:flowNodeRef>",
+                            "<bpmn:flowNodeRef>examine</bpmn:flowNodeRef><bpmn:flowNodeRef>remind</bpmn:flowNodeRef>"
+                            "<bpmn:flowNodeRef>end_remind</bpmn:flowNodeRef>"))
+    deploy_path(rt, session, folder, actor=None, now=rt.clock.now())
+    session.commit()
+    clock.set(at(2, 9))  # Monday 09:00: received; the timer waits for the examination to start
+    d = dossiers.receive_dossier(rt, session, procedure="timed-permit", agency_id=agency_id(session),
+                                 channel="counter", applicant={"name": "Lê Văn Cường"},
+                                 actor=users["tanlap.reception"], now=rt.clock.now()).dossier
+    session.commit()
+    assert session.scalar(select(Dossier.next_timer_at).where(Dossier.id == d.id)) is None
+    clock.set(at(3, 10))  # Tuesday 10:00 the examination starts: + 4 working hours = 11:30 + 13:00-15:30
+    act(rt, session, users, d.id, "receive", {"outcome": "accept", "documents": ["a"]})
+    assert session.scalar(select(Dossier.next_timer_at).where(Dossier.id == d.id)) == at(3, 15, 30)
+
+
+def test_the_packages_extension_is_what_letters_allow(rt, session, users, tmp_path):
+    folder = _copy(tmp_path, "extended-permit",
+                   toml_edit=lambda t: t + '\n[extension]\nmax = "P5D"\nwhen_vi = "Cần xác minh thêm"\n')
+    deploy_path(rt, session, folder, actor=None, now=rt.clock.now())
+    session.commit()
+    d = receive(rt, session, users, procedure="extended-permit").dossier
+    assert str(letters.allowed_extension(rt, session, d)) == "P5D"  # config's [deadlines.extensions] has none
+
+
+def test_simulation_samples_the_recorded_step_durations(rt, session, users, clock):
+    d = receive(rt, session, users).dossier
+    clock.set(clock.now() + (at(3, 9) - at(2, 9)))  # the examination takes one calendar day
+    act(rt, session, users, d.id, "examine", HH_APPROVE)
+    calendar = rt.calendars.get(session)
+    recorded = recorded_durations(session, calendar, "household-business")
+    assert list(recorded) == ["examine"] and recorded["examine"][0] > 0
+    sim = simulate_procedure(rt, session, load_package(HOUSEHOLD), with_history=True, runs=50)
+    assert sim.runs == 50 and {p.sampled_steps for p in sim.paths} == {0}  # 1 sample < history_min_samples
+    assert all(p.on_time_share == 1.0 for p in sim.paths) and sim.ok

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bpmn.checklist import DOCUMENT_FORMS, check_when
 from bpmn.durations import DEADLINE_UNITS, Deadline, Duration, parse_duration
 
 DOCUMENT_FORMAT = 1
@@ -49,6 +50,9 @@ class RequiredDocument:
     copies: int = 1
     required: bool = True
     name_en: str | None = None
+    form: str | None = None  # bpmn.checklist.DOCUMENT_FORMS: original, certified_copy, copy, ...
+    when: str | None = None  # a condition on the reception data: asked only when it holds
+    one_of: str | None = None  # a group of alternatives: any one of its entries is enough
 
 
 @dataclass(frozen=True)
@@ -335,12 +339,24 @@ def read_meta(table: Mapping, folder_name: str | None) -> tuple[ProcedureMeta | 
     documents = []
     for i, item in enumerate(r.tables("documents"), 1):
         d = _Reader(item, f"documents #{i}", findings)
-        d.unknown(("name_vi", "copies", "required", "name_en"))
+        d.unknown(("name_vi", "copies", "required", "name_en", "form", "when", "one_of"))
         required = item.get("required", True)
         if not isinstance(required, bool):
             d.note("required", f"must be true or false, got {required!r}")
+        form = d.text("form", False)
+        if form is not None and form not in DOCUMENT_FORMS:
+            d.note("form", f"{form!r} is not one of {', '.join(DOCUMENT_FORMS)}")
+        when = d.text("when", False)
+        for message in check_when(when) if when is not None else []:
+            d.note("when", message)
+        one_of = d.text("one_of", False)
         documents.append(RequiredDocument(d.text("name_vi") or "", d.integer("copies", 1, 1) or 1,
-                                          bool(required), d.text("name_en", False)))
+                                          bool(required), d.text("name_en", False), form, when, one_of))
+    groups = [doc.one_of for doc in documents if doc.one_of]
+    for i, doc in enumerate(documents, 1):
+        if doc.one_of and groups.count(doc.one_of) == 1:
+            findings.append((f"documents #{i}", "one_of", f"one_of: {doc.one_of!r} has no other document: a "
+                                                          f"group of alternatives needs two or more", "warning"))
     extension = _read_extension(r, findings)
     if any(severity == "error" for *_rest, severity in findings):
         return None, findings
@@ -430,7 +446,8 @@ def meta_to_table(meta: ProcedureMeta) -> dict[str, Any]:
         "result_delivery": list(meta.result_delivery), "deadline": deadline,
         "fees": [clean({"name_vi": f.name_vi, "amount": f.amount, "name_en": f.name_en}) for f in meta.fees],
         "documents": [clean({"name_vi": d.name_vi, "copies": d.copies, "required": d.required,
-                             "name_en": d.name_en}) for d in meta.documents],
+                             "name_en": d.name_en, "form": d.form, "when": d.when, "one_of": d.one_of})
+                      for d in meta.documents],
     })
 
 

@@ -113,3 +113,11 @@ def test_simulation_samples_the_recorded_step_durations(rt, session, users, cloc
     sim = simulate_procedure(rt, session, load_package(HOUSEHOLD), with_history=True, runs=50)
     assert sim.runs == 50 and {p.sampled_steps for p in sim.paths} == {0}  # 1 sample < history_min_samples
     assert all(p.on_time_share == 1.0 for p in sim.paths) and sim.ok
+
+
+def test_the_document_checklist_of_a_deployed_procedure(rt, session):
+    from engine.reception import document_checklist
+    result = document_checklist(rt, session, "household-business", {})
+    first = load_package(HOUSEHOLD).meta.documents[0].name_vi
+    assert result["missing"] == [first] and len(result["documents"]) == 4
+    assert document_checklist(rt, session, "household-business", {}, received={first})["missing"] == []

@@ -22,7 +22,7 @@ STATUSES = (
 )
 #: What an end event without `status` means: the result was returned to the citizen.
 DEFAULT_END_STATUS = "returned"
-USER_TASK_PROPERTIES = ("budget", "form", "outcomes", "pause", "status")
+USER_TASK_PROPERTIES = ("budget", "form", "outcomes", "pause", "status", "agency")
 #: spiff-arena's name for a step's JSON Schema: read as `form` (the file must be in forms/)
 FORM_ALIASES = ("formJsonSchemaFilename",)
 #: form properties of other tools that cannot be honoured, with what to do instead (refused, not ignored:
@@ -53,6 +53,9 @@ class UserTaskInfo:
     outcomes: tuple[str, ...]
     pauses_clock: bool
     status: str | None
+    #: the data field whose value (an agency code) names the agency that does this step; None: the lane's
+    #: agency kind nearest to the dossier's agency, or the dossier's agency itself
+    agency_field: str | None = None
 
 
 def split_lane(lane: str | None) -> tuple[str | None, str | None]:
@@ -140,6 +143,10 @@ def user_task_problems(props: Mapping[str, str]) -> list[tuple[str, str]]:
     status = props.get("status")
     if status is not None and status.strip() not in STATUSES:
         out.append(("error", f"property status: {status!r} is not one of {', '.join(STATUSES)}"))
+    agency = props.get("agency")
+    if agency is not None and not _IDENTIFIER.match(agency.strip()):
+        out.append(("error", f"property agency: {agency!r} must name a data field (like residence_commune) whose "
+                             f"value is the code of the agency that does this step"))
     return out
 
 
@@ -173,6 +180,7 @@ def read_user_task(bpmn_id: str, name: str | None, lane: str | None, props: Mapp
         outcomes=parse_outcomes(props.get("outcomes")),
         pauses_clock=parse_flag(props.get("pause")),
         status=status.strip() if status is not None else None,
+        agency_field=props["agency"].strip() if props.get("agency") else None,
     )
 
 

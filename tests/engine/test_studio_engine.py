@@ -121,3 +121,43 @@ def test_the_document_checklist_of_a_deployed_procedure(rt, session):
     first = load_package(HOUSEHOLD).meta.documents[0].name_vi
     assert result["missing"] == [first] and len(result["documents"]) == 4
     assert document_checklist(rt, session, "household-business", {}, received={first})["missing"] == []
+
+
+def _routed(tmp_path, rt, session) -> None:
+    folder = _copy(tmp_path, "routed-permit", lambda t: t.replace(
+        '<spiffworkflow:property name="budget" value="P1D" />',
+        '<spiffworkflow:property name="budget" value="P1D" /><spiffworkflow:property name="agency" '
+        'value="residence_commune" />', 1))
+    deploy_path(rt, session, folder, actor=None, now=rt.clock.now())
+    session.commit()
+
+
+def _receive_routed(rt, session, users, commune):
+    return dossiers.receive_dossier(rt, session, procedure="routed-permit", agency_id=agency_id(session),
+                                    channel="counter", applicant={"name": "Lê Văn Cường"},
+                                    actor=users["tanlap.reception"], now=rt.clock.now(),
+                                    data={"residence_commune": commune}).dossier
+
+
+def test_a_step_goes_to_the_agency_the_dossier_data_names(rt, session, users, tmp_path):
+    from engine.models import Agency, Task
+    _routed(tmp_path, rt, session)
+    d = _receive_routed(rt, session, users, "000.02.31.H26")  # Hòa Bình, not the receiving Tân Lập
+    session.commit()
+    act(rt, session, users, d.id, "receive", {"outcome": "accept", "documents": ["a"]})
+    examine = session.scalars(select(Task).where(Task.dossier_id == d.id, Task.bpmn_id == "examine")).one()
+    assert session.get(Agency, examine.agency_id).code == "000.02.31.H26"
+    receive_row = session.scalars(select(Task).where(Task.dossier_id == d.id, Task.bpmn_id == "receive")).one()
+    assert session.get(Agency, receive_row.agency_id).code == "000.01.31.H26"  # the other steps stay
+
+
+def test_a_data_named_agency_that_does_not_exist_refuses_the_action(rt, session, users, tmp_path):
+    from engine.models import Task
+    _routed(tmp_path, rt, session)
+    d = _receive_routed(rt, session, users, "999.99.99.H99")
+    session.commit()
+    with pytest.raises(InvalidInput, match="'999.99.99.H99' is not an agency code"):
+        act(rt, session, users, d.id, "receive", {"outcome": "accept", "documents": ["a"]})
+    session.rollback()
+    assert [t.bpmn_id for t in session.scalars(select(Task).where(Task.dossier_id == d.id, Task.state == "ready"))] \
+        == ["receive"]

@@ -22,7 +22,9 @@ STATUSES = (
 )
 #: What an end event without `status` means: the result was returned to the citizen.
 DEFAULT_END_STATUS = "returned"
-USER_TASK_PROPERTIES = ("budget", "form", "outcomes", "pause", "status", "agency")
+USER_TASK_PROPERTIES = ("budget", "form", "outcomes", "pause", "status", "agency", "branch")
+#: names the engine sets in every workflow's data: a step's branch data may not replace them
+ENGINE_NAMES = ("channel", "received_at", "clock_started_at", "due_at")
 #: spiff-arena's name for a step's JSON Schema: read as `form` (the file must be in forms/)
 FORM_ALIASES = ("formJsonSchemaFilename",)
 #: form properties of other tools that cannot be honoured, with what to do instead (refused, not ignored:
@@ -56,6 +58,9 @@ class UserTaskInfo:
     #: the data field whose value (an agency code) names the agency that does this step; None: the lane's
     #: agency kind nearest to the dossier's agency, or the dossier's agency itself
     agency_field: str | None = None
+    #: the step's completed data is kept under this name (`police["outcome"]`), not merged into the top
+    #: level, so that parallel branches do not overwrite each other's values when they join
+    branch: str | None = None
 
 
 def split_lane(lane: str | None) -> tuple[str | None, str | None]:
@@ -147,6 +152,10 @@ def user_task_problems(props: Mapping[str, str]) -> list[tuple[str, str]]:
     if agency is not None and not _IDENTIFIER.match(agency.strip()):
         out.append(("error", f"property agency: {agency!r} must name a data field (like residence_commune) whose "
                              f"value is the code of the agency that does this step"))
+    branch = props.get("branch")
+    if branch is not None and (not _IDENTIFIER.match(branch.strip()) or branch.strip() in ENGINE_NAMES):
+        out.append(("error", f"property branch: {branch!r} must be a simple name (like police_check), not one of "
+                             f"the engine's {', '.join(ENGINE_NAMES)}: the step's data is kept under it"))
     return out
 
 
@@ -181,6 +190,7 @@ def read_user_task(bpmn_id: str, name: str | None, lane: str | None, props: Mapp
         pauses_clock=parse_flag(props.get("pause")),
         status=status.strip() if status is not None else None,
         agency_field=props["agency"].strip() if props.get("agency") else None,
+        branch=props["branch"].strip() if props.get("branch") else None,
     )
 
 

@@ -180,7 +180,9 @@ def _assigned(source: str | None, mode: str = "exec") -> set[str]:
 def writes_of(node: Node, forms: Mapping[str, dict] | None) -> set[str]:
     """The data names a step writes: its form's fields and outcome, its scripts' assignments."""
     out: set[str] = set()
-    if node.tag == "userTask":
+    if node.tag == "userTask" and (node.properties.get("branch") or "").strip():
+        out.add(node.properties["branch"].strip())  # its form's data is kept under that one name
+    elif node.tag == "userTask":
         try:
             if parse_outcomes(node.properties.get("outcomes")):
                 out.add("outcome")
@@ -228,8 +230,9 @@ def parallel_writes(d: Diagram, active: set[str], forms: Mapping[str, dict] | No
                     reported.add(name)
                     out.append(_p(d, split.id, f"parallel branches both write {name!r} ({first[name]!r} and "
                                                f"{second[name]!r}): when they join one value silently replaces the "
-                                               f"other; give each branch its own names, or write {name!r} in "
-                                               f"branch data (the step's property branch = \"name\")"))
+                                               f"other; give each step its own branch data (property branch = "
+                                               f"\"police_check\": its data is then kept as "
+                                               f"police_check[\"{name}\"]), or its own field names"))
     return out
 
 

@@ -161,3 +161,81 @@ def test_a_data_named_agency_that_does_not_exist_refuses_the_action(rt, session,
     session.rollback()
     assert [t.bpmn_id for t in session.scalars(select(Task).where(Task.dossier_id == d.id, Task.state == "ready"))] \
         == ["receive"]
+
+
+BRANCHES = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs" targetNamespace="t">
+  <bpmn:process id="two_checks" isExecutable="true">
+    <bpmn:laneSet id="ls">
+      <bpmn:lane id="lane_specialist" name="specialist"><bpmn:flowNodeRef>start</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>split</bpmn:flowNodeRef><bpmn:flowNodeRef>residence</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>join</bpmn:flowNodeRef><bpmn:flowNodeRef>gw</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>end_ok</bpmn:flowNodeRef><bpmn:flowNodeRef>end_refused</bpmn:flowNodeRef></bpmn:lane>
+      <bpmn:lane id="lane_head" name="head"><bpmn:flowNodeRef>record</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="split" />
+    <bpmn:parallelGateway id="split" />
+    <bpmn:sequenceFlow id="fa" sourceRef="split" targetRef="residence" />
+    <bpmn:sequenceFlow id="fb" sourceRef="split" targetRef="record" />
+    <bpmn:userTask id="residence" name="Xác minh cư trú"><bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="budget" value="PT4H" /><spiffworkflow:property name="outcomes" value="ok,ko" />
+      <spiffworkflow:property name="branch" value="residence_check" />
+    </spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>
+    <bpmn:userTask id="record" name="Xác minh lý lịch"><bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="budget" value="PT4H" /><spiffworkflow:property name="outcomes" value="ok,ko" />
+      BRANCH_RECORD
+    </spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>
+    <bpmn:sequenceFlow id="fc" sourceRef="residence" targetRef="join" />
+    <bpmn:sequenceFlow id="fd" sourceRef="record" targetRef="join" />
+    <bpmn:parallelGateway id="join" />
+    <bpmn:sequenceFlow id="fe" sourceRef="join" targetRef="gw" />
+    <bpmn:exclusiveGateway id="gw" default="f_no" />
+    <bpmn:sequenceFlow id="f_ok" sourceRef="gw" targetRef="end_ok"><bpmn:conditionExpression>residence_check["outcome"] == "ok" and record_check["outcome"] == "ok"</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f_no" sourceRef="gw" targetRef="end_refused" />
+    <bpmn:endEvent id="end_ok" />
+    <bpmn:endEvent id="end_refused" name="Từ chối"><bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="status" value="refused" /></spiffworkflow:properties></bpmn:extensionElements>
+    </bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def _two_checks(tmp_path, record_branch: str, residence_branch: str = "residence_check") -> Path:
+    folder = tmp_path / "two-checks"
+    folder.mkdir()
+    toml = (SIMPLE / "procedure.toml").read_text(encoding="utf-8")
+    toml = toml.replace('slug = "simple-permit"', 'slug = "two-checks"').replace('process_id = "simple_permit"',
+                                                                                 'process_id = "two_checks"')
+    (folder / "procedure.toml").write_text(toml, encoding="utf-8")
+    text = BRANCHES.replace("BRANCH_RECORD", record_branch)
+    if not residence_branch:
+        text = text.replace('<spiffworkflow:property name="branch" value="residence_check" />', "")
+    (folder / "two-checks.bpmn").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_without_branch_data_parallel_outcomes_are_refused_by_the_validator(rt, session, tmp_path):
+    with pytest.raises(InvalidInput) as exc:
+        deploy_path(rt, session, _two_checks(tmp_path, "", ""), actor=None, now=rt.clock.now())
+    assert any("[split] parallel branches both write 'outcome'" in line for line in exc.value.errors["problems"])
+
+
+@pytest.mark.parametrize(("residence", "record", "status"), [("ok", "ok", "returned"), ("ok", "ko", "refused"),
+                                                              ("ko", "ok", "refused")])
+def test_each_parallel_step_keeps_its_own_data_under_its_branch(rt, session, users, tmp_path, residence, record,
+                                                                 status):
+    from engine.models import Task
+    folder = _two_checks(tmp_path, '<spiffworkflow:property name="branch" value="record_check" />')
+    deploy_path(rt, session, folder, actor=None, now=rt.clock.now())
+    session.commit()
+    d = receive(rt, session, users, procedure="two-checks").dossier
+    rows = {t.bpmn_id: t for t in session.scalars(select(Task).where(Task.dossier_id == d.id))}
+    for step, outcome, role in (("residence", residence, "specialist"), ("record", record, "head")):
+        dossiers.complete_task(rt, session, rows[step].id, {"outcome": outcome}, actor=users[f"tanlap.{role}"],
+                               now=rt.clock.now())
+        session.commit()
+    session.refresh(d)
+    assert d.status == status  # both outcomes reached the gateway after the join, neither replaced the other

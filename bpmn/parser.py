@@ -91,6 +91,8 @@ def parse_package(pkg: ProcedurePackage) -> ParsedProcess:
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
         parser.add_bpmn_xml(root, filename=filename)
+        for used in pkg.called.values():  # call activities of processes of other packages (procedure.toml `uses`)
+            parser.add_bpmn_xml(read_xml(used["bpmn_text"], used["bpmn_filename"]), filename=used["bpmn_filename"])
         spec = parser.get_spec(pkg.meta.process_id)
         subprocess_specs = parser.get_subprocess_specs(pkg.meta.process_id)
     except ValidationException as exc:

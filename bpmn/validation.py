@@ -78,6 +78,7 @@ class _Context:
     toml_text: str | None = None
     form_schemas: Mapping[str, dict] | None = None  # package mode: the forms, to know what a step writes
     organisation: rules.Organisation | None = None  # given: lanes are checked against the agencies that exist
+    called: Mapping[str, dict] | None = None  # package mode: the used packages' diagrams (procedure.toml `uses`)
 
 
 def validate_package(folder: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_AGENCY_KINDS,
@@ -106,7 +107,7 @@ def validate_package(folder: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_
                        forms=frozenset(p.name for p in (parts.folder / FORMS_DIR).glob("*.json")),
                        deadline=meta.deadline if meta else None,
                        toml_file=parts.toml_file, toml_text=parts.toml_text, form_schemas=parts.forms,
-                       organisation=organisation)
+                       organisation=organisation, called=parts.called)
         problems += lint_diagram(parts.bpmn_text, str(parts.folder / parts.bpmn_filename), ctx)
     return sorted(problems, key=lambda p: (p.file, p.line or 0))
 
@@ -268,12 +269,13 @@ def _structure(d: Diagram, ctx: _Context) -> list[Problem]:
         for end, ref in (("source", flow.source), ("target", flow.target)):
             if ref not in d.nodes:
                 out.append(_p(d, flow.id, f"the flow's {end} {ref!r} is not a flow node of this diagram"))
+    called = {c["process_id"] for c in (ctx.called or {}).values()}
     for node in (n for n in d.nodes.values() if n.container in active):
-        out += _node_structure(d, node)
+        out += _node_structure(d, node, called)
     return out
 
 
-def _node_structure(d: Diagram, node: Node) -> list[Problem]:
+def _node_structure(d: Diagram, node: Node, called: set[str]) -> list[Problem]:
     out = []
     outgoing, el = d.outgoing.get(node.id, []), node.element
     for prop in el.xpath("./bpmn:extensionElements/spiffworkflow:properties//spiffworkflow:property", namespaces=NS):
@@ -293,8 +295,9 @@ def _node_structure(d: Diagram, node: Node) -> list[Problem]:
     if (not d.incoming.get(node.id) and node.tag not in ("startEvent", "boundaryEvent")
             and not (in_ad_hoc or event_subprocess or compensation or is_link)):
         out.append(_p(d, node.id, "no incoming flow: this element can never run", "warning"))
-    if node.tag == "callActivity" and el.get("calledElement") not in d.processes:
-        out.append(_p(d, node.id, f"calls process {el.get('calledElement')!r}, which is not in this file"))
+    if node.tag == "callActivity" and el.get("calledElement") not in set(d.processes) | called:
+        out.append(_p(d, node.id, f"calls process {el.get('calledElement')!r}, which is not in this file nor in a "
+                                  f"package this one uses (procedure.toml: uses = [\"<slug>\"])"))
     if node.tag in _GATEWAYS_WITH_CONDITIONS and len(outgoing) > 1:
         default = el.get("default")
         if default and default not in {f.id for f in outgoing}:
@@ -309,6 +312,8 @@ def _spiff(d: Diagram, ctx: _Context) -> list[Problem]:
     parser = SpiffBpmnParser()  # the XSD already ran, with every error reported
     try:
         parser.add_bpmn_xml(copy.deepcopy(d.root), filename=d.filename)
+        for used in (ctx.called or {}).values():
+            parser.add_bpmn_xml(read_xml(used["bpmn_text"], used["bpmn_filename"]), filename=used["bpmn_filename"])
         for pid in [ctx.process_id] if ctx.process_id else list(d.processes):
             if d.processes[pid].get("isExecutable", "true") == "true":
                 parser.get_subprocess_specs(pid)  # parses the process and what it calls

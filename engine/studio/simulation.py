@@ -137,7 +137,8 @@ def _budget(node, wds: int) -> int:
     return b.days * wds + b.seconds
 
 
-def _paths(d: Diagram, container: str, wds: int, limit: int) -> tuple[list[tuple[list[Step], str]], bool]:
+def _paths(d: Diagram, container: str, wds: int, limit: int,
+           used: Mapping[str, Diagram] | None = None) -> tuple[list[tuple[list[Step], str]], bool]:
     nodes = {n.id: n for n in d.nodes.values() if n.container == container}
     boundaries: dict[str, list] = {}
     for n in nodes.values():
@@ -153,9 +154,11 @@ def _paths(d: Diagram, container: str, wds: int, limit: int) -> tuple[list[tuple
             return [Step(node.id, node.name or node.id, "subprocess", longest_path(d, node.id, wds)[0])]
         if node.tag == "callActivity":
             called = node.element.get("calledElement")
-            seconds = longest_path(d, called, wds)[0] if called in d.processes else 0
-            return [Step(node.id, node.name or node.id, "call", seconds,
-                         None if called in d.processes else f"calls {called!r}, not in this file: counted 0")]
+            if called in d.processes:
+                return [Step(node.id, node.name or node.id, "call", longest_path(d, called, wds)[0])]
+            if called in (used or {}):  # a process of a package this one uses: its longest path
+                return [Step(node.id, node.name or node.id, "call", longest_path(used[called], called, wds)[0])]
+            return [Step(node.id, node.name or node.id, "call", 0, f"calls {called!r}, not in this file: counted 0")]
         if node.tag == "intermediateCatchEvent" and node.element.find("bpmn:timerEventDefinition", NS) is not None:
             seconds, how = timer_seconds(_timer_of(node.element), wds)
             return [Step(node.id, node.name or node.id, "timer", seconds, how)]
@@ -205,7 +208,9 @@ def simulate(package: ProcedurePackage, *, working_day_seconds: int = 8 * 3600,
     if extension is None and meta.extension is not None:
         extension = meta.extension.max
     extra = extension.days * wds + extension.seconds if extension is not None else 0
-    raw, truncated = _paths(d, meta.process_id, wds, max_paths)
+    used = {c["process_id"]: index_diagram(read_xml(c["bpmn_text"], c["bpmn_filename"]), c["bpmn_filename"])
+            for c in package.called.values()}
+    raw, truncated = _paths(d, meta.process_id, wds, max_paths, used)
     rng = random.Random(seed)
     results = []
     for steps, end_id in raw:

@@ -239,3 +239,88 @@ def test_each_parallel_step_keeps_its_own_data_under_its_branch(rt, session, use
         session.commit()
     session.refresh(d)
     assert d.status == status  # both outcomes reached the gateway after the join, neither replaced the other
+
+
+CALLED = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs_PID" targetNamespace="t">
+  <bpmn:process id="PID" isExecutable="true">
+    <bpmn:laneSet id="ls_PID"><bpmn:lane id="lane_PID" name="specialist"><bpmn:flowNodeRef>start_PID</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>STEP</bpmn:flowNodeRef><bpmn:flowNodeRef>end_PID</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="start_PID" />
+    <bpmn:sequenceFlow id="f1_PID" sourceRef="start_PID" targetRef="STEP" />
+    BODY
+    <bpmn:sequenceFlow id="f2_PID" sourceRef="STEP" targetRef="end_PID" />
+    <bpmn:endEvent id="end_PID" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+USER_STEP = ('<bpmn:userTask id="STEP" name="Bước STEP"><bpmn:extensionElements><spiffworkflow:properties>'
+             '<spiffworkflow:property name="budget" value="PT4H" /><spiffworkflow:property name="form" value="FORM" />'
+             '</spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>')
+
+
+def _library_with_a_call(tmp_path, uses: str = '["identity-check"]') -> Path:
+    root = tmp_path / "library"
+    for slug, pid, body, code in (
+            ("identity-check", "identity_check", USER_STEP.replace("STEP", "verify").replace("FORM", "verify.json"),
+             "9.000010"),
+            ("caller-permit", "caller_permit",
+             '<bpmn:callActivity id="check" name="Xác minh nhân thân" calledElement="identity_check" />'
+             + '<bpmn:sequenceFlow id="f_more" sourceRef="check" targetRef="examine" />'
+             + USER_STEP.replace("STEP", "examine").replace("FORM", "examine.json"), "9.000011")):
+        folder = root / slug
+        (folder / "forms").mkdir(parents=True)
+        text = CALLED.replace("BODY", body).replace("PID", pid)
+        if slug == "caller-permit":  # start -> check -> examine -> end
+            text = text.replace('targetRef="STEP"', 'targetRef="check"').replace('sourceRef="STEP"', 'sourceRef="examine"')
+            text = text.replace("<bpmn:flowNodeRef>STEP</bpmn:flowNodeRef>",
+                                "<bpmn:flowNodeRef>check</bpmn:flowNodeRef><bpmn:flowNodeRef>examine</bpmn:flowNodeRef>")
+        else:
+            text = text.replace("STEP", "verify")
+        (folder / f"{slug}.bpmn").write_text(text, encoding="utf-8")
+        form = {"type": "object", "properties": {"note": {"type": "string"}}}
+        (folder / "forms" / ("verify.json" if slug == "identity-check" else "examine.json")).write_text(
+            __import__("json").dumps(form), encoding="utf-8")
+        toml = (SIMPLE / "procedure.toml").read_text(encoding="utf-8")
+        toml = toml.replace('slug = "simple-permit"', f'slug = "{slug}"').replace(
+            'process_id = "simple_permit"', f'process_id = "{pid}"').replace('code = "9.000001"', f'code = "{code}"')
+        if slug == "caller-permit":
+            toml = toml.replace('local_code = "9.000001.H26"', f'local_code = "9.000011.H26"\nuses = {uses}')
+        (folder / "procedure.toml").write_text(toml, encoding="utf-8")
+    return root
+
+
+def test_a_call_activity_runs_the_process_of_another_package(rt, session, users, tmp_path):
+    from bpmn.validation import validate_path
+    from engine.models import Task
+    root = _library_with_a_call(tmp_path)
+    assert [p for p in validate_path(root) if p.is_error] == []
+    pkg = load_package(root / "caller-permit")
+    assert set(pkg.called) == {"identity-check"} and set(pkg.forms) == {"examine.json", "verify.json"}
+    deploy_path(rt, session, root / "caller-permit", actor=None, now=rt.clock.now())
+    session.commit()
+    d = receive(rt, session, users, procedure="caller-permit").dossier
+    assert [t.bpmn_id for t in session.scalars(select(Task).where(Task.dossier_id == d.id))] == ["verify"]
+    act(rt, session, users, d.id, "verify", {"note": "đúng"})
+    act(rt, session, users, d.id, "examine", {"note": "xong"})
+    session.refresh(d)
+    assert d.status == "returned"
+
+
+def test_a_call_of_a_package_not_used_names_the_fix(tmp_path):
+    from bpmn.validation import validate_path
+    root = _library_with_a_call(tmp_path, uses="[]")
+    problems = [p for p in validate_path(root / "caller-permit") if p.is_error]
+    assert problems and problems[0].element_id == "check"
+    assert "not in this file nor in a package this one uses (procedure.toml: uses" in problems[0].message
+    missing = _library_with_a_call(tmp_path / "other", uses='["no-such-package"]')
+    assert any("uses: no package 'no-such-package' next to this one" in p.message
+               for p in validate_path(missing / "caller-permit"))
+
+
+def test_simulation_counts_the_called_packages_longest_path(tmp_path):
+    from engine.studio.simulation import simulate
+    sim = simulate(load_package(_library_with_a_call(tmp_path) / "caller-permit"))
+    assert [(p.label, [s.seconds for s in p.steps]) for p in sim.paths] == \
+        [("check → examine → end_caller_permit", [4 * 3600, 4 * 3600])]

@@ -23,6 +23,18 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def settings_for(path: Path):
+    """The settings for a command on PATH; one `error:` line and exit 2 when PATH or the settings are wrong."""
+    if not path.exists():
+        click.echo(f"error: {path}: no such file or folder", err=True)
+        raise SystemExit(2)
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+
+
 @click.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--organisation", "with_organisation", is_flag=True,
@@ -32,14 +44,7 @@ def validate(path: Path, with_organisation: bool) -> None:
     """Check procedures: a workflows/ folder, one procedure folder or one .bpmn file.
 
     A folder holding a diagram but no procedure.toml is an error (it is not a package)."""
-    if not path.exists():
-        click.echo(f"error: {path}: no such file or folder", err=True)
-        raise SystemExit(2)
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(2) from None
+    settings = settings_for(path)
     organisation = None
     if with_organisation:
         try:

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import click
 
+from api.commands.procedures import settings_for
 from bpmn.package import PackageError, load_package
-from config import load_settings
-from config.settings import SettingsError
 from engine.deploy import package_folders
 from engine.studio.lint import working_day_seconds
 from engine.studio.simulation import Simulation, configured_extension, simulate, simulate_procedure
@@ -47,18 +46,11 @@ def _print(sim: Simulation) -> None:
 def simulate_command(path: Path, history: bool, runs: int, as_json: bool) -> None:
     """Check every path of the procedures under PATH against their legal deadline (working time, timers and
     the legal extension included)."""
-    if not path.exists():
-        click.echo(f"error: {path}: no such file or folder", err=True)
-        raise SystemExit(2)
+    settings = settings_for(path)
     folders = package_folders(path)
     if not folders:
         click.echo(f"error: {path}: no procedure package (a folder with procedure.toml) found", err=True)
         raise SystemExit(2)
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(2) from None
     try:
         packages = [load_package(folder) for folder in folders]
     except PackageError as exc:

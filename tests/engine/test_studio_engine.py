@@ -324,3 +324,29 @@ def test_simulation_counts_the_called_packages_longest_path(tmp_path):
     sim = simulate(load_package(_library_with_a_call(tmp_path) / "caller-permit"))
     assert [(p.label, [s.seconds for s in p.steps]) for p in sim.paths] == \
         [("check → examine → end_caller_permit", [4 * 3600, 4 * 3600])]
+
+
+def test_a_draft_in_memory_is_validated_as_the_cli_does(rt, session):
+    from engine.studio.lint import validate_draft
+    toml = (SIMPLE / "procedure.toml").read_text(encoding="utf-8")
+    bpmn = (SIMPLE / "simple-permit.bpmn").read_text(encoding="utf-8")
+    forms = {p.name: __import__("json").loads(p.read_text(encoding="utf-8")) for p in (SIMPLE / "forms").glob("*.json")}
+    clean = validate_draft(rt, session, slug="simple-permit", toml_text=toml, bpmn_text=bpmn, forms=forms)
+    assert [m for m in clean if m["severity"] == "error"] == []
+    broken = validate_draft(rt, session, slug="simple-permit", toml_text=toml.replace("value = 3", "value = 0"),
+                            bpmn_text=bpmn.replace('name="leader"', 'name="justice:leader"'), forms={})
+    found = {(m["file"], m["element_id"]) for m in broken if m["severity"] == "error"}
+    assert ("procedure.toml", "deadline") in found and ("simple-permit.bpmn", "Lane_leader") in found
+    assert ("simple-permit.bpmn", "examine") in found  # its form is not in forms/
+    assert validate_draft(rt, session, slug="../x", toml_text="", bpmn_text="")[0]["message"].startswith("slug:")
+
+
+def test_a_draft_that_uses_a_library_package(rt, session, tmp_path):
+    from engine.studio.lint import validate_draft
+    root = _library_with_a_call(tmp_path)
+    folder = root / "caller-permit"
+    forms = {"examine.json": {"type": "object", "properties": {"note": {"type": "string"}}}}
+    args = dict(slug="caller-permit", toml_text=(folder / "procedure.toml").read_text(encoding="utf-8"),
+                bpmn_text=(folder / "caller-permit.bpmn").read_text(encoding="utf-8"), forms=forms)
+    assert [m for m in validate_draft(rt, session, **args, library=root) if m["severity"] == "error"] == []
+    assert any("uses: no package 'identity-check'" in m["message"] for m in validate_draft(rt, session, **args))

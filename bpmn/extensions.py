@@ -22,7 +22,19 @@ STATUSES = (
 )
 #: What an end event without `status` means: the result was returned to the citizen.
 DEFAULT_END_STATUS = "returned"
-USER_TASK_PROPERTIES = ("budget", "form", "outcomes", "pause", "status")
+USER_TASK_PROPERTIES = ("budget", "form", "outcomes", "pause", "status", "agency", "branch")
+#: names the engine sets in every workflow's data: a step's branch data may not replace them
+ENGINE_NAMES = ("channel", "received_at", "clock_started_at", "due_at")
+#: spiff-arena's name for a step's JSON Schema: read as `form` (the file must be in forms/)
+FORM_ALIASES = ("formJsonSchemaFilename",)
+#: form properties of other tools that cannot be honoured, with what to do instead (refused, not ignored:
+#: a step whose form is ignored would run with no checks on its data)
+FOREIGN_FORM_PROPERTIES = {
+    "formUiSchemaFilename": "spiff-arena's UI schema is not read here: put its hints in the form's \"x-ui\" "
+                            "(forms/<name>.json) and remove this property",
+    "formKey": "a Camunda form key is not read here: write the form as a JSON Schema in forms/ and set the "
+               "property form = \"x.json\"",
+}
 END_EVENT_PROPERTIES = ("status",)
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -43,6 +55,12 @@ class UserTaskInfo:
     outcomes: tuple[str, ...]
     pauses_clock: bool
     status: str | None
+    #: the data field whose value (an agency code) names the agency that does this step; None: the lane's
+    #: agency kind nearest to the dossier's agency, or the dossier's agency itself
+    agency_field: str | None = None
+    #: the step's completed data is kept under this name (`police["outcome"]`), not merged into the top
+    #: level, so that parallel branches do not overwrite each other's values when they join
+    branch: str | None = None
 
 
 def split_lane(lane: str | None) -> tuple[str | None, str | None]:
@@ -79,6 +97,14 @@ def parse_flag(text: str | None) -> bool:
     return value == "true"
 
 
+def form_of(props: Mapping[str, str]) -> str | None:
+    """The form file a step names: `form`, or spiff-arena's `formJsonSchemaFilename` (same meaning)."""
+    for name in ("form", *FORM_ALIASES):
+        if props.get(name) is not None:
+            return props[name]
+    return None
+
+
 def properties_of(task_spec) -> dict[str, str]:
     """Return the `spiffworkflow:properties` of a task spec (empty when it has none)."""
     extensions = getattr(task_spec, "extensions", None) or {}
@@ -89,7 +115,7 @@ def user_task_problems(props: Mapping[str, str]) -> list[tuple[str, str]]:
     """List (severity, message) for a user task's properties; [] when they are all usable."""
     out: list[tuple[str, str]] = []
     for name in props:
-        if name not in USER_TASK_PROPERTIES:
+        if name not in USER_TASK_PROPERTIES + FORM_ALIASES + tuple(FOREIGN_FORM_PROPERTIES):
             out.append(("warning", f"unknown property {name!r} (known: {', '.join(USER_TASK_PROPERTIES)})"))
     try:
         pauses = parse_flag(props.get("pause"))
@@ -108,9 +134,13 @@ def user_task_problems(props: Mapping[str, str]) -> list[tuple[str, str]]:
                 out.append(("error", "property budget: a step needs more than zero working time"))
         except ValueError as exc:
             out.append(("error", f"property budget: {exc}"))
-    form = props.get("form")
+    out += [("error", f"property {name}: {fix}") for name, fix in FOREIGN_FORM_PROPERTIES.items() if name in props]
+    form = form_of(props)
     if form is not None and not _FORM_FILE.match(form.strip()):
         out.append(("error", f"property form: {form!r} must be a file name in forms/ like examine.json"))
+    named = {(props.get(name) or "").strip() for name in ("form", *FORM_ALIASES) if props.get(name) is not None}
+    if len(named) > 1:
+        out.append(("error", f"properties form and {FORM_ALIASES[0]} name different files: keep form"))
     try:
         parse_outcomes(props.get("outcomes"))
     except ValueError as exc:
@@ -118,6 +148,14 @@ def user_task_problems(props: Mapping[str, str]) -> list[tuple[str, str]]:
     status = props.get("status")
     if status is not None and status.strip() not in STATUSES:
         out.append(("error", f"property status: {status!r} is not one of {', '.join(STATUSES)}"))
+    agency = props.get("agency")
+    if agency is not None and not _IDENTIFIER.match(agency.strip()):
+        out.append(("error", f"property agency: {agency!r} must name a data field (like residence_commune) whose "
+                             f"value is the code of the agency that does this step"))
+    branch = props.get("branch")
+    if branch is not None and (not _IDENTIFIER.match(branch.strip()) or branch.strip() in ENGINE_NAMES):
+        out.append(("error", f"property branch: {branch!r} must be a simple name (like police_check), not one of "
+                             f"the engine's {', '.join(ENGINE_NAMES)}: the step's data is kept under it"))
     return out
 
 
@@ -138,7 +176,7 @@ def read_user_task(bpmn_id: str, name: str | None, lane: str | None, props: Mapp
         raise ValueError(f"user task {bpmn_id!r}: {errors[0]}")
     agency_kind, role = split_lane(lane)
     budget = props.get("budget")
-    form = props.get("form")
+    form = form_of(props)
     status = props.get("status")
     return UserTaskInfo(
         bpmn_id=bpmn_id,
@@ -151,6 +189,8 @@ def read_user_task(bpmn_id: str, name: str | None, lane: str | None, props: Mapp
         outcomes=parse_outcomes(props.get("outcomes")),
         pauses_clock=parse_flag(props.get("pause")),
         status=status.strip() if status is not None else None,
+        agency_field=props["agency"].strip() if props.get("agency") else None,
+        branch=props["branch"].strip() if props.get("branch") else None,
     )
 
 

@@ -13,11 +13,12 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bpmn.durations import DEADLINE_UNITS, Deadline
+from bpmn.checklist import DOCUMENT_FORMS, check_when
+from bpmn.durations import DEADLINE_UNITS, Deadline, Duration, parse_duration
 
 DOCUMENT_FORMAT = 1
 TOML_NAME = "procedure.toml"
@@ -25,7 +26,8 @@ FORMS_DIR = "forms"
 CHANNELS = ("counter", "online", "postal")
 PAUSE_RULES = ("resume", "restart")
 _TOP_KEYS = ("slug", "code", "local_code", "process_id", "name_vi", "name_en", "level", "field", "agency_kind",
-             "pause_rule", "channels", "result_delivery", "deadline", "fees", "documents")
+             "pause_rule", "channels", "result_delivery", "deadline", "fees", "documents", "extension",
+             "uses")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _PROCESS_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 #: (table or None, key or None, message, severity): a finding in procedure.toml before it gets a file name.
@@ -49,6 +51,18 @@ class RequiredDocument:
     copies: int = 1
     required: bool = True
     name_en: str | None = None
+    form: str | None = None  # bpmn.checklist.DOCUMENT_FORMS: original, certified_copy, copy, ...
+    when: str | None = None  # a condition on the reception data: asked only when it holds
+    one_of: str | None = None  # a group of alternatives: any one of its entries is enough
+
+
+@dataclass(frozen=True)
+class LegalExtension:
+    """How much working time the procedure's own law lets the agency add to the deadline, and when."""
+
+    max: Duration
+    when_vi: str | None = None  # the case, e.g. "cần xác minh thêm"
+    basis: str | None = None  # the legal text that allows it
 
 
 @dataclass(frozen=True)
@@ -71,6 +85,8 @@ class ProcedureMeta:
     result_delivery: tuple[str, ...]
     fees: tuple[Fee, ...]
     documents: tuple[RequiredDocument, ...]
+    extension: LegalExtension | None = None  # [extension] in procedure.toml
+    uses: tuple[str, ...] = ()  # slugs of sibling packages whose processes this diagram calls (call activity)
 
 
 @dataclass(frozen=True)
@@ -108,8 +124,11 @@ class ProcedurePackage:
     meta: ProcedureMeta
     bpmn_filename: str
     bpmn_text: str
-    forms: Mapping[str, dict]  # file name -> JSON Schema
-    checksum: str  # sha256 hex over canonical(meta) + bpmn + forms
+    forms: Mapping[str, dict]  # file name -> JSON Schema (the used packages' forms included)
+    checksum: str  # sha256 hex over canonical(meta) + bpmn + forms (+ the used packages' diagrams)
+    #: used package slug -> {"process_id", "bpmn_filename", "bpmn_text"}: stored with the version, so a
+    #: version keeps the called diagram it was deployed with
+    called: Mapping[str, dict] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -125,10 +144,12 @@ class PackageParts:
     problems: tuple[Problem, ...]
 
     toml_file: str
+    called: Mapping[str, dict] = field(default_factory=dict)  # as ProcedurePackage.called
 
 
-def read_parts(folder: Path) -> PackageParts:
-    """Read procedure.toml, the diagram and the forms of a folder, noting problems instead of raising."""
+def read_parts(folder: Path, *, follow_uses: bool = True) -> PackageParts:
+    """Read procedure.toml, the diagram and the forms of a folder, noting problems instead of raising;
+    with `uses`, the sibling packages it calls too (their diagrams, and their forms merged into its own)."""
     folder = Path(folder)
     toml_file = str(folder / TOML_NAME)
     problems: list[Problem] = []
@@ -151,8 +172,37 @@ def read_parts(folder: Path) -> PackageParts:
                          for where, key, message, severity in found]
     bpmn_name, bpmn_text = _read_diagram(folder, meta.slug if meta else None, problems)
     forms = _read_forms(folder, problems)
+    called = _read_used(folder, meta, text, forms, problems) if follow_uses and meta is not None else {}
     return PackageParts(folder, meta, text, bpmn_name, bpmn_text, forms, tuple(problems),
-                        toml_file)
+                        toml_file, called)
+
+
+def _read_used(folder: Path, meta: ProcedureMeta, toml_text: str | None, forms: dict[str, dict],
+               problems: list[Problem]) -> dict[str, dict]:
+    """The diagrams of the packages `uses` names (siblings in the library); their forms join `forms`."""
+    called = {}
+    where = (str(folder / TOML_NAME), None, toml_line(toml_text, None, "uses"))
+    for slug in meta.uses:
+        sibling = folder.parent / slug
+        if not (sibling / TOML_NAME).is_file():
+            problems.append(Problem(*where, f"uses: no package {slug!r} next to this one (expected {sibling})"))
+            continue
+        used = read_parts(sibling, follow_uses=False)
+        if any(p.is_error for p in used.problems) or used.meta is None or used.bpmn_text is None:
+            problems.append(Problem(*where, f"uses: package {slug!r} has errors: run motcua validate on it"))
+            continue
+        if used.meta.uses:
+            problems.append(Problem(*where, f"uses: package {slug!r} itself uses others; only one level is "
+                                            f"supported"))
+            continue
+        for name, schema in used.forms.items():
+            if name in forms and forms[name] != schema:
+                problems.append(Problem(*where, f"uses: package {slug!r} has a form {name!r} that differs from "
+                                                f"this package's: rename one of them"))
+            forms.setdefault(name, schema)
+        called[slug] = {"process_id": used.meta.process_id, "bpmn_filename": used.bpmn_filename,
+                        "bpmn_text": used.bpmn_text}
+    return called
 
 
 def load_package(folder: Path) -> ProcedurePackage:
@@ -161,13 +211,16 @@ def load_package(folder: Path) -> ProcedurePackage:
     errors = [p for p in parts.problems if p.is_error]
     if errors or parts.meta is None or parts.bpmn_text is None:  # no meta or text without an error is impossible
         raise PackageError(errors)
-    return _package(parts.meta, parts.bpmn_filename, parts.bpmn_text, parts.forms)
+    return _package(parts.meta, parts.bpmn_filename, parts.bpmn_text, parts.forms, parts.called)
 
 
 def package_to_document(pkg: ProcedurePackage) -> dict:
     """Return the package as a JSON-able dict (stored in the procedure version row)."""
-    return {"format": DOCUMENT_FORMAT, "procedure": meta_to_table(pkg.meta), "bpmn_filename": pkg.bpmn_filename,
-            "bpmn_text": pkg.bpmn_text, "forms": copy.deepcopy(dict(pkg.forms)), "checksum": pkg.checksum}
+    doc = {"format": DOCUMENT_FORMAT, "procedure": meta_to_table(pkg.meta), "bpmn_filename": pkg.bpmn_filename,
+           "bpmn_text": pkg.bpmn_text, "forms": copy.deepcopy(dict(pkg.forms)), "checksum": pkg.checksum}
+    if pkg.called:
+        doc["called"] = copy.deepcopy(dict(pkg.called))
+    return doc
 
 
 def package_from_document(doc: Mapping[str, Any]) -> ProcedurePackage:
@@ -180,24 +233,31 @@ def package_from_document(doc: Mapping[str, Any]) -> ProcedurePackage:
     if meta is None or errors:
         raise PackageError(errors or [Problem(where, None, None, "the procedure table is missing")])
     forms = copy.deepcopy(dict(doc.get("forms") or {}))
-    pkg = _package(meta, str(doc.get("bpmn_filename")), str(doc.get("bpmn_text")), forms)
+    pkg = _package(meta, str(doc.get("bpmn_filename")), str(doc.get("bpmn_text")), forms,
+                   copy.deepcopy(dict(doc.get("called") or {})))
     if doc.get("checksum") not in (None, pkg.checksum):
         raise PackageError([Problem(where, None, None, f"checksum mismatch: stored {doc.get('checksum')}, "
                                                        f"content gives {pkg.checksum}")])
     return pkg
 
 
-def compute_checksum(meta: ProcedureMeta, bpmn_filename: str, bpmn_text: str, forms: Mapping[str, dict]) -> str:
+def compute_checksum(meta: ProcedureMeta, bpmn_filename: str, bpmn_text: str, forms: Mapping[str, dict],
+                     called: Mapping[str, dict] | None = None) -> str:
     """Hash the canonical content: TOML formatting, comments and key order do not change it."""
     canonical = {"procedure": meta_to_table(meta), "bpmn_filename": bpmn_filename, "bpmn": bpmn_text,
                  "forms": dict(forms)}
+    if called:
+        canonical["called"] = dict(called)
     blob = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def _package(meta: ProcedureMeta, bpmn_name: str, bpmn_text: str, forms: Mapping[str, dict]) -> ProcedurePackage:
+def _package(meta: ProcedureMeta, bpmn_name: str, bpmn_text: str, forms: Mapping[str, dict],
+             called: Mapping[str, dict] | None = None) -> ProcedurePackage:
     forms = {name: forms[name] for name in sorted(forms)}
-    return ProcedurePackage(meta, bpmn_name, bpmn_text, forms, compute_checksum(meta, bpmn_name, bpmn_text, forms))
+    called = dict(called or {})
+    return ProcedurePackage(meta, bpmn_name, bpmn_text, forms,
+                            compute_checksum(meta, bpmn_name, bpmn_text, forms, called), called)
 
 
 def _read_diagram(folder: Path, slug: str | None, problems: list[Problem]) -> tuple[str, str | None]:
@@ -325,20 +385,64 @@ def read_meta(table: Mapping, folder_name: str | None) -> tuple[ProcedureMeta | 
     documents = []
     for i, item in enumerate(r.tables("documents"), 1):
         d = _Reader(item, f"documents #{i}", findings)
-        d.unknown(("name_vi", "copies", "required", "name_en"))
+        d.unknown(("name_vi", "copies", "required", "name_en", "form", "when", "one_of"))
         required = item.get("required", True)
         if not isinstance(required, bool):
             d.note("required", f"must be true or false, got {required!r}")
+        form = d.text("form", False)
+        if form is not None and form not in DOCUMENT_FORMS:
+            d.note("form", f"{form!r} is not one of {', '.join(DOCUMENT_FORMS)}")
+        when = d.text("when", False)
+        for message in check_when(when) if when is not None else []:
+            d.note("when", message)
+        one_of = d.text("one_of", False)
         documents.append(RequiredDocument(d.text("name_vi") or "", d.integer("copies", 1, 1) or 1,
-                                          bool(required), d.text("name_en", False)))
+                                          bool(required), d.text("name_en", False), form, when, one_of))
+    groups = [doc.one_of for doc in documents if doc.one_of]
+    for i, doc in enumerate(documents, 1):
+        if doc.one_of and groups.count(doc.one_of) == 1:
+            findings.append((f"documents #{i}", "one_of", f"one_of: {doc.one_of!r} has no other document: a "
+                                                          f"group of alternatives needs two or more", "warning"))
+    extension = _read_extension(r, findings)
+    uses = r.table.get("uses", [])
+    if not isinstance(uses, list) or not all(isinstance(u, str) and _SLUG.match(u) for u in uses):
+        r.note("uses", "must be a list of package slugs, like [\"identity-check\"]")
+        uses = []
+    elif slug in uses:
+        r.note("uses", f"{slug!r} cannot use itself")
+        uses = []
     if any(severity == "error" for *_rest, severity in findings):
         return None, findings
     meta = ProcedureMeta(slug=slug, code=values["code"], local_code=local_code, process_id=process_id,
                          name_vi=values["name_vi"], name_en=values["name_en"], level=values["level"],
                          field=values["field"], agency_kind=values["agency_kind"], deadline=deadline,
                          same_day_cutoff=cutoff, pause_rule=pause_rule, channels=channels,
-                         result_delivery=result_delivery, fees=tuple(fees), documents=tuple(documents))
+                         result_delivery=result_delivery, fees=tuple(fees), documents=tuple(documents),
+                         extension=extension, uses=tuple(uses))
     return meta, findings
+
+
+def _read_extension(top: _Reader, findings: list[Finding]) -> LegalExtension | None:
+    table = top.table.get("extension")
+    if table is None:
+        return None
+    if not isinstance(table, Mapping):
+        top.note("extension", "must be a table [extension] with max (and when_vi, basis)")
+        return None
+    r = _Reader(table, "extension", findings)
+    r.unknown(("max", "when_vi", "basis"))
+    text = r.text("max")
+    if text is None:
+        return None
+    try:
+        duration = parse_duration(text)
+    except ValueError as exc:
+        r.note("max", str(exc))
+        return None
+    if duration.is_zero:
+        r.note("max", "must be more than zero working time (leave [extension] out when the law allows none)")
+        return None
+    return LegalExtension(duration, r.text("when_vi", False), r.text("basis", False))
 
 
 def _read_deadline(top: _Reader, findings: list[Finding]) -> tuple[Deadline | None, dt.time | None]:
@@ -385,14 +489,19 @@ def meta_to_table(meta: ProcedureMeta) -> dict[str, Any]:
     def clean(d: dict) -> dict:
         return {k: v for k, v in d.items() if v is not None}
 
+    extension = None if meta.extension is None else clean(
+        {"max": meta.extension.max.isoformat(), "when_vi": meta.extension.when_vi, "basis": meta.extension.basis})
     return clean({
+        "extension": extension,
+        "uses": list(meta.uses) or None,
         "slug": meta.slug, "code": meta.code, "local_code": meta.local_code, "process_id": meta.process_id,
         "name_vi": meta.name_vi, "name_en": meta.name_en, "level": meta.level, "field": meta.field,
         "agency_kind": meta.agency_kind, "pause_rule": meta.pause_rule, "channels": list(meta.channels),
         "result_delivery": list(meta.result_delivery), "deadline": deadline,
         "fees": [clean({"name_vi": f.name_vi, "amount": f.amount, "name_en": f.name_en}) for f in meta.fees],
         "documents": [clean({"name_vi": d.name_vi, "copies": d.copies, "required": d.required,
-                             "name_en": d.name_en}) for d in meta.documents],
+                             "name_en": d.name_en, "form": d.form, "when": d.when, "one_of": d.one_of})
+                      for d in meta.documents],
     })
 
 

@@ -91,6 +91,8 @@ def parse_package(pkg: ProcedurePackage) -> ParsedProcess:
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
         parser.add_bpmn_xml(root, filename=filename)
+        for used in pkg.called.values():  # call activities of processes of other packages (procedure.toml `uses`)
+            parser.add_bpmn_xml(read_xml(used["bpmn_text"], used["bpmn_filename"]), filename=used["bpmn_filename"])
         spec = parser.get_spec(pkg.meta.process_id)
         subprocess_specs = parser.get_subprocess_specs(pkg.meta.process_id)
     except ValidationException as exc:
@@ -139,6 +141,7 @@ class Flow:
     condition: str | None
     line: int | None
     container: str | None
+    language: str | None = None  # the conditionExpression's language attribute, when it has one
 
 
 @dataclass(frozen=True)
@@ -212,7 +215,8 @@ def index_diagram(root: etree._Element, filename: str) -> Diagram:
         elif tag == "sequenceFlow":
             cond = el.find(".//bpmn:conditionExpression", NS)
             flows[el_id] = Flow(el_id, el.get("sourceRef"), el.get("targetRef"),
-                                cond.text if cond is not None else None, el.sourceline, _container(el))
+                                cond.text if cond is not None else None, el.sourceline, _container(el),
+                                cond.get("language") if cond is not None else None)
     processes = {p.get("id"): p for p in root.iterfind("bpmn:process", NS)}
     return Diagram(filename, root, processes, nodes, flows, lanes, line_index(root))
 

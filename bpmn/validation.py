@@ -11,6 +11,7 @@ import copy
 import math
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,20 +19,23 @@ from jsonschema import Draft202012Validator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from bpmn import rules
 from bpmn.durations import Deadline
 from bpmn.extensions import (
     end_event_problems,
+    form_of,
     outcome_comparisons,
     parse_outcomes,
     split_lane,
     user_task_problems,
 )
-from bpmn.package import FORMS_DIR, PackageError, Problem, read_parts, toml_line
+from bpmn.package import FORMS_DIR, TOML_NAME, PackageError, Problem, read_parts, toml_line
 from bpmn.parser import NS, Diagram, Node, index_diagram, longest_path, read_xml, short_names, spiff_problem
 from bpmn.scripts import MAX_LOOP, check_script
 
-__all__ = ["DEFAULT_AGENCY_KINDS", "DEFAULT_ROLES", "Problem", "validate_package", "validate_path",
-           "validation_targets"]
+__all__ = ["DEFAULT_AGENCY_KINDS", "DEFAULT_ROLES", "Organisation", "Problem", "lint_xml", "validate_package",
+           "validate_path", "validation_targets"]
+Organisation = rules.Organisation
 
 # The defaults of config/default.toml [organization]; the CLI passes the configured ones.
 DEFAULT_ROLES = ("reception", "specialist", "head", "leader", "clerk", "supervisor", "designer")
@@ -72,17 +76,27 @@ class _Context:
     deadline: Deadline | None = None
     toml_file: str | None = None
     toml_text: str | None = None
+    form_schemas: Mapping[str, dict] | None = None  # package mode: the forms, to know what a step writes
+    organisation: rules.Organisation | None = None  # given: lanes are checked against the agencies that exist
+    called: Mapping[str, dict] | None = None  # package mode: the used packages' diagrams (procedure.toml `uses`)
 
 
 def validate_package(folder: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_AGENCY_KINDS,
-                     working_day_seconds: int = 8 * 3600, max_loop: int = MAX_LOOP) -> list[Problem]:
-    """Check one procedure folder: procedure.toml, the diagram and the forms."""
+                     working_day_seconds: int = 8 * 3600, max_loop: int = MAX_LOOP,
+                     organisation: rules.Organisation | None = None) -> list[Problem]:
+    """Check one procedure folder: procedure.toml, the diagram and the forms (and, given the organisation,
+    that the agency kinds it names exist)."""
     parts = read_parts(Path(folder))
     problems = list(parts.problems)
     meta = parts.meta
     if meta is not None and meta.agency_kind not in agency_kinds:
         problems.append(Problem(parts.toml_file, None, toml_line(parts.toml_text, None, "agency_kind"),
                                 f"agency_kind: {meta.agency_kind!r} is not one of {', '.join(agency_kinds)}"))
+    elif meta is not None and organisation is not None and meta.agency_kind not in organisation.agency_kinds:
+        problems.append(Problem(parts.toml_file, None, toml_line(parts.toml_text, None, "agency_kind"),
+                                f"agency_kind: no agency of kind {meta.agency_kind!r} exists in this organisation "
+                                f"(kinds present: {', '.join(sorted(organisation.agency_kinds)) or 'none'}), so no "
+                                f"desk could receive this procedure: create one or change agency_kind"))
     for name, schema in parts.forms.items():
         for error in Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema):
             problems.append(Problem(str(parts.folder / FORMS_DIR / name), error.json_path, None,
@@ -92,7 +106,8 @@ def validate_package(folder: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_
                        process_id=meta.process_id if meta else None,
                        forms=frozenset(p.name for p in (parts.folder / FORMS_DIR).glob("*.json")),
                        deadline=meta.deadline if meta else None,
-                       toml_file=parts.toml_file, toml_text=parts.toml_text)
+                       toml_file=parts.toml_file, toml_text=parts.toml_text, form_schemas=parts.forms,
+                       organisation=organisation, called=parts.called)
         problems += lint_diagram(parts.bpmn_text, str(parts.folder / parts.bpmn_filename), ctx)
     return sorted(problems, key=lambda p: (p.file, p.line or 0))
 
@@ -115,23 +130,40 @@ def validation_targets(path: Path) -> list[Path]:
     return targets
 
 
+def _folders_without_toml(path: Path, targets: list[Path]) -> list[Problem]:
+    """A folder holding a diagram but no procedure.toml is not a package: deploy would refuse it."""
+    folders = sorted({t.parent for t in targets if t.is_file() and t.suffix == ".bpmn"})
+    if Path(path).is_file():
+        return []
+    return [Problem(str(folder / TOML_NAME), None, None,
+                    f"missing: {folder.name}/ holds a diagram but no {TOML_NAME}, so it is not a procedure package "
+                    f"and cannot be deployed; add {TOML_NAME} (slug, process_id, deadline, ...: see workflows/"
+                    f"README.md), or check one diagram on its own with `motcua validate FILE.bpmn`")
+            for folder in folders]
+
+
 def validate_path(path: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_AGENCY_KINDS,
-                  working_day_seconds: int = 8 * 3600, max_loop: int = MAX_LOOP) -> list[Problem]:
-    """Check a workflows/ root, one package folder or one .bpmn file (then package checks are skipped)."""
+                  working_day_seconds: int = 8 * 3600, max_loop: int = MAX_LOOP,
+                  organisation: rules.Organisation | None = None) -> list[Problem]:
+    """Check a workflows/ root, one package folder or one .bpmn file (then package checks are skipped).
+
+    A folder holding .bpmn files but no procedure.toml is an error (it is not a package); a single .bpmn
+    file given as PATH is checked on its own."""
     same = {"roles": roles, "agency_kinds": agency_kinds, "working_day_seconds": working_day_seconds,
             "max_loop": max_loop}
     path = Path(path)
     targets = validation_targets(path)
     if not targets:
         return [Problem(str(path), None, None, "no procedure here: no procedure.toml or .bpmn file below")]
-    problems: list[Problem] = []
+    problems: list[Problem] = _folders_without_toml(path, targets)
     for target in targets:
         if target.is_dir():
-            problems += validate_package(target, **same)
+            problems += validate_package(target, **same, organisation=organisation)
         elif target.suffix == ".bpmn":
             text = target.read_bytes().decode("utf-8-sig", errors="replace")
             problems += lint_diagram(text, str(target), _Context(tuple(roles), tuple(agency_kinds),
-                                                                 working_day_seconds, max_loop))
+                                                                 working_day_seconds, max_loop,
+                                                                 organisation=organisation))
         else:
             problems.append(Problem(str(target), None, None, "not a .bpmn file or a procedure folder"))
     return sorted(problems, key=lambda p: (p.file, p.line or 0))
@@ -146,6 +178,10 @@ def lint_diagram(text: str, filename: str, ctx: _Context) -> list[Problem]:
     d = index_diagram(root, filename)
     problems = _xsd(d) + _structure(d, ctx)
     active = _active(d)
+    if ctx.process_id in d.processes and ctx.process_id not in active or not active:
+        # a modeler saved isExecutable="false": that is reported once; the rules still say what else is missing
+        chosen = {ctx.process_id} if ctx.process_id in d.processes else set(d.processes)
+        active |= chosen | {n.id for n in d.nodes.values() if _top(d, n.id) in chosen}
     if not any(p.is_error for p in problems):  # SpiffWorkflow's messages for these are misleading
         problems += _spiff(d, ctx)
     problems += _lanes_and_tasks(d, ctx, active)
@@ -154,6 +190,15 @@ def lint_diagram(text: str, filename: str, ctx: _Context) -> list[Problem]:
     problems += _loops(d, active, ctx.max_loop)
     if ctx.deadline is not None and ctx.process_id in active:
         problems += _budget(d, ctx)
+    problems += rules.refusal_ends(d, active)
+    if ctx.deadline is not None:  # a package: its deadline says what a reception step costs
+        problems += rules.reception_steps(d, active, ctx.deadline.unit)
+    problems += rules.foreign_forms(d, active)
+    problems += rules.parallel_writes(d, active, ctx.form_schemas)
+    problems += rules.modeler_gaps(d, active)
+    problems += rules.working_time_timers(d, active)
+    if ctx.organisation is not None:
+        problems += rules.organisation_lanes(d, active, ctx.organisation)
     return problems
 
 
@@ -206,10 +251,14 @@ def _structure(d: Diagram, ctx: _Context) -> list[Problem]:
                            f"process_id: {ctx.process_id!r} is not a process of {Path(d.filename).name} "
                            f"(it has: {', '.join(d.processes) or 'none'})"))
     elif ctx.process_id is not None and ctx.process_id not in executable:
-        out.append(_p(d, ctx.process_id, 'the procedure\'s process is not executable: set isExecutable="true"'))
+        out.append(_p(d, ctx.process_id, 'the procedure\'s process is not executable: set isExecutable="true" (the '
+                                         'bpmn.io modeler saves isExecutable="false"; Camunda Modeler: tick '
+                                         '"Executable" on the process)'))
     elif not executable:
         out.append(Problem(d.filename, None, d.root.sourceline,
-                           'no executable process in this file: set isExecutable="true" on the procedure\'s process'))
+                           'no executable process in this file: set isExecutable="true" on the procedure\'s process'
+                           + (' (the bpmn.io modeler saves isExecutable="false"; Camunda Modeler: tick '
+                              '"Executable" on the process)' if d.processes else '')))
     for pid in executable:
         if not any(n.tag == "startEvent" and n.container == pid for n in d.nodes.values()):
             out.append(_p(d, pid, "the process has no start event"))
@@ -220,12 +269,13 @@ def _structure(d: Diagram, ctx: _Context) -> list[Problem]:
         for end, ref in (("source", flow.source), ("target", flow.target)):
             if ref not in d.nodes:
                 out.append(_p(d, flow.id, f"the flow's {end} {ref!r} is not a flow node of this diagram"))
+    called = {c["process_id"] for c in (ctx.called or {}).values()}
     for node in (n for n in d.nodes.values() if n.container in active):
-        out += _node_structure(d, node)
+        out += _node_structure(d, node, called)
     return out
 
 
-def _node_structure(d: Diagram, node: Node) -> list[Problem]:
+def _node_structure(d: Diagram, node: Node, called: set[str]) -> list[Problem]:
     out = []
     outgoing, el = d.outgoing.get(node.id, []), node.element
     for prop in el.xpath("./bpmn:extensionElements/spiffworkflow:properties//spiffworkflow:property", namespaces=NS):
@@ -245,8 +295,9 @@ def _node_structure(d: Diagram, node: Node) -> list[Problem]:
     if (not d.incoming.get(node.id) and node.tag not in ("startEvent", "boundaryEvent")
             and not (in_ad_hoc or event_subprocess or compensation or is_link)):
         out.append(_p(d, node.id, "no incoming flow: this element can never run", "warning"))
-    if node.tag == "callActivity" and el.get("calledElement") not in d.processes:
-        out.append(_p(d, node.id, f"calls process {el.get('calledElement')!r}, which is not in this file"))
+    if node.tag == "callActivity" and el.get("calledElement") not in set(d.processes) | called:
+        out.append(_p(d, node.id, f"calls process {el.get('calledElement')!r}, which is not in this file nor in a "
+                                  f"package this one uses (procedure.toml: uses = [\"<slug>\"])"))
     if node.tag in _GATEWAYS_WITH_CONDITIONS and len(outgoing) > 1:
         default = el.get("default")
         if default and default not in {f.id for f in outgoing}:
@@ -261,6 +312,8 @@ def _spiff(d: Diagram, ctx: _Context) -> list[Problem]:
     parser = SpiffBpmnParser()  # the XSD already ran, with every error reported
     try:
         parser.add_bpmn_xml(copy.deepcopy(d.root), filename=d.filename)
+        for used in (ctx.called or {}).values():
+            parser.add_bpmn_xml(read_xml(used["bpmn_text"], used["bpmn_filename"]), filename=used["bpmn_filename"])
         for pid in [ctx.process_id] if ctx.process_id else list(d.processes):
             if d.processes[pid].get("isExecutable", "true") == "true":
                 parser.get_subprocess_specs(pid)  # parses the process and what it calls
@@ -294,7 +347,7 @@ def _lanes_and_tasks(d: Diagram, ctx: _Context, active: set[str]) -> list[Proble
             out.append(_p(d, node.id, "the user task is not in any lane: put it in the lane of the role that "
                                       "does it"))
         out += [_p(d, node.id, message, severity) for severity, message in user_task_problems(node.properties)]
-        form = (node.properties.get("form") or "").strip()
+        form = (form_of(node.properties) or "").strip()
         used_forms.add(form)
         if form and ctx.forms is not None and form not in ctx.forms and "/" not in form:
             found = ", ".join(sorted(ctx.forms)) or "none"
@@ -348,7 +401,18 @@ def _scripts(d: Diagram, active: set[str]) -> list[Problem]:
     out: list[Problem] = []
     for flow in d.flows.values():
         if flow.condition is not None and _top(d, flow.container) in active:
-            out += [_p(d, flow.id, f"condition: {m}") for m in check_script(flow.condition, "eval")]
+            found = check_script(flow.condition, "eval")
+            hint = rules.feel_hint(flow.condition)
+            language = (flow.language or "").strip().lower()
+            if language and language not in ("python", "text/x-python", "python3"):
+                out.append(_p(d, flow.id, f"condition: language {flow.language!r} is not run here: conditions are "
+                                          f"Python expressions over the task data; remove the language attribute"))
+            if hint and found:  # instead of a bare "syntax error"
+                out.append(_p(d, flow.id, f"condition: {hint}"))
+            elif hint:  # valid Python, but FEEL's true/false/null are undefined names here
+                out.append(_p(d, flow.id, f"condition: {hint}", "warning"))
+            else:
+                out += [_p(d, flow.id, f"condition: {m}") for m in found]
     for node in (n for n in d.nodes.values() if n.container in active):
         if node.tag == "scriptTask":
             script = node.element.find(".//bpmn:script", NS)
@@ -407,12 +471,14 @@ def _nested_owner(el, node_element):
     return None
 
 
-def _deadline_seconds(deadline: Deadline, wds: int) -> int:
+def deadline_seconds(deadline: Deadline, wds: int) -> int:
+    """A legal deadline in working seconds (calendar days counted as 5/7 working days, same day as one day)."""
     return {"working_days": deadline.value * wds, "working_hours": deadline.value * 3600,
             "calendar_days": math.ceil(deadline.value * 5 / 7) * wds, "same_day": wds}[deadline.unit]
 
 
-def _describe(seconds: int, wds: int) -> str:
+def describe_seconds(seconds: int, wds: int) -> str:
+    """Working seconds as "2 working days 3 h"."""
     days, rest = divmod(seconds, wds)
     hours = rest / 3600
     parts = ([f"{days} working day{'s' if days != 1 else ''}"] if days else []) + ([f"{hours:g} h"] if hours else [])
@@ -422,13 +488,43 @@ def _describe(seconds: int, wds: int) -> str:
 def _budget(d: Diagram, ctx: _Context) -> list[Problem]:
     wds = ctx.working_day_seconds
     total, path = longest_path(d, ctx.process_id, wds)
-    limit = _deadline_seconds(ctx.deadline, wds)
+    limit = deadline_seconds(ctx.deadline, wds)
     if total <= limit:
         return []
-    steps = " → ".join(f"{nid} {_describe(w, wds)}" for nid, w in path)
+    steps = " → ".join(f"{nid} {describe_seconds(w, wds)}" for nid, w in path)
     legal = "same day" if ctx.deadline.unit == "same_day" else \
         f"{ctx.deadline.value} {ctx.deadline.unit.replace('_', ' ')}"
     if ctx.deadline.unit in ("calendar_days", "same_day"):
-        legal += f", counted as {_describe(limit, wds)}"
-    return [_p(d, ctx.process_id, f"the budgets on the longest path sum to {_describe(total, wds)}, more than the "
-                                  f"legal deadline ({legal}): {steps}", "warning")]
+        legal += f", counted as {describe_seconds(limit, wds)}"
+    return [_p(d, ctx.process_id, f"the budgets on the longest path sum to {describe_seconds(total, wds)}, more "
+                                  f"than the legal deadline ({legal}): {steps}", "warning")]
+
+
+#: the largest diagram lint_xml reads (a 200-element diagram with its drawing is about 100 kB)
+MAX_XML_BYTES = 5 * 1024 * 1024
+
+
+def lint_xml(text: str | bytes, *, filename: str = "diagram.bpmn", meta=None, forms: Mapping[str, dict] | None = None,
+             roles=DEFAULT_ROLES, agency_kinds=DEFAULT_AGENCY_KINDS, working_day_seconds: int = 8 * 3600,
+             max_loop: int = MAX_LOOP, organisation: rules.Organisation | None = None) -> list[dict]:
+    """Lint one diagram held in memory (the studio's live lint): a JSON-able message per problem.
+
+    `meta` (a ProcedureMeta) and `forms` (file name -> JSON Schema) give the package's context when known:
+    then the process id, the deadline budget, the reception rule and the form files are checked too.
+    Each message: {"element_id", "line", "severity" ("error" | "warning"), "message"}; sorted by line.
+    """
+    size = len(text.encode("utf-8") if isinstance(text, str) else text)
+    if size > MAX_XML_BYTES:
+        problems = [Problem(filename, None, None, f"the diagram is {size:,} bytes; at most {MAX_XML_BYTES:,} are read")]
+    else:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8-sig", errors="replace")
+        ctx = _Context(tuple(roles), tuple(agency_kinds), working_day_seconds, max_loop,
+                       process_id=meta.process_id if meta is not None else None,
+                       forms=frozenset(forms) if forms is not None else None,
+                       deadline=meta.deadline if meta is not None else None, form_schemas=forms,
+                       organisation=organisation)
+        problems = lint_diagram(text, filename, ctx)
+    return [{"element_id": p.element_id, "line": p.line, "severity": p.severity, "message": p.message,
+             "file": Path(p.file).name}
+            for p in sorted(problems, key=lambda p: (p.line or 0, p.element_id or ""))]

@@ -16,6 +16,7 @@ from engine.errors import InvalidInput
 from engine.models import Procedure, ProcedureVersion, User
 from engine.runtime import Runtime
 from engine.specs import compile_version
+from engine.studio.organisation import organisation_of
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,10 @@ def deploy_path(rt: Runtime, session: Session, path: Path, *, actor: User | None
     if not folders:
         raise InvalidInput(f"{path}: no procedure package (a folder with procedure.toml) found", {"path": [str(path)]})
     settings = rt.settings
+    organisation = organisation_of(session)  # a lane naming an agency kind that does not exist would strand dossiers
     problems = [p for folder in folders
                 for p in validate_package(folder, roles=settings.roles, agency_kinds=settings.agency_kinds,
-                                          max_loop=settings.max_loop)
+                                          max_loop=settings.max_loop, organisation=organisation)
                 if p.severity == "error"]
     if problems:
         raise InvalidInput(f"{len(problems)} error(s) in the BPMN packages; nothing was deployed",

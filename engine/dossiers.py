@@ -314,7 +314,8 @@ def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, ac
     resumed_at = _supplement_received_at(dossier, task, data, now)
     status_before, paused_before = dossier.status, dossier.paused_at is not None
     workflow = runtime.restore(rt, compiled, dossier)
-    runtime.run_human_task(workflow, task.spiff_task_id, data, now)
+    branch = compiled.user_tasks[task.bpmn_id].branch
+    runtime.run_human_task(workflow, task.spiff_task_id, {branch: data} if branch else data, now)
 
     task.state, task.completed_at, task.completed_by_id = "completed", now, actor.id
     task.outcome = data.get("outcome")

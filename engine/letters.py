@@ -135,7 +135,11 @@ def _notify_citizen(rt, session: Session, dossier: Dossier, subject: str, text: 
 
 
 def allowed_extension(rt, session: Session, dossier: Dossier) -> Duration | None:
-    """Return the longest extension the dossier's procedure allows, or None when it allows none."""
+    """Return the longest extension the dossier's procedure allows, or None when it allows none: its package's
+    [extension] max, else the configured [deadlines.extensions] entry for its slug."""
+    extension = rt.compiled_version(session, dossier.procedure_version_id).meta.extension
+    if extension is not None:  # the package's [extension] (its own law) comes first
+        return extension.max
     slug = session.execute(select(Procedure.slug).join(ProcedureVersion)
                            .where(ProcedureVersion.id == dossier.procedure_version_id)).scalar_one()
     text = rt.settings.extensions.get(slug)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bpmn import checklist
 from bpmn.package import Fee, ProcedureMeta
 from engine import audit
 from engine.access import require_role
@@ -101,6 +102,24 @@ def receive_with_receipt(rt: Runtime, session: Session, *, procedure: str, agenc
     procedure_id = session.get(ProcedureVersion, dossier.procedure_version_id).procedure_id
     return Receipt(dossier, step, meta, session.get(Agency, dossier.agency_id), received, meta.fees, actor,
                    offered=offered(session, dossier.agency_id, procedure_id))
+
+
+def document_checklist(rt: Runtime, session: Session, procedure: str, data: dict | None = None,
+                       received: set[str] | None = None) -> dict:
+    """The documents a dossier of `procedure` needs given its reception data (public catalog facts):
+    {"documents": [{index, name_vi, name_en, copies, required, form, form_vi, one_of}], "missing": [names]};
+    `missing` lists what `received` (document names) lacks: required documents and `one_of` groups."""
+    meta = current_version(rt, session, procedure).meta
+    try:
+        entries = checklist.applicable(meta.documents, data or {})
+    except ValueError as exc:  # a `when` forced into the database past validation
+        raise InvalidInput(f"the procedure's document list cannot be read: {exc}", {"documents": [str(exc)]}) from None
+    return {
+        "documents": [{"index": i, "name_vi": d.name_vi, "name_en": d.name_en, "copies": d.copies,
+                       "required": d.required, "form": d.form, "form_vi": checklist.DOCUMENT_FORMS.get(d.form or ""),
+                       "one_of": d.one_of} for i, d in entries],
+        "missing": checklist.missing_documents(meta.documents, received or set(), data or {}),
+    }
 
 
 def _procedure_meta(rt: Runtime, session: Session, slug: str) -> tuple[Procedure, ProcedureMeta]:

@@ -4,9 +4,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
+from sqlalchemy import select
+
 from bpmn.durations import Duration
 from engine import whole_minutes
 from engine.agencies import agency_of_kind
+from engine.errors import InvalidInput
 from engine.models import Agency, Dossier, Task
 from engine.runtime import ready_human_tasks
 from engine.specs import CompiledVersion
@@ -36,6 +39,20 @@ def task_deadlines(calendar: WorkCalendar, start: dt.datetime, budget: Duration 
     return due, warn
 
 
+def agency_from_data(session, info, data) -> Agency:
+    """The agency a step's `agency` property names through the task data: its value is an agency code, of the
+    lane's agency kind when the lane names one; InvalidInput (nothing saved) otherwise."""
+    code = data.get(info.agency_field)
+    found = session.scalars(select(Agency).where(Agency.code == code)).first() if isinstance(code, str) else None
+    if found is None:
+        raise InvalidInput(f"step '{info.bpmn_id}' goes to the agency named by '{info.agency_field}', but "
+                           f"{code!r} is not an agency code", {info.agency_field: ["not an agency code"]})
+    if info.agency_kind and found.kind != info.agency_kind:
+        raise InvalidInput(f"step '{info.bpmn_id}' needs an agency of kind '{info.agency_kind}'; "
+                           f"'{code}' is of kind '{found.kind}'", {info.agency_field: [f"not a {info.agency_kind}"]})
+    return found
+
+
 def sync_tasks(session, calendar: WorkCalendar, threshold: float, dossier: Dossier, agency: Callable[[], Agency],
                compiled: CompiledVersion, workflow, open_rows: list[Task], now: dt.datetime,
                pauses: Pauses = ()) -> tuple[list[Task], list[Task]]:
@@ -52,17 +69,19 @@ def sync_tasks(session, calendar: WorkCalendar, threshold: float, dossier: Dossi
             row.state, row.completed_at = "cancelled", now
             cancelled.append(row)
     created = []
-    agencies: dict[str | None, Agency] = {}
+    agencies: dict[object, Agency | None] = {}  # by lane agency kind, or ("field", step) for data-routed steps
     for spiff_id, spiff_task in ready.items():
         if spiff_id in known:
             continue
         info = compiled.user_tasks[spiff_task.task_spec.bpmn_id]
-        if info.agency_kind not in agencies:
+        if info.agency_field:  # the step's agency is chosen by the dossier's data (e.g. the commune of residence)
+            agencies[("field", info.bpmn_id)] = agency_from_data(session, info, spiff_task.data)
+        elif info.agency_kind not in agencies:
             base = agency() if info.agency_kind else None
             agencies[info.agency_kind] = agency_of_kind(session, base, info.agency_kind) if base else None
         due, warn = (None, None) if info.pauses_clock else task_deadlines(calendar, now, info.budget, threshold,
                                                                           pauses)
-        target = agencies[info.agency_kind]
+        target = agencies[("field", info.bpmn_id) if info.agency_field else info.agency_kind]
         row = Task(dossier=dossier, agency_id=target.id if target else dossier.agency_id, spiff_task_id=spiff_id, bpmn_id=info.bpmn_id, name=info.name,
                    role=info.role or "", state="ready",
                    budget=info.budget.isoformat() if info.budget else None, pauses_clock=info.pauses_clock,

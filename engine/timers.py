@@ -78,7 +78,8 @@ def add_working_time_to(calendar: WorkCalendar, start, duration: str, timezone: 
 
 
 def script_functions(calendar: Callable[[], WorkCalendar]) -> dict[str, Callable]:
-    """Return the functions timer expressions may call: add_working_time(start_iso, "PT4H").
+    """Return the functions timer expressions may call: add_working_time(start_iso, "PT4H"), and
+    after_working_time("PT4H") (from the step's start: when the timer starts waiting).
 
     `calendar` gives the calendar in force when the expression runs (with the admins' day swaps).
     """
@@ -86,4 +87,16 @@ def script_functions(calendar: Callable[[], WorkCalendar]) -> dict[str, Callable
         cal = calendar()
         return add_working_time_to(cal, start, duration, cal.tzinfo)
 
-    return {"add_working_time": add_working_time}
+    def after_working_time(duration):
+        """The instant `duration` of working time after now: a timer's expression is evaluated when the timer
+        starts waiting, so on a boundary timer that is its step's start (a step-level working-time timer)."""
+        cal = calendar()
+        return add_working_time_to(cal, engine_now(), duration, cal.tzinfo)
+
+    return {"add_working_time": add_working_time, "after_working_time": after_working_time}
+
+
+def engine_now() -> dt.datetime:
+    """The instant the workflow steps of this thread run at (clock_at), else the real time."""
+    at = getattr(_now, "at", None)
+    return at if at is not None else _real_datetime.now(dt.UTC)

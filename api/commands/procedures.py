@@ -6,40 +6,61 @@ warnings or nothing; 2 (one `error:` line on stderr) when PATH does not exist or
 """
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from bpmn.validation import validate_path, validation_targets
-from config import Settings, load_settings
+from config import load_settings
 from config.settings import SettingsError
-
-
-def _working_day_seconds(settings: Settings) -> int:
-    day = dt.date(2000, 1, 3)
-    return sum(int((dt.datetime.combine(day, end) - dt.datetime.combine(day, start)).total_seconds())
-               for start, end in settings.working_hours)
+from engine.runtime import Runtime
+from engine.studio.lint import working_day_seconds
+from engine.studio.organisation import organisation_of
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-@click.command()
-@click.argument("path", type=click.Path(path_type=Path))
-def validate(path: Path) -> None:
-    """Check procedures: a workflows/ folder, one procedure folder or one .bpmn file."""
+def settings_for(path: Path):
+    """The settings for a command on PATH; one `error:` line and exit 2 when PATH or the settings are wrong."""
     if not path.exists():
         click.echo(f"error: {path}: no such file or folder", err=True)
         raise SystemExit(2)
     try:
-        settings = load_settings()
+        return load_settings()
     except SettingsError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--organisation", "with_organisation", is_flag=True,
+              help="Also check lanes and agency kinds against the agencies and officials recorded in the "
+                   "configured database (as deploy does).")
+def validate(path: Path, with_organisation: bool) -> None:
+    """Check procedures: a workflows/ folder, one procedure folder or one .bpmn file.
+
+    A folder holding a diagram but no procedure.toml is an error (it is not a package)."""
+    settings = settings_for(path)
+    organisation = None
+    if with_organisation:
+        try:
+            rt = Runtime.from_settings(settings)
+            with rt.sessions() as session:
+                organisation = organisation_of(session)
+        except SQLAlchemyError as exc:
+            click.echo(f"error: --organisation: cannot read the database: {exc.__class__.__name__}: "
+                       f"{str(exc).splitlines()[0]}", err=True)
+            raise SystemExit(2) from None
+        if organisation is None:
+            click.echo("note: the database records no agency yet; lanes are checked against the settings only",
+                       err=True)
     problems = validate_path(path, roles=settings.roles, agency_kinds=settings.agency_kinds,
-                             working_day_seconds=_working_day_seconds(settings), max_loop=settings.max_loop)
+                             working_day_seconds=working_day_seconds(settings), max_loop=settings.max_loop,
+                             organisation=organisation)
     for problem in problems:
         click.echo(str(problem))
     errors = sum(p.is_error for p in problems)

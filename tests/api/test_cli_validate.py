@@ -29,7 +29,11 @@ def run(path: Path | str):
 
 def test_a_valid_package_passes():
     result = run(DATA / "valid" / "simple-permit")
-    assert (result.exit_code, result.stdout, result.stderr) == (0, "0 errors, 0 warnings in 1 procedure\n", "")
+    *lines, summary = result.stdout.splitlines()
+    # the sample keeps its reception step, written before the rule that warns about it
+    assert [line.split(": [", 1)[1].startswith("receive] a reception step inside the diagram") for line in lines] \
+        == [True]
+    assert (result.exit_code, summary, result.stderr) == (0, "0 errors, 1 warning in 1 procedure", "")
 
 
 def test_the_broken_corpus_fails_with_one_line_per_problem():
@@ -64,7 +68,7 @@ def test_one_broken_diagram_fails():
 def test_warnings_alone_pass():
     result = run(DATA / "broken" / "packages" / "budget-over-deadline")
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[-1] == "0 errors, 1 warning in 1 procedure"
+    assert result.stdout.splitlines()[-1] == "0 errors, 2 warnings in 1 procedure"  # + its reception step
     assert result.stdout.splitlines()[0].endswith("(warning)")
 
 
@@ -85,3 +89,33 @@ def test_the_configured_roles_are_used(monkeypatch):
 def test_the_procedure_library_passes():
     result = run(WORKFLOWS)
     assert result.exit_code == 0, result.stdout
+
+
+def test_a_folder_with_a_diagram_but_no_procedure_toml_is_an_error(tmp_path):
+    folder = tmp_path / "marriage"
+    folder.mkdir()
+    (folder / "marriage.bpmn").write_text((DATA / "valid" / "inter-agency-subprocess.bpmn").read_text(encoding="utf-8"),
+                                          encoding="utf-8")
+    result = run(folder)
+    assert result.exit_code == 1
+    assert "marriage/procedure.toml: missing: marriage/ holds a diagram but no procedure.toml" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("1 error,")
+
+
+def test_the_organisation_option_reads_the_agencies_of_the_database(tmp_path, monkeypatch, db_url):
+    package = tmp_path / "simple-permit"
+    import shutil
+    shutil.copytree(DATA / "valid" / "simple-permit", package)
+    bpmn = package / "simple-permit.bpmn"
+    bpmn.write_text(bpmn.read_text(encoding="utf-8").replace('name="leader"', 'name="justice:leader"'),
+                    encoding="utf-8")
+    assert run(package).exit_code == 0  # justice is a configured kind
+    monkeypatch.setenv("MOTCUA_DATABASE_URL", db_url)
+    result = CliRunner().invoke(validate, [str(package), "--organisation"])
+    assert result.exit_code == 1 and "no agency of kind 'justice' exists in this organisation" in result.stdout
+
+
+def test_the_organisation_option_on_a_database_without_schema_is_exit_2(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOTCUA_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    result = CliRunner().invoke(validate, [str(DATA / "valid" / "simple-permit"), "--organisation"])
+    assert result.exit_code == 2 and result.stderr.startswith("error: --organisation: cannot read the database")

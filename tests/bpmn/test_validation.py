@@ -168,13 +168,36 @@ def test_broken_cases_do_not_pass(case: Case):
     assert any(p.is_error for p in validate_path(BROKEN / case.path))
 
 
-@pytest.mark.parametrize("path", ["valid/simple-permit", "modeler/simple-permit", "valid"])
+def _besides_reception(problems: list[Problem]) -> list[Problem]:
+    """The samples keep the reception step they were written with (a warning since the rule exists)."""
+    return [p for p in problems if not (p.element_id == "receive" and p.severity == "warning"
+                                         and p.message.startswith("a reception step inside the diagram"))]
+
+
+@pytest.mark.parametrize("path", ["valid/simple-permit", "modeler/simple-permit", "valid/inter-agency-subprocess.bpmn"])
 def test_valid_packages_give_no_problem(path):
-    assert validate_path(DATA / path) == []
+    assert _besides_reception(validate_path(DATA / path)) == []
+
+
+def test_a_folder_with_a_diagram_but_no_procedure_toml_is_an_error():
+    # valid/ holds the simple-permit package and a loose diagram: the folder itself is not a package
+    problems = _besides_reception(validate_path(DATA / "valid"))
+    assert [(Path(p.file).relative_to(DATA).as_posix(), p.severity) for p in problems] == \
+        [("valid/procedure.toml", "error")]
+    assert problems[0].message.startswith("missing: valid/ holds a diagram but no procedure.toml")
+
+
+def test_a_package_folder_without_procedure_toml_is_an_error(tmp_path):
+    folder = tmp_path / "marriage"
+    folder.mkdir()
+    (folder / "marriage.bpmn").write_text((DATA / "valid/inter-agency-subprocess.bpmn").read_text(encoding="utf-8"),
+                                          encoding="utf-8")
+    errors = [p for p in validate_path(folder) if p.is_error]
+    assert [Path(p.file).name for p in errors] == ["procedure.toml"] and "not a procedure package" in errors[0].message
 
 
 def test_a_valid_package_fails_with_roles_it_does_not_know():
-    problems = validate_package(DATA / "valid/simple-permit", roles=("reception", "specialist"))
+    problems = _besides_reception(validate_package(DATA / "valid/simple-permit", roles=("reception", "specialist")))
     assert [(p.element_id, p.severity) for p in problems] == [("Lane_leader", "error")]
     assert "unknown role 'leader'" in problems[0].message
 
@@ -182,8 +205,8 @@ def test_a_valid_package_fails_with_roles_it_does_not_know():
 def test_the_budget_rule_follows_the_working_day_length():
     # budgets PT4H + P1D + PT4H on the longest path; the supplement loop and the pause task count nothing.
     # With 8-hour days that is 2 working days, within the legal 3; with 3-hour days it is 11 h > 9 h.
-    assert validate_package(DATA / "valid/simple-permit", working_day_seconds=8 * 3600) == []
-    problems = validate_package(DATA / "valid/simple-permit", working_day_seconds=3 * 3600)
+    assert _besides_reception(validate_package(DATA / "valid/simple-permit", working_day_seconds=8 * 3600)) == []
+    problems = _besides_reception(validate_package(DATA / "valid/simple-permit", working_day_seconds=3 * 3600))
     assert [(p.element_id, p.severity) for p in problems] == [("simple_permit", "warning")]
     assert problems[0].message == (
         "the budgets on the longest path sum to 3 working days 2 h, more than the legal deadline "
@@ -208,7 +231,7 @@ def test_a_tree_is_searched_for_packages_and_loose_diagrams():
     assert DATA / "broken" / "diagrams" / "dead-end.bpmn" in targets
     assert not any(t.is_relative_to(DATA / "valid" / "simple-permit") and t != DATA / "valid" / "simple-permit"
                    for t in targets)  # a package's own diagram is not checked twice
-    assert len(targets) == len(CASES) + 3  # + the valid package, the modeler's copy and one loose valid diagram
+    assert len(targets) == len(CASES) + 4  # + the valid package, the modeler's copy, one loose valid diagram, bpmnio
 
 
 def test_a_missing_path_raises():

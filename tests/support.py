@@ -19,7 +19,8 @@ PASSWORD = "demo-pass-123"
 POSTGRES_URL = os.environ.get("MOTCUA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 #: rows that tests create, children first; the organisation and the deployed procedures stay
 DYNAMIC_TABLES = ("outbox", "escalation", "apology_letter", "extension", "rating", "desk_record", "audit_event",
-                  "pause", "task", "dossier", "day_sequence", "calendar_override", "api_token", "lease", "saved_filter")
+                  "pause", "task", "dossier", "day_sequence", "calendar_override", "api_token", "lease", "saved_filter",
+                  "procedure_draft")
 VN = dt.timezone(dt.timedelta(hours=7))
 #: a Monday, 09:00 in Hà Nội
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=VN)

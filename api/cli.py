@@ -22,10 +22,12 @@ def _register() -> None:
     from api.commands.db import db, deploy
     from api.commands.procedures import validate
     from api.commands.serve import demo, serve
+    from api.commands.studio import migrate
     from api.commands.watch import escalate, scheduler
 
     for command in (calendar, db, deploy, validate, serve, demo, scheduler, escalate):
         main.add_command(command)
+    main.add_command(migrate)
 
 
 _register()

@@ -1,0 +1,145 @@
+"""The studio as a designer and an approver use it, in Debian's chromium at 1366×768 under the app's CSP:
+open a procedure, change a budget in the panel (a lint marker appears on the step, and goes when fixed),
+save, approve as another user (a new version), compare versions, migrate a running dossier (dry run, then
+for real), and see the dossier continue on the new version."""
+from __future__ import annotations
+
+import pytest
+from browsing import CSP, SCREENSHOTS
+from sqlalchemy import select
+from support import APPLICANT, PASSWORD, WORKFLOWS, serving
+
+from api import create_app
+from config import load_settings
+from engine import dossiers, migrate
+from engine.db import make_engine, make_sessionmaker
+from engine.deploy import deploy_path
+from engine.models import Agency, Dossier, ProcedureVersion, Task, User
+from engine.runtime import Runtime
+from engine.seed import seed_demo
+
+pytestmark = pytest.mark.slow
+SLUG = "birth-registration"
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    url = f"sqlite:///{tmp_path / 'studio.db'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    settings = load_settings({"database": {"url": url}, "server": {"secret_key_file": str(tmp_path / "key")}})
+    rt = Runtime(settings=settings, sessions=make_sessionmaker(engine))
+    with rt.sessions() as s:
+        seed_demo(s, password=PASSWORD, hash_method="pbkdf2:sha256:1000")
+        deploy_path(rt, s, WORKFLOWS, actor=None, now=rt.clock.now())
+        s.commit()
+        reception = s.scalars(select(User).where(User.username == "tanlap.reception")).one()
+        tanlap = s.scalars(select(Agency.id).where(Agency.code == "000.01.31.H26")).one()
+        result = dossiers.receive_dossier(rt, s, procedure=SLUG, agency_id=tanlap, channel="counter",
+                                          applicant=APPLICANT, actor=reception, now=rt.clock.now())
+        s.commit()
+        dossier_id = result.dossier.id
+    app = create_app(runtime=rt)
+    app.after_request(lambda response: (response.headers.setdefault("Content-Security-Policy", CSP), response)[1])
+    yield app, rt, dossier_id
+    engine.dispose()
+
+
+def test_designer_edits_approver_deploys_and_a_running_dossier_moves(browser, workspace):
+    app, rt, dossier_id = workspace
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    outside: list[str] = []
+
+    def only_local(route):
+        if route.request.url.startswith("http://127.0.0.1:"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    with serving(app) as base:
+        def signed_in(username):
+            context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN")
+            page = context.new_page()
+            page.route("**/*", only_local)
+            page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+            page.goto(f"{base}/")
+            page.get_by_label("Tên đăng nhập").fill(username)
+            page.get_by_label("Mật khẩu").fill(PASSWORD)
+            page.get_by_role("button", name="Đăng nhập").click()
+            page.wait_for_load_state()
+            return page
+
+        def shot(page, name):
+            page.screenshot(path=str(SCREENSHOTS / f"studio-{name}.png"))
+
+        page = signed_in("tinh.designer")
+        page.get_by_role("link", name="Studio quy trình").click()
+        page.wait_for_url(f"{base}/studio/")
+        shot(page, "01-danh-sach")
+        page.goto(f"{base}/studio/{SLUG}")
+        page.get_by_role("button", name="Tạo bản nháp").click()
+        page.wait_for_selector("#studio[data-ready=true]")
+        page.wait_for_selector("#lint-summary:has-text('Không có lỗi')")
+        page.locator('g.djs-element[data-element-id="examine"]').click()
+        assert page.locator("#panel-id").inner_text() == "examine"
+        budget = page.locator("#p-budget")
+        assert budget.input_value() == "PT2H"
+        budget.fill("3 ngày")
+        budget.press("Tab")
+        marker = page.locator('g.djs-element.lint-error[data-element-id="examine"]')
+        marker.wait_for()
+        assert page.locator(".lint-badge-error").count() >= 1
+        shot(page, "02-loi")
+        budget.fill("PT3H")
+        budget.press("Tab")
+        marker.wait_for(state="detached")
+        page.wait_for_selector("#lint-summary:has-text('Không có lỗi')")
+        page.locator("#form-editor").scroll_into_view_if_needed()
+        shot(page, "03-bieu-mau")
+        page.get_by_role("button", name="Lưu bản nháp").click()
+        page.wait_for_selector("#status:has-text('Đã lưu')")
+        shot(page, "04-da-luu")
+        page.context.close()
+
+        page = signed_in("tinh.approver")
+        page.goto(f"{base}/studio/{SLUG}")
+        page.wait_for_selector("#studio[data-ready=true]")
+        page.get_by_role("button", name="Duyệt và triển khai").click()
+        page.wait_for_url(f"**/studio/{SLUG}/versions?deployed=2")
+        assert "phiên bản 2" in page.locator("main").inner_text().lower()
+        shot(page, "05-phien-ban")
+        page.get_by_role("button", name="Xem khác biệt").click()
+        page.wait_for_selector("#diff[data-ready=true]")
+        page.wait_for_selector('.diff-canvas[data-side=new] g.djs-element.diff-changed[data-element-id="examine"]')
+        shot(page, "06-khac-biet")
+        page.context.close()
+
+        page = signed_in("tinh.designer")
+        page.goto(f"{base}/studio/{SLUG}/versions")
+        page.locator("#to").select_option("2")
+        page.get_by_role("button", name="Chạy thử").click()
+        page.wait_for_selector("#migration-report")
+        assert "Chạy thử: 1 hồ sơ sẽ được chuyển, 0 bị từ chối" in page.locator("main").inner_text()
+        with rt.sessions() as s:  # a dry run changes nothing
+            assert s.get(ProcedureVersion, s.get(Dossier, dossier_id).procedure_version_id).version == 1
+        page.get_by_role("button", name="Chuyển thật").click()
+        page.wait_for_selector("text=Đã chuyển: 1, bị từ chối: 0")
+        download = page.request.get(f"{base}/studio/{SLUG}/versions/2.bpmn")
+        assert download.ok and 'value="PT3H"' in download.text()
+        shot(page, "07-da-chuyen")
+        page.context.close()
+
+    assert not problems, problems
+    assert not outside, outside
+    with rt.sessions() as s:
+        dossier = s.get(Dossier, dossier_id)
+        assert s.get(ProcedureVersion, dossier.procedure_version_id).version == 2
+        task = s.scalars(select(Task).where(Task.dossier_id == dossier_id, Task.state == "ready")).one()
+        specialist = s.scalars(select(User).where(User.username == "tanlap.specialist")).one()
+        dossiers.complete_task(rt, s, task.id, {"outcome": "refuse", "reason": "Thiếu giấy tờ"}, actor=specialist,
+                               now=rt.clock.now())
+        s.commit()
+        assert s.scalars(select(Task.bpmn_id).where(Task.dossier_id == dossier_id, Task.state == "ready")).all() \
+            == ["sign_refusal"]

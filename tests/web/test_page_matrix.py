@@ -32,6 +32,13 @@ READ = {
     "web.desk_received": (TANLAP | {"admin"}, lambda w: f"/tiep-nhan/ho-so/{w['dossier']}"),
     "web.return_task": ({"tanlap.specialist", "tanlap.head", "tanlap.leader", "tanlap.supervisor", "admin"},
                         lambda w: f"/tra-ket-qua/{w['task']}"),
+    # the studio is for designers and approvers (tests/web/test_studio_pages.py signs them in)
+    "web.studio_home": (set(), lambda w: "/studio/"),
+    "web.studio_edit": (set(), lambda w: "/studio/household-business"),
+    "web.studio_draft": (set(), lambda w: "/studio/household-business/draft.json"),
+    "web.studio_versions": (set(), lambda w: "/studio/household-business/versions"),
+    "web.studio_version_bpmn": (set(), lambda w: "/studio/household-business/versions/1.bpmn"),
+    "web.studio_diff": (set(), lambda w: "/studio/household-business/diff?a=1&b=1"),
 }
 
 

@@ -44,8 +44,8 @@ def studio_start(slug: str):
 @bp.get("/studio/<slug>")
 def studio_edit(slug: str):
     session = context.session()
-    draft = drafts.open_draft(session, slug)
     access.require_designer(actor())
+    draft = drafts.open_draft(session, slug)
     may_approve = access.holds_role(actor(), access.APPROVER_ROLE)
     return render_template("studio/edit.html", section="studio", slug=slug, draft=draft, may_approve=may_approve,
                            config_roles=context.runtime().settings.roles)

@@ -5,8 +5,7 @@ from flask_smorest import Api
 
 
 def register_blueprints(api: Api) -> None:
-    from api import auth, calendar, dossiers, escalations, procedures, public, supervision, tasks
-    from api import studio
+    from api import auth, calendar, dossiers, escalations, procedures, public, studio, supervision, tasks
     from api.query import refuse_unknown_query
 
     for module in (auth, procedures, dossiers, public, tasks, calendar, escalations, supervision, studio):

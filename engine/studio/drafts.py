@@ -187,13 +187,16 @@ def _write_folder(root: Path, draft_slug: str, toml: str, bpmn_filename: str, bp
     return folder
 
 
-def lint(rt: Runtime, draft: ProcedureDraft, bpmn_text: str | None = None) -> list[LintMessage]:
-    """The validator's findings on the draft (or on the draft with another diagram), files named plainly."""
+def lint(rt: Runtime, draft: ProcedureDraft, bpmn_text: str | None = None,
+         forms: dict | None = None) -> list[LintMessage]:
+    """The validator's findings on the draft (or on the draft with the designer's unsaved diagram and forms),
+    files named plainly."""
     text = draft.bpmn_text if bpmn_text is None else bpmn_text
     check_xml(text)
+    forms = draft.forms if forms is None else _check_forms(forms)
     settings = rt.settings
     with tempfile.TemporaryDirectory(prefix="motcua-draft-") as tmp:
-        folder = _write_folder(Path(tmp), draft.slug, draft.toml_text, draft.bpmn_filename, text, draft.forms)
+        folder = _write_folder(Path(tmp), draft.slug, draft.toml_text, draft.bpmn_filename, text, forms)
         problems = validate_package(folder, roles=settings.roles, agency_kinds=settings.agency_kinds,
                                     max_loop=settings.max_loop)
         prefix = str(folder) + "/"
@@ -202,8 +205,8 @@ def lint(rt: Runtime, draft: ProcedureDraft, bpmn_text: str | None = None) -> li
 
 
 def lint_draft(rt: Runtime, session: Session, slug: str, *, actor: User | None,
-               bpmn_text: str | None = None) -> list[LintMessage]:
-    return lint(rt, get_draft(session, slug, actor=actor), bpmn_text)
+               bpmn_text: str | None = None, forms: dict | None = None) -> list[LintMessage]:
+    return lint(rt, get_draft(session, slug, actor=actor), bpmn_text, forms)
 
 
 # --- approval --------------------------------------------------------------------------------------------------

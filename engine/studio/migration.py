@@ -79,7 +79,7 @@ def _migrate_workflow(rt: Runtime, old, new, dossier: Dossier, mapping: dict[str
             raise _Refused(f"mapping {old_id} -> {target}: the new version has no element '{target}'")
         top.alignment[task] = new.spec.task_specs[target]
         mapped[old_id] = target
-    for sp_id, sub in subs.items():
+    for sub in subs.values():
         if sub is None or sub.removed:
             raise _Refused("a running sub-process changed or was removed in the new version")
     # READY steps are re-predicted on the new spec; WAITING ones (timers, messages) keep their state and start

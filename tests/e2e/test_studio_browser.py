@@ -1,5 +1,5 @@
 """The studio as a designer and an approver use it, in Debian's chromium at 1366×768 under the app's CSP:
-open a procedure, change a budget in the panel (a lint marker appears on the step, and goes when fixed),
+open a procedure, open a diagram saved by bpmn.io and complete its step in the panel, change a budget (a lint marker appears on the step, and goes when fixed),
 save, approve as another user (a new version), compare versions, migrate a running dossier (dry run, then
 for real), and see the dossier continue on the new version."""
 from __future__ import annotations
@@ -45,8 +45,15 @@ def workspace(tmp_path):
     engine.dispose()
 
 
-def test_designer_edits_approver_deploys_and_a_running_dossier_moves(browser, workspace):
+def test_designer_edits_approver_deploys_and_a_running_dossier_moves(browser, workspace, tmp_path):
     app, rt, dossier_id = workspace
+    text = (WORKFLOWS / SLUG / f"{SLUG}.bpmn").read_text()
+    start = text.index('<bpmn:userTask id="examine"')
+    cut = slice(text.index("<bpmn:extensionElements>", start), text.index("</bpmn:extensionElements>", start)
+                + len("</bpmn:extensionElements>"))
+    from_bpmn_io = tmp_path / "from-bpmn-io.bpmn"
+    from_bpmn_io.write_text((text[:cut.start] + text[cut.stop:]).replace(
+        'exporter="motcua" exporterVersion="1"', 'exporter="bpmn-js (https://demo.bpmn.io)" exporterVersion="17.0.0"'))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
     outside: list[str] = []
@@ -82,25 +89,35 @@ def test_designer_edits_approver_deploys_and_a_running_dossier_moves(browser, wo
         page.get_by_role("button", name="Tạo bản nháp").click()
         page.wait_for_selector("#studio[data-ready=true]")
         page.wait_for_selector("#lint-summary:has-text('Không có lỗi')")
+        # the diagram as the bpmn.io modeler saves it: the examine step has none of motcua's properties
+        page.locator("#open-file").set_input_files(str(from_bpmn_io))
+        marker = page.locator('g.djs-element.lint-error[data-element-id="examine"]')
+        marker.wait_for()
+        flow_marker = page.locator('g.djs-element.lint-error[data-element-id="flow_examine_approve"]')
+        flow_marker.wait_for()
+        shot(page, "02-bpmn-io")
         page.locator('g.djs-element[data-element-id="examine"]').click()
         assert page.locator("#panel-id").inner_text() == "examine"
         budget = page.locator("#p-budget")
-        assert budget.input_value() == "PT2H"
-        budget.fill("3 ngày")
-        budget.press("Tab")
-        marker = page.locator('g.djs-element.lint-error[data-element-id="examine"]')
+        assert budget.input_value() == ""
+        for field, value in (("#p-form", "examine.json"), ("#p-outcomes", "approve,supplement,refuse"),
+                             ("#p-status", "processing"), ("#p-budget", "3 ngày")):
+            page.locator(field).fill(value)
+            page.locator(field).press("Tab")
+        flow_marker.wait_for(state="detached")
         marker.wait_for()
-        assert page.locator(".lint-badge-error").count() >= 1
-        shot(page, "02-loi")
+        assert "ISO 8601" in page.locator("#panel-problems").inner_text()
+        assert page.locator(".lint-badge-error").count() == 1
+        shot(page, "03-loi")
         budget.fill("PT3H")
         budget.press("Tab")
         marker.wait_for(state="detached")
         page.wait_for_selector("#lint-summary:has-text('Không có lỗi')")
         page.locator("#form-editor").scroll_into_view_if_needed()
-        shot(page, "03-bieu-mau")
+        shot(page, "04-bieu-mau")
         page.get_by_role("button", name="Lưu bản nháp").click()
         page.wait_for_selector("#status:has-text('Đã lưu')")
-        shot(page, "04-da-luu")
+        shot(page, "05-da-luu")
         page.context.close()
 
         page = signed_in("tinh.approver")
@@ -109,11 +126,11 @@ def test_designer_edits_approver_deploys_and_a_running_dossier_moves(browser, wo
         page.get_by_role("button", name="Duyệt và triển khai").click()
         page.wait_for_url(f"**/studio/{SLUG}/versions?deployed=2")
         assert "phiên bản 2" in page.locator("main").inner_text().lower()
-        shot(page, "05-phien-ban")
+        shot(page, "06-phien-ban")
         page.get_by_role("button", name="Xem khác biệt").click()
         page.wait_for_selector("#diff[data-ready=true]")
         page.wait_for_selector('.diff-canvas[data-side=new] g.djs-element.diff-changed[data-element-id="examine"]')
-        shot(page, "06-khac-biet")
+        shot(page, "07-khac-biet")
         page.context.close()
 
         page = signed_in("tinh.designer")
@@ -128,7 +145,7 @@ def test_designer_edits_approver_deploys_and_a_running_dossier_moves(browser, wo
         page.wait_for_selector("text=Đã chuyển: 1, bị từ chối: 0")
         download = page.request.get(f"{base}/studio/{SLUG}/versions/2.bpmn")
         assert download.ok and 'value="PT3H"' in download.text()
-        shot(page, "07-da-chuyen")
+        shot(page, "08-da-chuyen")
         page.context.close()
 
     assert not problems, problems

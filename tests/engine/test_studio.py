@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from support import APPLICANT, agency_id, open_task, restore_library
 from sqlalchemy import select
+from support import APPLICANT, agency_id, open_task, restore_library
 
 from engine import dossiers
 from engine.errors import Conflict, Forbidden, InvalidInput

@@ -48,7 +48,8 @@ def studio_edit(slug: str):
     draft = drafts.open_draft(session, slug)
     may_approve = access.holds_role(actor(), access.APPROVER_ROLE)
     return render_template("studio/edit.html", section="studio", slug=slug, draft=draft, may_approve=may_approve,
-                           config_roles=context.runtime().settings.roles)
+                           config_roles=context.runtime().settings.roles,
+                           max_upload=context.runtime().settings.max_request_bytes)
 
 
 @bp.get("/studio/<slug>/draft.json")
@@ -61,9 +62,12 @@ def studio_draft(slug: str):
 @bp.post("/studio/<slug>/lint")
 def studio_lint(slug: str):
     """The validator's messages on the diagram the designer has now (the request body), as JSON."""
+    body = request.get_json(silent=True) if request.is_json else {"bpmn": request.get_data(as_text=True)}
+    if not isinstance(body, dict) or not isinstance(body.get("bpmn"), str):
+        return _json_error(InvalidInput("bpmn: the diagram to check (XML)", {"bpmn": ["required"]}))
     try:
         messages = drafts.lint_draft(context.runtime(), context.session(), slug, actor=actor(),
-                                     bpmn_text=request.get_data(as_text=True))
+                                     bpmn_text=body["bpmn"], forms=body.get("forms"))
     except EngineError as exc:
         return _json_error(exc)
     return jsonify({"messages": [m.as_dict() for m in messages]})

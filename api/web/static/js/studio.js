@@ -168,12 +168,17 @@
   function lint() {
     var seq = ++lintSeq;
     modeler.saveXML({ format: false }).then(function (out) {
-      return post(root.dataset.lint, out.xml, "application/xml");
-    }).then(function (response) { return response.json(); }).then(function (body) {
+      return post(root.dataset.lint, JSON.stringify({ bpmn: out.xml, forms: forms }), "application/json");
+    }).then(answer).then(function (body) {
       if (seq !== lintSeq) return;  // an older answer than the last edit
       messages = body.messages || (body.detail ? [{ element: null, message: body.detail, severity: "error" }] : []);
       showLint();
     });
+  }
+  // a JSON answer, or (a refusal before the view: 413, 400) one message naming the HTTP status
+  function answer(response) {
+    return response.json().catch(function () { return { detail: "HTTP " + response.status + " " + response.statusText }; })
+      .then(function (body) { body.httpStatus = response.status; return body; });
   }
   function showLint() {
     var canvas = modeler.get("canvas"), registry = modeler.get("elementRegistry"), overlays = modeler.get("overlays");
@@ -215,7 +220,7 @@
     modeler.saveXML({ format: true }).then(function (out) {
       return post(root.dataset.save, JSON.stringify({ revision: revision, bpmn: out.xml, forms: forms }), "application/json");
     }).then(function (response) {
-      return response.json().then(function (body) {
+      return answer(response).then(function (body) {
         if (response.ok) {
           revision = body.revision;
           $("revision").textContent = revision;
@@ -232,6 +237,7 @@
   function openFile(event) {
     var file = event.target.files[0];
     if (!file) return;
+    if (file.size > Number(root.dataset.maxUpload)) { say(root.dataset.msgTooLarge); return; }  // 413 there too
     file.text().then(function (xml) { return modeler.importXML(xml); }).then(function () {
       modeler.get("canvas").zoom("fit-viewport", "auto"); lint();
     }).catch(function (error) { say(String(error.message || error)); });

@@ -7,7 +7,7 @@ from support import APPLICANT, agency_id, open_task, restore_library
 
 from engine import dossiers
 from engine.errors import Conflict, Forbidden, InvalidInput
-from engine.models import AuditEvent, Dossier, Task
+from engine.models import AuditEvent, Dossier, Task, User
 from engine.studio import compare, drafts, migration
 
 SLUG = "birth-registration"
@@ -120,3 +120,32 @@ def test_a_dossier_whose_step_was_removed_is_refused_unless_mapped(rt, session, 
     session.commit()
     assert report.dossiers[0].ok, report.dossiers[0].reason
     assert open_task(session, dossier.id).bpmn_id == "examine2"
+
+
+def test_two_concurrent_migrations_of_a_dossier_have_one_winner(rt, session, users, studio, monkeypatch):
+    designer, approver = studio
+    now = rt.clock.now()
+    dossier = _receive(rt, session, users)
+    draft = drafts.start_draft(session, SLUG, actor=designer, now=now)
+    draft = drafts.save_draft(session, SLUG, revision=draft.revision, actor=designer, now=now,
+                              bpmn_text=draft.bpmn_text.replace('value="PT2H"', 'value="PT3H"'))
+    drafts.approve_draft(rt, session, SLUG, revision=draft.revision, actor=approver, now=now)
+    session.commit()
+    moving = migration._migrate_workflow
+
+    def meanwhile(*args):
+        """The other migration reads the dossier, then the first one commits before it writes."""
+        monkeypatch.setattr(migration, "_migrate_workflow", moving)
+        result = moving(*args)
+        with rt.sessions() as first:
+            migration.migrate(rt, first, SLUG, 2, dry_run=False, actor=first.get(User, designer.id), now=now)
+            first.commit()
+        return result
+
+    monkeypatch.setattr(migration, "_migrate_workflow", meanwhile)
+    with pytest.raises(Conflict):
+        migration.migrate(rt, session, SLUG, 2, dry_run=False, actor=designer, now=now)
+    session.rollback()
+    events = session.scalars(select(AuditEvent).where(AuditEvent.dossier_id == dossier.id,
+                                                      AuditEvent.action == "dossier.migrated")).all()
+    assert len(events) == 1

@@ -17,6 +17,7 @@ ROLES = {
     "clerk": _l("Clerk"),
     "supervisor": _l("Supervisor"),
     "designer": _l("Process designer"),
+    "approver": _l("Procedure approver"),
 }
 
 TASK_STATES = {

@@ -14,6 +14,7 @@ from config import load_settings
 from engine import dossiers, migrate
 from engine.db import make_engine, make_sessionmaker
 from engine.deploy import deploy_path
+from engine.errors import InvalidInput
 from engine.models import Agency, Dossier, ProcedureVersion, Task, User
 from engine.runtime import Runtime
 from engine.seed import seed_demo
@@ -113,10 +114,19 @@ def test_designer_edits_approver_deploys_and_a_running_dossier_moves(browser, wo
         budget.press("Tab")
         marker.wait_for(state="detached")
         page.wait_for_selector("#lint-summary:has-text('Không có lỗi')")
+        # the step's form: a field's label and whether it is required
+        index = page.evaluate("() => [...document.querySelectorAll('#form-fields tbody tr')]"
+                              ".findIndex(r => r.querySelector('input').value === 'note')")
+        row = page.locator("#form-fields tbody tr").nth(index)
+        row.get_by_label("Nhãn").fill("Ghi chú của chuyên viên")
+        row.get_by_label("Nhãn").press("Tab")
+        row.get_by_label("Bắt buộc").check()
         page.locator("#form-editor").scroll_into_view_if_needed()
         shot(page, "04-bieu-mau")
         page.get_by_role("button", name="Lưu bản nháp").click()
         page.wait_for_selector("#status:has-text('Đã lưu')")
+        form = page.request.get(f"{base}/studio/{SLUG}/draft.json").json()["forms"]["examine.json"]
+        assert form["properties"]["note"]["title"] == "Ghi chú của chuyên viên" and "note" in form["required"]
         shot(page, "05-da-luu")
         page.context.close()
 
@@ -155,7 +165,13 @@ def test_designer_edits_approver_deploys_and_a_running_dossier_moves(browser, wo
         assert s.get(ProcedureVersion, dossier.procedure_version_id).version == 2
         task = s.scalars(select(Task).where(Task.dossier_id == dossier_id, Task.state == "ready")).one()
         specialist = s.scalars(select(User).where(User.username == "tanlap.specialist")).one()
-        dossiers.complete_task(rt, s, task.id, {"outcome": "refuse", "reason": "Thiếu giấy tờ"}, actor=specialist,
+        with pytest.raises(InvalidInput) as refused:  # version 2's form: the note became required
+            dossiers.complete_task(rt, s, task.id, {"outcome": "refuse", "reason": "Thiếu giấy tờ"}, actor=specialist,
+                                   now=rt.clock.now())
+        assert "note" in refused.value.errors
+        s.rollback()
+        dossiers.complete_task(rt, s, task.id, {"outcome": "refuse", "reason": "Thiếu giấy tờ", "note": "Đã kiểm tra"},
+                               actor=specialist,
                                now=rt.clock.now())
         s.commit()
         assert s.scalars(select(Task.bpmn_id).where(Task.dossier_id == dossier_id, Task.state == "ready")).all() \

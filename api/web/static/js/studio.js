@@ -115,7 +115,8 @@
     return forms[name];
   }
   function cell(row, input) { var td = document.createElement("td"); td.appendChild(input); row.appendChild(td); return input; }
-  function field(value, label) { var i = document.createElement("input"); i.type = "text"; i.value = value; i.setAttribute("aria-label", label); return i; }
+  function header(n) { return document.querySelectorAll("#form-fields thead th")[n].textContent; }
+  function field(value, n) { var i = document.createElement("input"); i.type = "text"; i.value = value; i.setAttribute("aria-label", header(n)); return i; }
   function showFormEditor() {
     var body = document.querySelector("#form-fields tbody");
     body.textContent = "";
@@ -125,14 +126,14 @@
     schema.properties = schema.properties || {};
     Object.keys(schema.properties).forEach(function (key) {
       var prop = schema.properties[key], row = document.createElement("tr");
-      var name = cell(row, field(key, "field")); name.readOnly = true;
-      var title = cell(row, field(prop.title || "", "label"));
-      var type = cell(row, field(prop.type || "string", "type"));
-      var req = document.createElement("input"); req.type = "checkbox"; req.setAttribute("aria-label", "required");
+      var name = cell(row, field(key, 0)); name.readOnly = true;
+      var title = cell(row, field(prop.title || "", 1));
+      var type = cell(row, field(prop.type || "string", 2));
+      var req = document.createElement("input"); req.type = "checkbox"; req.setAttribute("aria-label", header(3));
       req.checked = (schema.required || []).indexOf(key) >= 0; cell(row, req);
-      var def = cell(row, field(prop["default"] === undefined ? "" : JSON.stringify(prop["default"]), "default"));
+      var def = cell(row, field(prop["default"] === undefined ? "" : JSON.stringify(prop["default"]), 4));
       var drop = document.createElement("button"); drop.type = "button"; drop.className = "button"; drop.textContent = "×";
-      drop.setAttribute("aria-label", "remove " + key); cell(row, drop);
+      drop.setAttribute("aria-label", root.dataset.msgRemove + " " + key); cell(row, drop);
       title.addEventListener("change", function () { prop.title = title.value; dirty(); });
       type.addEventListener("change", function () { prop.type = type.value; dirty(); });
       req.addEventListener("change", function () {
@@ -156,7 +157,7 @@
   function addField() {
     var schema = currentForm();
     if (!schema) return;
-    var key = window.prompt("field name (letters, digits, _)");
+    var key = window.prompt(root.dataset.msgFieldName);
     if (!key || !/^[A-Za-z][A-Za-z0-9_]*$/.test(key) || schema.properties[key]) return;
     schema.properties[key] = { type: "string", title: key };
     dirty(); showFormEditor();

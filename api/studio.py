@@ -22,7 +22,7 @@ from api.schemas.studio import (
     MigrationReportSchema,
     StudioVersionSchema,
 )
-from engine.studio import compare, drafts, migration
+from engine.versioning import compare, drafts, migration
 
 blp = protect(Blueprint("studio", __name__, url_prefix="/api/v1/studio",
                         description="The process studio: drafts, lint, approval, versions, migration"))

@@ -1,6 +1,6 @@
 """The studio's server work (a benchmark, not a test): live lint of a draft, and migrating running dossiers.
 
-Lint: engine.studio.drafts.lint on the birth-registration draft (what each debounced edit costs the server),
+Lint: engine.versioning.drafts.lint on the birth-registration draft (what each debounced edit costs the server),
 and on a draft whose diagram is grown to about 200 elements by chaining 85 extra user tasks (the issue's size);
 p50/p95 over --samples runs. Migration: N dossiers received on version 1, then a dry run and a real run to
 version 2 (a changed budget), seconds per run and per dossier. SQLite in a temporary file.
@@ -29,7 +29,7 @@ from engine.deploy import deploy_path  # noqa: E402
 from engine.models import Agency, User  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.seed import seed_demo  # noqa: E402
-from engine.studio import drafts, migration  # noqa: E402
+from engine.versioning import drafts, migration  # noqa: E402
 
 SLUG = "birth-registration"
 

@@ -10,8 +10,8 @@ import click
 
 from api.commands.database import migrated_runtime
 from engine.errors import EngineError, InvalidInput, NotFound
-from engine.studio.migration import migrate as migrate_dossiers
-from engine.studio.migration import parse_mapping
+from engine.versioning.migration import migrate as migrate_dossiers
+from engine.versioning.migration import parse_mapping
 
 
 @click.command("migrate")

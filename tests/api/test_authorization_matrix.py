@@ -121,7 +121,7 @@ class World:
 
     def studio_revision(self) -> int:
         """The revision of household-business's open draft in the studio (opened by tinh.designer if none)."""
-        from engine.studio import drafts
+        from engine.versioning import drafts
 
         return self._act(lambda rt, s, **kw: drafts.start_draft(s, "household-business", **kw),
                          "tinh.designer").revision

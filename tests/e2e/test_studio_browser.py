@@ -125,6 +125,8 @@ def test_designer_edits_approver_deploys_and_a_running_dossier_moves(browser, wo
         shot(page, "04-bieu-mau")
         page.get_by_role("button", name="Lưu bản nháp").click()
         page.wait_for_selector("#status:has-text('Đã lưu')")
+        page.get_by_role("button", name="Mô phỏng", exact=True).click()
+        page.wait_for_selector("#simulation-result:not(:empty)")
         form = page.request.get(f"{base}/studio/{SLUG}/draft.json").json()["forms"]["examine.json"]
         assert form["properties"]["note"]["title"] == "Ghi chú của chuyên viên" and "note" in form["required"]
         shot(page, "05-da-luu")

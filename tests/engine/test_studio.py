@@ -8,7 +8,7 @@ from support import APPLICANT, agency_id, open_task, restore_library
 from engine import dossiers
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.models import AuditEvent, Dossier, Task, User
-from engine.studio import compare, drafts, migration
+from engine.versioning import compare, drafts, migration
 
 SLUG = "birth-registration"
 
@@ -149,3 +149,42 @@ def test_two_concurrent_migrations_of_a_dossier_have_one_winner(rt, session, use
     events = session.scalars(select(AuditEvent).where(AuditEvent.dossier_id == dossier.id,
                                                       AuditEvent.action == "dossier.migrated")).all()
     assert len(events) == 1
+
+
+def test_the_simulation_panel_answers_without_and_with_a_simulation_engine(rt, session, studio, monkeypatch):
+    """Without engine.studio.simulation the panel says so; with it, each path's hours and verdict (the
+    simulation engine stands in here as a module with its documented answer)."""
+    import sys
+    import types
+    from dataclasses import dataclass
+
+    designer, _ = studio
+    drafts.start_draft(session, SLUG, actor=designer, now=rt.clock.now())
+    monkeypatch.setitem(sys.modules, "engine.studio.simulation", None)  # an import of it fails
+    assert drafts.simulate_draft(rt, session, SLUG, actor=designer)["available"] is False
+
+    @dataclass
+    class Path:
+        end_id: str
+        end_status: str
+        seconds: int
+        fits: bool
+        fits_extended: bool
+        on_time_share: float | None
+
+    seen = []
+
+    def simulate_procedure(rt_, session_, package, *, with_history):
+        seen.append((package.meta.slug, with_history))
+        return types.SimpleNamespace(deadline="same_day", ok=False, paths=(
+            Path("end_refused", "refused", 4 * 3600, True, True, 0.9), Path("end_returned", "returned", 9 * 3600,
+                                                                            False, False, None)))
+
+    monkeypatch.setitem(sys.modules, "engine.studio", types.ModuleType("engine.studio"))
+    monkeypatch.setitem(sys.modules, "engine.studio.simulation",
+                        types.SimpleNamespace(simulate_procedure=simulate_procedure))
+    answer = drafts.simulate_draft(rt, session, SLUG, actor=designer)
+    assert seen == [(SLUG, True)]
+    assert answer["available"] and not answer["ok"] and "9.0 working hours" in answer["message"]
+    assert [(p["end"], p["hours"], p["fits"]) for p in answer["paths"]] == [("end_refused", 4.0, True),
+                                                                          ("end_returned", 9.0, False)]

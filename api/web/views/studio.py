@@ -2,7 +2,7 @@
 lint by the server's validator, drafts saved with a revision check, approval by an approver, versions with
 their dossiers, a visual diff between two versions, and migration of running dossiers.
 
-Every rule and permission is the engine's (engine.studio, engine.access); these views only translate.
+Every rule and permission is the engine's (engine.versioning, engine.access); these views only translate.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from api.web import bp
 from api.web.pages import actor
 from engine import access
 from engine.errors import Conflict, EngineError, InvalidInput
-from engine.studio import compare, drafts, migration
+from engine.versioning import compare, drafts, migration
 
 _STATUS = {"not_found": 404, "forbidden": 403, "conflict": 409, "invalid_input": 422}
 
@@ -158,14 +158,11 @@ def studio_migrate(slug: str):
                            map_text=request.form.get("map", ""))
 
 
-# the place for the simulation panel: engine.studio.simulation.simulate_draft (filled when the engine has one)
 @bp.post("/studio/<slug>/simulate")
 def studio_simulate(slug: str):
-    from engine.studio import simulation
-
+    """The simulation panel: engine.versioning.drafts.simulate_draft on the saved draft, as JSON."""
     try:
-        draft = drafts.get_draft(context.session(), slug, actor=actor())
-        result = simulation.simulate_draft(context.runtime(), context.session(), draft)
+        result = drafts.simulate_draft(context.runtime(), context.session(), slug, actor=actor())
     except EngineError as exc:
         return _json_error(exc)
     return jsonify(result)

@@ -1,5 +1,5 @@
 // Two versions side by side in bpmn-js viewers, the elements removed, changed and added marked (the list
-// of changes comes from the server: engine.studio.compare).
+// of changes comes from the server: engine.versioning.compare).
 (function () {
   "use strict";
   function show() {

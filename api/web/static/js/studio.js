@@ -244,8 +244,16 @@
     }).catch(function (error) { say(String(error.message || error)); });
   }
   function simulate() {
-    post(root.dataset.simulate, "", "application/json").then(function (r) { return r.json(); }).then(function (body) {
-      $("simulation-result").textContent = body.message || JSON.stringify(body.paths || body);
+    post(root.dataset.simulate, "{}", "application/json").then(answer).then(function (body) {
+      var out = $("simulation-result");
+      out.textContent = body.message || body.detail || "";
+      (body.paths || []).forEach(function (p) {
+        var line = document.createElement("div");
+        line.className = p.fits ? "lint-summary-ok" : "lint-summary-error";
+        line.textContent = p.end + " (" + p.status + "): " + p.hours + " h" +
+          (p.on_time_share === null || p.on_time_share === undefined ? "" : ", " + Math.round(p.on_time_share * 100) + "%");
+        out.appendChild(line);
+      });
     });
   }
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from engine.studio.drafts import _SAFE_PARSER
+from engine.versioning.drafts import _SAFE_PARSER
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 _SKIP = {"definitions", "extensionElements", "properties", "property", "documentation", "laneSet",

@@ -23,7 +23,7 @@ from engine import access, audit, runtime, writes
 from engine.errors import InvalidInput
 from engine.models import OPEN_TASK_STATES, Dossier, Procedure, ProcedureVersion, Task, User
 from engine.runtime import Runtime
-from engine.studio.drafts import get_version
+from engine.versioning.drafts import get_version
 
 
 @dataclass

@@ -13,7 +13,14 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bpmn.package import FORMS_DIR, TOML_NAME, load_package, meta_to_table, package_from_document
+from bpmn.package import (
+    FORMS_DIR,
+    TOML_NAME,
+    PackageError,
+    load_package,
+    meta_to_table,
+    package_from_document,
+)
 from bpmn.validation import validate_package
 from engine import access, audit
 from engine.deploy import Deployment, deploy_package
@@ -302,3 +309,35 @@ def version_bpmn(session: Session, slug: str, number: int, *, actor: User | None
     access.require_designer(actor)
     doc = get_version(session, slug, number).package
     return f"{slug}-v{number}.bpmn", doc["bpmn_text"]
+
+
+# --- simulation ------------------------------------------------------------------------------------------------
+
+def simulate_draft(rt: Runtime, session: Session, slug: str, *, actor: User | None) -> dict:
+    """What the studio's simulation panel shows for the saved draft: each path's working-time budget against
+    the legal deadline (and its extension), with the share on time sampled from recorded step durations.
+
+    The simulation itself is engine.studio.simulation.simulate_procedure when this build has it; without it
+    the answer says so ({"available": false}). Answer: {"available", "message", "deadline", "ok", "paths":
+    [{"end", "status", "hours", "fits", "fits_extended", "on_time_share"}]}.
+    """
+    draft = get_draft(session, slug, actor=actor)
+    try:
+        from engine.studio.simulation import simulate_procedure
+    except ImportError:
+        return {"available": False, "message": "simulation is not available in this build", "paths": []}
+    with tempfile.TemporaryDirectory(prefix="motcua-draft-") as tmp:
+        folder = _write_folder(Path(tmp), draft.slug, draft.toml_text, draft.bpmn_filename, draft.bpmn_text,
+                               draft.forms)
+        try:
+            pkg = load_package(folder)
+        except PackageError as exc:
+            return {"available": True, "message": f"the draft cannot be loaded: {exc.problems[0].message}",
+                    "paths": []}
+    result = simulate_procedure(rt, session, pkg, with_history=True)
+    paths = [{"end": p.end_id, "status": p.end_status, "hours": round(p.seconds / 3600, 2), "fits": p.fits,
+              "fits_extended": p.fits_extended, "on_time_share": p.on_time_share} for p in result.paths]
+    worst = max((p["hours"] for p in paths), default=0)
+    return {"available": True, "deadline": result.deadline, "ok": result.ok, "paths": paths,
+            "message": f"{len(paths)} path(s), the longest {worst} working hours; deadline {result.deadline}: "
+                       + ("every path fits" if result.ok else "a path does not fit")}

@@ -99,6 +99,7 @@ def test_designer_edits_approver_deploys_and_a_running_dossier_moves(browser, wo
         shot(page, "02-bpmn-io")
         page.locator('g.djs-element[data-element-id="examine"]').click()
         assert page.locator("#panel-id").inner_text() == "examine"
+        assert page.locator("#p-id").input_value() == "examine" and page.locator("#p-process").is_hidden()
         budget = page.locator("#p-budget")
         assert budget.input_value() == ""
         for field, value in (("#p-form", "examine.json"), ("#p-outcomes", "approve,supplement,refuse"),

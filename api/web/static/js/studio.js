@@ -62,7 +62,7 @@
   // --- the panel --------------------------------------------------------------------------------------------
   function kinds(bo) {
     var timer = (bo.eventDefinitions || []).filter(function (d) { return is(d, "bpmn:TimerEventDefinition"); })[0];
-    return { lane: is(bo, "bpmn:Lane"), task: is(bo, "bpmn:UserTask"), end: is(bo, "bpmn:EndEvent"),
+    return { pool: is(bo, "bpmn:Participant") || is(bo, "bpmn:Process"), lane: is(bo, "bpmn:Lane"), task: is(bo, "bpmn:UserTask"), end: is(bo, "bpmn:EndEvent"),
       flow: is(bo, "bpmn:SequenceFlow"), script: is(bo, "bpmn:ScriptTask"), timer: timer };
   }
   function showPanel(element) {
@@ -76,6 +76,8 @@
     $("panel-type").textContent = bo.$type.replace("bpmn:", "");
     $("panel-id").textContent = bo.id;
     $("p-name").value = bo.name || "";
+    $("p-id").value = bo.id;
+    $("p-process").value = is(bo, "bpmn:Participant") ? (bo.processRef ? bo.processRef.id : "") : k.pool ? bo.id : "";
     $("p-lane").value = k.lane ? bo.name || "" : "";
     Object.keys(TASK_PROPS).forEach(function (name) { $(TASK_PROPS[name]).value = k.task ? getProp(bo, name) : ""; });
     $("p-pause").checked = k.task && getProp(bo, "pause") === "true";
@@ -91,6 +93,13 @@
     function on(id, fn) { $(id).addEventListener("change", function () { if (selected) fn(selected, this); }); }
     on("p-name", function (el, input) { modeling.updateLabel(el, input.value); });
     on("p-lane", function (el, input) { modeling.updateLabel(el, input.value); });
+    on("p-id", function (el, input) { if (input.value.trim()) modeling.updateProperties(el, { id: input.value.trim() }); showPanel(el); });
+    on("p-process", function (el, input) {
+      var bo = el.businessObject, value = input.value.trim();
+      if (!value) return;
+      if (is(bo, "bpmn:Participant") && bo.processRef) modeling.updateModdleProperties(el, bo.processRef, { id: value });
+      else modeling.updateProperties(el, { id: value });
+    });
     Object.keys(TASK_PROPS).forEach(function (name) {
       on(TASK_PROPS[name], function (el, input) { setProp(el, name, input.value.trim()); if (name === "form") showFormEditor(); });
     });
@@ -267,7 +276,11 @@
     }).then(function () {
       modeler.get("canvas").zoom("fit-viewport", "auto");
       bindPanel();
-      modeler.on("selection.changed", function (e) { showPanel(e.newSelection[0] || null); });
+      modeler.on("selection.changed", function (e) {
+        var top = modeler.get("canvas").getRootElement();
+        var pool = is(top.businessObject, "bpmn:Process") ? top : null;
+        showPanel(e.newSelection[0] || pool);
+      });
       modeler.on("commandStack.changed", scheduleLint);
       $("save").addEventListener("click", save);
       $("open-file").addEventListener("change", openFile);

@@ -233,7 +233,8 @@ def approve_draft(rt: Runtime, session: Session, slug: str, *, revision: int, ac
         raise Forbidden("a draft is approved by someone other than the designer who last changed it")
     errors = [m for m in lint(rt, draft) if m.severity == "error"]
     if errors:
-        raise InvalidInput(f"{len(errors)} error(s) in the draft: it cannot be approved",
+        first = "; ".join(f"{m.element or m.file}: {m.message}" for m in errors[:3])
+        raise InvalidInput(f"{len(errors)} error(s) in the draft: it cannot be approved ({first})",
                            {m.element or m.file: [m.message] for m in errors})
     with tempfile.TemporaryDirectory(prefix="motcua-draft-") as tmp:
         folder = _write_folder(Path(tmp), draft.slug, draft.toml_text, draft.bpmn_filename, draft.bpmn_text,

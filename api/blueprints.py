@@ -5,12 +5,13 @@ from flask_smorest import Api
 
 
 def register_blueprints(api: Api) -> None:
-    from api import admin, auth, calendar, documents, dossiers, escalations, procedures, public, supervision, tasks
+    from api import admin, auth, calendar, documents, dossiers, escalations, procedures, public, studio
     from api import oversight as oversight_api
+    from api import supervision, tasks
     from api.query import refuse_unknown_query
 
     for module in (auth, procedures, dossiers, public, tasks, calendar, escalations, supervision, admin,
-                   oversight_api, documents):
+                   oversight_api, documents, studio):
         if refuse_unknown_query not in module.blp.before_request_funcs.get(None, ()):  # once per process
             module.blp.before_request(refuse_unknown_query)  # after the blueprint's own login check
         api.register_blueprint(module.blp)

@@ -38,7 +38,7 @@ __all__ = ["DEFAULT_AGENCY_KINDS", "DEFAULT_ROLES", "Organisation", "Problem", "
 Organisation = rules.Organisation
 
 # The defaults of config/default.toml [organization]; the CLI passes the configured ones.
-DEFAULT_ROLES = ("reception", "specialist", "head", "leader", "clerk", "supervisor", "designer")
+DEFAULT_ROLES = ("reception", "specialist", "head", "leader", "clerk", "supervisor", "designer", "approver")
 DEFAULT_AGENCY_KINDS = ("province", "commune", "police", "social_insurance", "tax", "land_registry",
                         "construction", "justice")
 _ISO_TIME = re.compile(r"^(R\d*/)?P[\dYMWDTHS.]+$|^\d{4}-\d\d-\d\d")  # an unquoted ISO 8601 value

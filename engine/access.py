@@ -68,3 +68,23 @@ def require_role(actor: User | None, agency_id: int, roles: set[str] | frozenset
 def may_assign(actor: User | None, agency_id: int) -> bool:
     """Whether the actor may hand the agency's tasks to colleagues (what assign_task requires)."""
     return actor is not None and (actor.is_admin or bool(roles_in(actor, agency_id) & ASSIGNING_ROLES))
+
+
+#: the studio's roles: a designer edits drafts, an approver (another person) turns one into a version
+DESIGNER_ROLE = "designer"
+APPROVER_ROLE = "approver"
+
+
+def holds_role(actor: User | None, role: str) -> bool:
+    """Whether the actor holds `role` in any of their agencies (the studio's roles are not per agency)."""
+    return actor is not None and any(m.role == role for m in actor.memberships)
+
+
+def require_designer(actor: User | None) -> None:
+    if not (holds_role(actor, DESIGNER_ROLE) or holds_role(actor, APPROVER_ROLE)):
+        raise Forbidden("the studio is for the roles designer and approver")
+
+
+def require_approver(actor: User | None) -> None:
+    if not holds_role(actor, APPROVER_ROLE):
+        raise Forbidden("approving a draft needs the role approver")

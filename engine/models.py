@@ -521,3 +521,33 @@ class Document(Base):
     keep_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: when retention removed the bytes (the row, hash and audit stay)
     removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ProcedureDraft(Base):
+    """A designer's working copy of a procedure package (the studio); approving it deploys a new version.
+
+    `revision` is the draft's etag: a save names the revision it started from, and a save from an older one
+    is a conflict, never a lost change. `open_slug` is the slug while the draft is open and NULL once
+    approved, so that a procedure has at most one open draft (NULLs never collide in a unique index).
+    """
+
+    __tablename__ = "procedure_draft"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), index=True)
+    open_slug: Mapped[str | None] = mapped_column(String(80), unique=True)
+    #: the version the draft started from (None for a new procedure)
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    toml_text: Mapped[str] = mapped_column(Text)
+    bpmn_filename: Mapped[str] = mapped_column(String(200))
+    bpmn_text: Mapped[str] = mapped_column(Text)
+    forms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: the procedure version its approval deployed
+    approved_version: Mapped[int | None] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": revision}

@@ -17,6 +17,7 @@ ROLE_TITLES = {
     "admin": "Quản trị đơn vị", "reception": "Cán bộ tiếp nhận", "specialist": "Chuyên viên", "head": "Lãnh đạo phòng",
     "leader": "Lãnh đạo cơ quan", "clerk": "Văn thư", "supervisor": "Giám sát",
     "designer": "Cán bộ kiểm soát TTHC",
+    "approver": "Người phê duyệt quy trình",
 }
 
 

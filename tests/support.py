@@ -21,7 +21,7 @@ POSTGRES_URL = os.environ.get("MOTCUA_TEST_POSTGRES_URL", "postgresql+psycopg://
 DYNAMIC_TABLES = ("document", "oversight_official_year", "oversight_refresh",
                   "outbox", "escalation", "apology_letter", "extension", "rating", "desk_record", "audit_event",
                   "pause", "task", "dossier", "day_sequence", "calendar_override", "api_token", "lease", "saved_filter",
-                  "agency_procedure")
+                  "agency_procedure", "procedure_draft")
 VN = dt.timezone(dt.timedelta(hours=7))
 #: a Monday, 09:00 in Hà Nội
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=VN)

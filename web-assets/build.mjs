@@ -18,6 +18,12 @@ const files = [
   ["bpmn-js", "dist/assets/diagram-js.css", "bpmn-js/diagram-js.css"],
   ["bpmn-js", "dist/assets/bpmn-js.css", "bpmn-js/bpmn-js.css"],
   ["bpmn-js", "LICENSE", "bpmn-js/LICENSE"],
+  // the studio's modeler (the same package, its editing build) and the icon font of its palette and menus;
+  // bpmn.css points at ../font/, so the two folders keep their published layout
+  ["bpmn-js", "dist/bpmn-modeler.production.min.js", "bpmn-js/bpmn-modeler.production.min.js"],
+  ["bpmn-js", "dist/assets/bpmn-font/css/bpmn.css", "bpmn-js/bpmn-font/css/bpmn.css"],
+  ["bpmn-js", "dist/assets/bpmn-font/font/bpmn.woff2", "bpmn-js/bpmn-font/font/bpmn.woff2"],
+  ["bpmn-js", "dist/assets/bpmn-font/font/bpmn.woff", "bpmn-js/bpmn-font/font/bpmn.woff"],
 ];
 
 rmSync(out, { recursive: true, force: true });

@@ -18,6 +18,7 @@ ROLES = {
     "supervisor": _l("Supervisor"),
     "designer": _l("Process designer"),
     "admin": _l("Agency administrator"),
+    "approver": _l("Procedure approver"),
 }
 
 TASK_STATES = {

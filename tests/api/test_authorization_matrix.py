@@ -154,6 +154,12 @@ class World:
         received = self._receive()
         self._act(dossiers.complete_task, "tanlap.specialist", received.created[0].id, examine_supplement())
         return received.dossier.id
+    def studio_revision(self) -> int:
+        """The revision of household-business's open draft in the studio (opened by tinh.designer if none)."""
+        from engine.versioning import drafts
+
+        return self._act(lambda rt, s, **kw: drafts.start_draft(s, "household-business", **kw),
+                         "tinh.designer").revision
 
     @cached_property
     def refusal(self) -> str:
@@ -316,6 +322,23 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", f"{V1}/dossiers/<int:dossier_id>/extensions"): row(
         {"tanlap.leader", "admin"}, 409, lambda w: (f"{V1}/dossiers/{w.dossier_id}/extensions", {
             "json": {"duration": "P2D", "reason": "Chờ kết quả xác minh."}})),
+    # the process studio: designers (and approvers; approval needs an approver who did not design the change)
+    ("GET", f"{V1}/studio/procedures/<slug>/draft"): row({"tinh.designer"}, 200, lambda w: (
+        w.studio_revision() and f"{V1}/studio/procedures/household-business/draft", {})),
+    ("POST", f"{V1}/studio/procedures/<slug>/draft"): row(
+        {"tinh.designer"}, 201, f"{V1}/studio/procedures/household-business/draft"),
+    ("PUT", f"{V1}/studio/procedures/<slug>/draft"): row({"tinh.designer"}, 200, lambda w: (
+        f"{V1}/studio/procedures/household-business/draft", {"json": {"revision": w.studio_revision()}})),
+    ("POST", f"{V1}/studio/procedures/<slug>/draft/lint"): row({"tinh.designer"}, 200, lambda w: (
+        w.studio_revision() and f"{V1}/studio/procedures/household-business/draft/lint", {"json": {}})),
+    ("POST", f"{V1}/studio/procedures/<slug>/draft/approve"): row(set(), 200, lambda w: (
+        f"{V1}/studio/procedures/household-business/draft/approve", {"json": {"revision": w.studio_revision()}})),
+    ("GET", f"{V1}/studio/procedures/<slug>/versions"): row(
+        {"tinh.designer"}, 200, f"{V1}/studio/procedures/household-business/versions"),
+    ("GET", f"{V1}/studio/procedures/<slug>/diff"): row({"tinh.designer"}, 200, lambda w: (
+        f"{V1}/studio/procedures/household-business/diff", {"query_string": {"a": 1, "b": 1}})),
+    ("POST", f"{V1}/studio/procedures/<slug>/migrations"): row({"tinh.designer"}, 200, lambda w: (
+        f"{V1}/studio/procedures/household-business/migrations", {"json": {"to": 1, "dry_run": True}})),
     # the working calendar
     ("GET", f"{V1}/calendar/due"): row(LOGGED_IN, 200, lambda w: (f"{V1}/calendar/due", {"query_string": {
         "start": "2026-03-02T09:00:00+07:00", "duration": "P3D"}})),

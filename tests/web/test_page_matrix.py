@@ -59,6 +59,13 @@ READ = {
     "web.evaluation_page": (SIGNED_IN, lambda w: "/giam-sat/danh-gia?year=2026"),
     "web.apology_letters": (SIGNED_IN, lambda w: "/giam-sat/thu-xin-loi"),
     "web.apology_letter": (TANLAP | {"admin"}, lambda w: f"/giam-sat/thu-xin-loi/{w['dossier']}"),
+    # the studio is for designers and approvers (tests/web/test_studio_pages.py signs them in)
+    "web.studio_home": (set(), lambda w: "/studio/"),
+    "web.studio_edit": (set(), lambda w: "/studio/household-business"),
+    "web.studio_draft": (set(), lambda w: "/studio/household-business/draft.json"),
+    "web.studio_versions": (set(), lambda w: "/studio/household-business/versions"),
+    "web.studio_version_bpmn": (set(), lambda w: "/studio/household-business/versions/1.bpmn"),
+    "web.studio_diff": (set(), lambda w: "/studio/household-business/diff?a=1&b=1"),
 }
 
 

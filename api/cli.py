@@ -21,10 +21,11 @@ def _register() -> None:
     from api.commands.calendar import calendar
     from api.commands.db import db, deploy
     from api.commands.procedures import validate
+    from api.commands.scenarios import test_procedure
     from api.commands.serve import demo, serve
     from api.commands.watch import escalate, scheduler
 
-    for command in (calendar, db, deploy, validate, serve, demo, scheduler, escalate):
+    for command in (calendar, db, deploy, validate, serve, demo, scheduler, escalate, test_procedure):
         main.add_command(command)
 
 

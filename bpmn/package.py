@@ -56,7 +56,7 @@ FEE_KEYS = ("name_vi", "amount", "name_en", "per", "per_from", "per_to", "times"
 _FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
-def _read_fee(f: "_Reader", item: Mapping) -> Fee:
+def _read_fee(f: _Reader, item: Mapping) -> Fee:
     """One [[fees]] table: a fixed amount, or a schedule over the dossier's data (see Fee)."""
     fields = {}
     for key in ("per", "times", "exempt_when"):

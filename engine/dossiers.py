@@ -27,6 +27,7 @@ from engine.access import (
 )
 from engine.codes import dossier_code, lookup_secret
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, WorkflowError
+from engine.fees import payment_from_form
 from engine.models import (
     CHANNELS,
     OPEN_TASK_STATES,
@@ -306,6 +307,9 @@ def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, ac
     compiled = rt.compiled(session, dossier)
     data = _validate_form(compiled, task.bpmn_id, data)
     resumed_at = _supplement_received_at(dossier, task, data, now)
+    if compiled.user_tasks[task.bpmn_id].status == "awaiting_payment":
+        # the step that waits for the fees or the financial obligation records the payment (engine.fees)
+        payment_from_form(session, dossier, data, actor=actor, now=now)
     workflow = runtime.restore(rt, compiled, dossier)
     runtime.run_human_task(workflow, task.spiff_task_id, data, now)
 

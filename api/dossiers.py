@@ -27,7 +27,7 @@ from api.schemas.dossiers import (
     TrackingBookSchema,
     WithdrawSchema,
 )
-from engine import dossier_views, dossiers, printouts, reception, tracking_book
+from engine import dossier_views, dossiers, printouts, reception, stops, tracking_book
 from engine.errors import InvalidInput
 
 # One blueprint for the reception desk's and the back office's view of dossiers: the paths share the prefix.
@@ -99,6 +99,19 @@ class Withdrawal(MethodView):
                                            actor=require_actor(), now=context.now())
         context.commit()
         return result.dossier
+
+
+@blp.route("/dossiers/<int:dossier_id>/stop")
+class Stop(MethodView):
+    @blp.arguments(WithdrawSchema)
+    @blp.response(200, DossierStateSchema)
+    @problems(blp, 400, 401, 403, 404, 409, 422)
+    def post(self, payload, dossier_id):
+        """Stop the processing of a dossier with the written reason; the applicant is sent the notice (leader)."""
+        notice = stops.stop_processing(context.runtime(), context.session(), dossier_id, payload["reason"],
+                                       actor=require_actor(), now=context.now())
+        context.commit()
+        return notice.dossier
 
 
 @blp.route("/reception/supplement-requests")

@@ -172,6 +172,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", f"{V1}/dossiers/<int:dossier_id>/withdraw"): row(
         {"tanlap.reception", "admin"}, 200,
         lambda w: (f"{V1}/dossiers/{w.fresh_dossier()}/withdraw", {"json": {"reason": "Công dân rút hồ sơ."}})),
+    ("POST", f"{V1}/dossiers/<int:dossier_id>/stop"): row(
+        {"tanlap.leader", "admin"}, 200,
+        lambda w: (f"{V1}/dossiers/{w.fresh_dossier()}/stop", {"json": {"reason": "Cơ quan có thẩm quyền dừng."}})),
     ("POST", f"{V1}/reception/supplement-requests"): row(
         {"tanlap.reception", "admin"}, 201, lambda w: (f"{V1}/reception/supplement-requests", {"json": {
             **w.desk_input(), "missing_documents": [{"name": "Bản sao căn cước"}]}})),

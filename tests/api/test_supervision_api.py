@@ -140,7 +140,7 @@ TANLAP_MARCH = {
     "received": {"total": 8, "carried_over": 2, "new_online": 2, "new_direct_or_postal": 4},
     "resolved": {"total": 3, "early": 1, "on_time": 1, "late": 1},
     "in_progress": {"total": 3, "within_deadline": 2, "overdue": 1},
-    "withdrawn": 1, "refused": 1, "stopped": 0,
+    "withdrawn": 1, "refused": 1, "stopped": 0, "payments": {"count": 0, "online": 0, "amount": 0},
 }
 
 

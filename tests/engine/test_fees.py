@@ -2,12 +2,15 @@
 awaiting_payment step, and a scenario that can fail."""
 from __future__ import annotations
 
+import datetime as dt
+import io
+
 import pytest
 from sqlalchemy import select
 from support import WORKFLOWS, receive
 
 from bpmn.package import load_package
-from engine import fees
+from engine import fees, reports
 from engine.errors import InvalidInput
 from engine.models import Dossier
 from engine.scenarios import Scenario, ScenarioError, load_scenario, run_scenario
@@ -88,3 +91,20 @@ def test_a_bad_scenario_file_names_the_key(tmp_path):
         load_scenario(bad)
 
 
+
+
+def test_payments_are_in_form_ii06a(rt, session):
+    scenario = load_scenario(WORKFLOWS / "land-first-certificate" / "scenarios" / "01-happy.toml")
+    assert run_scenario(rt, session, "land-first-certificate", scenario).ok
+    report = reports.handling_report(session, start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31),
+                                     now=rt.clock.now())
+    [row] = report.rows
+    assert (row.figures.payments, row.figures.payments_online, row.figures.paid_amount) == (1, 1, 100000)
+    assert report.total.paid_amount == 100000 and row.figures.resolved_early == 1
+    april = reports.handling_report(session, start=dt.date(2026, 4, 1), end=dt.date(2026, 4, 30),
+                                    now=rt.clock.now())
+    assert april.total.payments == 0  # paid in March
+    out = io.StringIO()
+    reports.write_csv(report, out)
+    header, first = out.getvalue().splitlines()[:2]
+    assert header.endswith("payments,payments_online,paid_amount") and first.endswith(",1,1,100000")

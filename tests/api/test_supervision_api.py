@@ -178,7 +178,8 @@ def test_the_report_as_csv_for_excel(march, client_for):
     assert header[:6] == ["Từ ngày", "Đến ngày", "Mã cơ quan", "Cơ quan", "Mã thủ tục", "Thủ tục hành chính"]
     assert header[6:10] == ["Tổng số hồ sơ tiếp nhận", "Kỳ trước chuyển qua", "Mới tiếp nhận trực tuyến",
                             "Mới tiếp nhận trực tiếp, bưu chính"]
-    assert header[-3:] == ["Rút hồ sơ", "Từ chối giải quyết", "Dừng giải quyết"]
+    assert header[-6:-3] == ["Rút hồ sơ", "Từ chối giải quyết", "Dừng giải quyết"]
+    assert header[-3:] == ["Số lượt nộp phí, lệ phí", "Trong đó thanh toán trực tuyến", "Số tiền đã thu (đồng)"]
     assert row[:4] == ["01/03/2026", "31/03/2026", "000.01.31.H26", "UBND xã Tân Lập"]
     figures = dict(zip(header[6:], (int(v) for v in row[6:]), strict=True))
     assert figures["Tổng số hồ sơ tiếp nhận"] == 8 and figures["Trả quá hạn"] == 1

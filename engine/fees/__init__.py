@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from bpmn.package import Fee, ProcedureMeta
 from engine import audit
-from engine.errors import InvalidInput
+from engine.access import dossier_in_scope, require_role
+from engine.errors import Conflict, InvalidInput, NotFound
 from engine.models import Dossier, Payment, User
 
 METHODS = ("counter", "online")
@@ -104,6 +105,31 @@ def record_payment(session: Session, dossier: Dossier, *, method: str, amount, r
                  amount=amount, receipt_number=row.receipt_number, reference=reference)
     session.flush()
     return row
+
+
+def _dossier(session: Session, dossier_id: int, actor: User) -> Dossier:
+    dossier = session.get(Dossier, dossier_id)
+    if dossier is None:
+        raise NotFound(f"no dossier {dossier_id}")
+    dossier_in_scope(session, actor, dossier)
+    return dossier
+
+
+def dossier_payments(session: Session, dossier_id: int, *, actor: User) -> list[Payment]:
+    """The payments of a dossier, oldest first (officials who may see the dossier)."""
+    dossier = _dossier(session, dossier_id, actor)
+    return list(session.scalars(select(Payment).where(Payment.dossier_id == dossier.id).order_by(Payment.id)))
+
+
+def record_dossier_payment(session: Session, dossier_id: int, *, method, amount, receipt_number, reference,
+                           paid_at: dt.datetime | None, actor: User, now: dt.datetime) -> Payment:
+    """A payment taken at the desk outside a diagram step (a fee paid when filing), by the agency's reception."""
+    dossier = _dossier(session, dossier_id, actor)
+    require_role(actor, dossier.agency_id, {"reception"}, "recording a payment")
+    if dossier.closed_at is not None:
+        raise Conflict(f"dossier {dossier.code} is already {dossier.status}")
+    return record_payment(session, dossier, method=method, amount=amount, receipt_number=receipt_number,
+                          reference=reference, paid_at=paid_at, actor=actor, now=now)
 
 
 def payment_from_form(session: Session, dossier: Dossier, data: dict, *, actor: User | None,

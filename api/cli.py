@@ -22,12 +22,14 @@ def _register() -> None:
     from api.commands.db import db, deploy
     from api.commands.documents import retention, verify_pdf
     from api.commands.procedures import validate
+    from api.commands.scenarios import test_procedure
     from api.commands.serve import demo, serve
     from api.commands.simulate import simulate_command
     from api.commands.studio import migrate
     from api.commands.watch import escalate, scheduler
 
-    for command in (calendar, db, deploy, validate, serve, demo, scheduler, escalate, verify_pdf, retention):
+    for command in (calendar, db, deploy, validate, serve, demo, scheduler, escalate, verify_pdf, retention,
+                    test_procedure):
         main.add_command(command)
     main.add_command(simulate_command)
     main.add_command(migrate)

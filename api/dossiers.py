@@ -16,6 +16,8 @@ from api.schemas.dossiers import (
     DossierListArgs,
     DossierPageSchema,
     DossierStateSchema,
+    PaymentInSchema,
+    PaymentSchema,
     ReceiptSchema,
     ReceiveResponseSchema,
     ReceiveSchema,
@@ -27,7 +29,7 @@ from api.schemas.dossiers import (
     TrackingBookSchema,
     WithdrawSchema,
 )
-from engine import dossier_views, dossiers, printouts, reception, tracking_book
+from engine import dossier_views, dossiers, fees, printouts, reception, stops, tracking_book
 from engine.documents import components
 from engine.errors import InvalidInput
 
@@ -100,6 +102,40 @@ class Withdrawal(MethodView):
                                            actor=require_actor(), now=context.now())
         context.commit()
         return result.dossier
+
+
+@blp.route("/dossiers/<int:dossier_id>/stop")
+class Stop(MethodView):
+    @blp.arguments(WithdrawSchema)
+    @blp.response(200, DossierStateSchema)
+    @problems(blp, 400, 401, 403, 404, 409, 422)
+    def post(self, payload, dossier_id):
+        """Stop the processing of a dossier with the written reason; the applicant is sent the notice (leader)."""
+        notice = stops.stop_processing(context.runtime(), context.session(), dossier_id, payload["reason"],
+                                       actor=require_actor(), now=context.now())
+        context.commit()
+        return notice.dossier
+
+
+@blp.route("/dossiers/<int:dossier_id>/payments")
+class Payments(MethodView):
+    @blp.response(200, PaymentSchema(many=True))
+    @problems(blp, 401, 403, 404)
+    def get(self, dossier_id):
+        """The fees and financial obligations paid for a dossier (officials of its agency)."""
+        return fees.dossier_payments(context.session(), dossier_id, actor=require_actor())
+
+    @blp.arguments(PaymentInSchema)
+    @blp.response(201, PaymentSchema)
+    @problems(blp, 400, 401, 403, 404, 409, 422)
+    def post(self, payload, dossier_id):
+        """Record a payment at the counter (receipt number) or online (the platform's reference) (reception)."""
+        payment = fees.record_dossier_payment(
+            context.session(), dossier_id, method=payload["method"], amount=payload["amount"],
+            receipt_number=payload["receipt_number"], reference=payload.get("payment_reference"),
+            paid_at=payload.get("paid_at"), actor=require_actor(), now=context.now())
+        context.commit()
+        return payment
 
 
 @blp.route("/reception/supplement-requests")

@@ -41,6 +41,38 @@ class Fee:
     name_vi: str
     amount: int
     name_en: str | None = None
+    #: a fee schedule (engine.fees): the amount is per unit of the dossier's data field `per` (pages, copies),
+    #: counting units per_from..per_to only, times the field `times`, capped at max_amount before `times`;
+    #: nothing is due when the data field `exempt_when` is true or the dossier came by an `exempt_channels` one
+    per: str | None = None
+    per_from: int | None = None
+    per_to: int | None = None
+    times: str | None = None
+    max_amount: int | None = None
+    exempt_when: str | None = None
+    exempt_channels: tuple[str, ...] = ()
+
+
+FEE_KEYS = ("name_vi", "amount", "name_en", "per", "per_from", "per_to", "times", "max_amount", "exempt_when",
+            "exempt_channels")
+_FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _read_fee(f: _Reader, item: Mapping) -> Fee:
+    """One [[fees]] table: a fixed amount, or a schedule over the dossier's data (see Fee)."""
+    fields = {}
+    for key in ("per", "times", "exempt_when"):
+        value = f.text(key, required=False)
+        if value is not None and not _FIELD.match(value):
+            f.note(key, f"{value!r} is not a data field name (letters, digits and _)")
+        fields[key] = value
+    for key in ("per_from", "per_to", "max_amount"):
+        fields[key] = f.integer(key, None, 1 if key != "max_amount" else 0) if key in item else None
+    if (fields["per_from"] or fields["per_to"]) and not fields["per"]:
+        f.note("per", "per_from and per_to count units of `per`: name the data field")
+    exempt = f.choices("exempt_channels", CHANNELS) if "exempt_channels" in item else ()
+    return Fee(f.text("name_vi") or "", f.integer("amount", None, 0) or 0, f.text("name_en", False),
+               exempt_channels=exempt, **fields)
 
 
 @dataclass(frozen=True)
@@ -380,8 +412,8 @@ def read_meta(table: Mapping, folder_name: str | None) -> tuple[ProcedureMeta | 
     fees = []
     for i, item in enumerate(r.tables("fees"), 1):
         f = _Reader(item, f"fees #{i}", findings)
-        f.unknown(("name_vi", "amount", "name_en"))
-        fees.append(Fee(f.text("name_vi") or "", f.integer("amount", None, 0) or 0, f.text("name_en", False)))
+        f.unknown(FEE_KEYS)
+        fees.append(_read_fee(f, item))
     documents = []
     for i, item in enumerate(r.tables("documents"), 1):
         d = _Reader(item, f"documents #{i}", findings)
@@ -498,7 +530,10 @@ def meta_to_table(meta: ProcedureMeta) -> dict[str, Any]:
         "name_vi": meta.name_vi, "name_en": meta.name_en, "level": meta.level, "field": meta.field,
         "agency_kind": meta.agency_kind, "pause_rule": meta.pause_rule, "channels": list(meta.channels),
         "result_delivery": list(meta.result_delivery), "deadline": deadline,
-        "fees": [clean({"name_vi": f.name_vi, "amount": f.amount, "name_en": f.name_en}) for f in meta.fees],
+        "fees": [clean({"name_vi": f.name_vi, "amount": f.amount, "name_en": f.name_en, "per": f.per,
+                        "per_from": f.per_from, "per_to": f.per_to, "times": f.times, "max_amount": f.max_amount,
+                        "exempt_when": f.exempt_when, "exempt_channels": list(f.exempt_channels) or None})
+                 for f in meta.fees],
         "documents": [clean({"name_vi": d.name_vi, "copies": d.copies, "required": d.required,
                              "name_en": d.name_en, "form": d.form, "when": d.when, "one_of": d.one_of})
                       for d in meta.documents],

@@ -29,6 +29,7 @@ from engine.admin.procedures import offered_by
 from engine.codes import dossier_code, lookup_secret
 from engine.documents import results as document_results
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, WorkflowError
+from engine.fees import payment_from_form
 from engine.models import (
     CHANNELS,
     OPEN_TASK_STATES,
@@ -313,6 +314,9 @@ def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, ac
     data = _validate_form(compiled, task.bpmn_id, data)
     resumed_at = _supplement_received_at(dossier, task, data, now)
     status_before, paused_before = dossier.status, dossier.paused_at is not None
+    if compiled.user_tasks[task.bpmn_id].status == "awaiting_payment":
+        # the step that waits for the fees or the financial obligation records the payment (engine.fees)
+        payment_from_form(session, dossier, data, actor=actor, now=now)
     workflow = runtime.restore(rt, compiled, dossier)
     branch = compiled.user_tasks[task.bpmn_id].branch
     runtime.run_human_task(workflow, task.spiff_task_id, {branch: data} if branch else data, now)

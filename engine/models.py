@@ -551,3 +551,19 @@ class ProcedureDraft(Base):
     approved_version: Mapped[int | None] = mapped_column(Integer)
 
     __mapper_args__ = {"version_id_col": revision}
+
+
+class Payment(Base):
+    """A fee or financial obligation paid for a dossier: at the counter with a receipt, or online with the
+    payment platform's reference, which is unique (a reference used twice is refused)."""
+
+    __tablename__ = "payment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(16))  # counter | online
+    amount: Mapped[int] = mapped_column(Integer)  # VND
+    receipt_number: Mapped[str] = mapped_column(String(64))
+    reference: Mapped[str | None] = mapped_column(String(128), unique=True)
+    paid_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

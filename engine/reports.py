@@ -7,7 +7,8 @@ For a period [start, end] of local dates, per agency and procedure (or per offic
   supplement pauses and by extensions the law allows): early (an earlier day), on time (that day), late (a
   later day). An apology's new date does not make a late dossier on time;
 - in progress at the end of the period: within the legal due time (or paused for a supplement), or overdue;
-- local additions: withdrawn, refused and stopped in the period.
+- local additions: withdrawn, refused and stopped in the period; payments recorded in the period (how many,
+  how many online, the amount in VND), counted on the dossier's row.
 Every dossier received before the end and not finished before the start is counted once as received and
 once as an outcome, so received = resolved + in progress + withdrawn + refused + stopped, row by row.
 Per official, a dossier counts for each official who completed or holds one of its steps (rows overlap).
@@ -25,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from engine.models import Agency, Dossier, Procedure, ProcedureVersion, Task, User
+from engine.models import Agency, Dossier, Payment, Procedure, ProcedureVersion, Task, User
 
 RESOLVED = ("returned", "processed")
 LOCAL_OUTCOMES = ("withdrawn", "refused", "stopped")
@@ -46,6 +47,10 @@ class Figures:
     withdrawn: int = 0
     refused: int = 0
     stopped: int = 0
+    #: fees and financial obligations paid in the period (engine.fees): payments, those paid online, VND
+    payments: int = 0
+    payments_online: int = 0
+    paid_amount: int = 0
 
     @property
     def received(self) -> int:
@@ -135,11 +140,13 @@ def handling_report(session: Session, *, start: dt.date, end: dt.date, now: dt.d
                     .join(User, or_(User.id == Task.completed_by_id, User.id == Task.assignee_id))
                     .where(Task.dossier_id.in_(ids[i:i + 2000])).distinct()):
                 officials[dossier_id].add(username)
+    paid = _payments(session, [d.id for d in dossiers], start_at, end_at)
     groups: dict[tuple, Figures] = {}
     for d in dossiers:
         figures = classify(d, start_at, end_at, as_of, tz)
         if figures is None:
             continue
+        figures += paid.get(d.id, Figures())
         names = sorted(officials[d.id]) if by_official else [None]
         for official in names:
             key = (d.agency_code, d.agency_name, d.procedure_code, d.procedure_name, official)
@@ -152,13 +159,27 @@ def handling_report(session: Session, *, start: dt.date, end: dt.date, now: dt.d
             total += row.figures
     else:  # officials overlap: the total counts each dossier once
         for d in dossiers:
-            total += classify(d, start_at, end_at, as_of, tz) or Figures()
+            figures = classify(d, start_at, end_at, as_of, tz)
+            total += figures + paid.get(d.id, Figures()) if figures is not None else Figures()
     return Report(start, end, rows, total)
+
+
+def _payments(session: Session, ids: list[int], start_at: dt.datetime, end_at: dt.datetime) -> dict[int, Figures]:
+    """The payments recorded in the period, per dossier, as figures."""
+    out: dict[int, Figures] = {}
+    for i in range(0, len(ids), 2000):
+        for dossier_id, method, amount in session.execute(
+                select(Payment.dossier_id, Payment.method, Payment.amount)
+                .where(Payment.dossier_id.in_(ids[i:i + 2000]), Payment.recorded_at >= start_at,
+                       Payment.recorded_at < end_at)):
+            out[dossier_id] = out.get(dossier_id, Figures()) + Figures(
+                payments=1, payments_online=int(method == "online"), paid_amount=amount)
+    return out
 
 
 COLUMNS = ("received", "carried_over", "new_online", "new_direct_or_postal", "resolved", "resolved_early",
            "resolved_on_time", "resolved_late", "in_progress", "in_progress_within", "in_progress_overdue",
-           "withdrawn", "refused", "stopped")
+           "withdrawn", "refused", "stopped", "payments", "payments_online", "paid_amount")
 
 
 def write_csv(report: Report, out: TextIO) -> None:

@@ -289,6 +289,8 @@ CSV_FIGURES = {
     "resolved_late": "Trả quá hạn", "in_progress": "Tổng số đang giải quyết",
     "in_progress_within": "Đang giải quyết trong hạn", "in_progress_overdue": "Đang giải quyết quá hạn",
     "withdrawn": "Rút hồ sơ", "refused": "Từ chối giải quyết", "stopped": "Dừng giải quyết",
+    "payments": "Số lượt nộp phí, lệ phí", "payments_online": "Trong đó thanh toán trực tuyến",
+    "paid_amount": "Số tiền đã thu (đồng)",
 }
 TOTAL_VI = "Tổng cộng"
 

@@ -428,3 +428,22 @@ class PublicStatusSchema(Schema):
                        "quantity, note)"})
     delivery = fields.String(allow_none=True, metadata={"description": "once returned: counter, postal or online"})
     postal_tracking = fields.String(allow_none=True, metadata={"description": "the post's tracking number"})
+
+
+class PaymentInSchema(Schema):
+    method = fields.String(required=True, validate=validate.OneOf(("counter", "online")))
+    amount = fields.Integer(required=True, validate=validate.Range(min=0, max=10**12), metadata={"description": "VND"})
+    receipt_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    payment_reference = fields.String(validate=validate.Length(min=1, max=128), metadata={
+        "description": "the payment platform's reference; required online; a reference used once is refused"})
+    paid_at = Instant(metadata={"description": "default: now"})
+
+
+class PaymentSchema(Schema):
+    id = fields.Integer()
+    method = fields.String()
+    amount = fields.Integer()
+    receipt_number = fields.String()
+    reference = fields.String(allow_none=True)
+    paid_at = LocalDateTime()
+    recorded_at = LocalDateTime()

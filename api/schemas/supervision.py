@@ -201,6 +201,12 @@ class InProgressSchema(Schema):
     overdue = fields.Integer()
 
 
+class PaymentsSchema(Schema):
+    count = fields.Integer(metadata={"description": "fees and financial obligations paid in the period"})
+    online = fields.Integer(metadata={"description": "of which paid online (a payment platform reference)"})
+    amount = fields.Integer(metadata={"description": "VND"})
+
+
 class FiguresSchema(Schema):
     received = fields.Nested(ReceivedSchema, metadata={
         "description": "total = resolved + in_progress + withdrawn + refused + stopped"})
@@ -210,6 +216,7 @@ class FiguresSchema(Schema):
     withdrawn = fields.Integer()
     refused = fields.Integer()
     stopped = fields.Integer()
+    payments = fields.Nested(PaymentsSchema)
 
     @pre_dump
     def _group(self, f, **kwargs):
@@ -221,6 +228,7 @@ class FiguresSchema(Schema):
             "in_progress": {"total": f.in_progress, "within_deadline": f.in_progress_within,
                             "overdue": f.in_progress_overdue},
             "withdrawn": f.withdrawn, "refused": f.refused, "stopped": f.stopped,
+            "payments": {"count": f.payments, "online": f.payments_online, "amount": f.paid_amount},
         }
 
 

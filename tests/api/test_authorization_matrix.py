@@ -214,6 +214,14 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", f"{V1}/dossiers/<int:dossier_id>/withdraw"): row(
         {"tanlap.reception", "admin"}, 200,
         lambda w: (f"{V1}/dossiers/{w.fresh_dossier()}/withdraw", {"json": {"reason": "Công dân rút hồ sơ."}})),
+    ("POST", f"{V1}/dossiers/<int:dossier_id>/stop"): row(
+        {"tanlap.leader", "admin"}, 200,
+        lambda w: (f"{V1}/dossiers/{w.fresh_dossier()}/stop", {"json": {"reason": "Cơ quan có thẩm quyền dừng."}})),
+    ("GET", f"{V1}/dossiers/<int:dossier_id>/payments"): row(
+        {*TANLAP_STAFF, "admin"}, 200, lambda w: (f"{V1}/dossiers/{w.dossier_id}/payments", {})),
+    ("POST", f"{V1}/dossiers/<int:dossier_id>/payments"): row(
+        {"tanlap.reception", "admin"}, 201, lambda w: (f"{V1}/dossiers/{w.fresh_dossier()}/payments", {"json": {
+            "method": "counter", "amount": 100000, "receipt_number": "BL-0001"}})),
     ("POST", f"{V1}/reception/supplement-requests"): row(
         {"tanlap.reception", "admin"}, 201, lambda w: (f"{V1}/reception/supplement-requests", {"json": {
             **w.desk_input(), "missing_documents": [{"name": "Bản sao căn cước"}]}})),

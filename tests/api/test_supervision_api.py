@@ -140,7 +140,7 @@ TANLAP_MARCH = {
     "received": {"total": 8, "carried_over": 2, "new_online": 2, "new_direct_or_postal": 4},
     "resolved": {"total": 3, "early": 1, "on_time": 1, "late": 1},
     "in_progress": {"total": 3, "within_deadline": 2, "overdue": 1},
-    "withdrawn": 1, "refused": 1, "stopped": 0,
+    "withdrawn": 1, "refused": 1, "stopped": 0, "payments": {"count": 0, "online": 0, "amount": 0},
 }
 
 
@@ -178,7 +178,8 @@ def test_the_report_as_csv_for_excel(march, client_for):
     assert header[:6] == ["Từ ngày", "Đến ngày", "Mã cơ quan", "Cơ quan", "Mã thủ tục", "Thủ tục hành chính"]
     assert header[6:10] == ["Tổng số hồ sơ tiếp nhận", "Kỳ trước chuyển qua", "Mới tiếp nhận trực tuyến",
                             "Mới tiếp nhận trực tiếp, bưu chính"]
-    assert header[-3:] == ["Rút hồ sơ", "Từ chối giải quyết", "Dừng giải quyết"]
+    assert header[-6:-3] == ["Rút hồ sơ", "Từ chối giải quyết", "Dừng giải quyết"]
+    assert header[-3:] == ["Số lượt nộp phí, lệ phí", "Trong đó thanh toán trực tuyến", "Số tiền đã thu (đồng)"]
     assert row[:4] == ["01/03/2026", "31/03/2026", "000.01.31.H26", "UBND xã Tân Lập"]
     figures = dict(zip(header[6:], (int(v) for v in row[6:]), strict=True))
     assert figures["Tổng số hồ sơ tiếp nhận"] == 8 and figures["Trả quá hạn"] == 1

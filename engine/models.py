@@ -427,3 +427,35 @@ class DeskRecord(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class PortalDossier(Base):
+    """A dossier taken in from the national public service portal: the portal's dossier id is taken once.
+
+    The unique `portal_code` makes intake idempotent: the same dossier sent twice is one dossier.
+    """
+
+    __tablename__ = "portal_dossier"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the portal's dossier id (MaHoSo as the portal sent it)
+    portal_code: Mapped[str] = mapped_column(String(64), unique=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), unique=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: sha256 of the message taken in: a later copy that differs is reported, not applied
+    digest: Mapped[str] = mapped_column(String(64))
+
+
+class PortalRejected(Base):
+    """A portal message refused (malformed, unknown procedure or agency): kept whole for inspection."""
+
+    __tablename__ = "portal_rejected"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: dossier | rating
+    kind: Mapped[str] = mapped_column(String(16))
+    portal_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    #: the field errors, {field: [messages]}
+    errors: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: the message as received (JSON when it parsed, else {"raw": text})
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)

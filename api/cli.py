@@ -19,12 +19,16 @@ def main():
 
 def _register() -> None:
     from api.commands.calendar import calendar
+    from api.commands.catalog_import import import_catalog
     from api.commands.db import db, deploy
+    from api.commands.portal import portal
     from api.commands.procedures import validate
     from api.commands.serve import demo, serve
     from api.commands.watch import escalate, scheduler
 
     for command in (calendar, db, deploy, validate, serve, demo, scheduler, escalate):
+        main.add_command(command)
+    for command in (portal, import_catalog):
         main.add_command(command)
 
 

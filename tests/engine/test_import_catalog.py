@@ -5,10 +5,10 @@ import json
 import tomllib
 
 from click.testing import CliRunner
+from support import ROOT
 
 from api.cli import main
 from bpmn.package import read_meta
-from support import ROOT
 
 EXPORT = ROOT / "tests" / "data" / "national-catalogue.json"
 

@@ -18,7 +18,7 @@ from engine.models import Dossier, Outbox, PortalDossier, PortalRejected
 from engine.portal.client import PortalClient, PortalError
 from engine.portal.codes import STATUS_CODES
 from engine.portal.config import PortalConfig
-from engine.portal.intake import take_dossier, take_rating
+from engine.portal.intake import take_dossiers, take_rating
 
 PULL_DOSSIERS, ACK_DOSSIERS, PULL_RATINGS, LOOKUP = ("LayDanhSachHoSoMoi", "XacNhanNhanHoSo", "LayDanhGiaHoSo",
                                                      "TraCuuHoSo")
@@ -43,8 +43,7 @@ def pull_dossiers(rt, now_fn, batch: int = 200, max_batches: int | None = None,
             break
         report.batches += 1
         acks = []
-        for item in items:
-            outcome = take_dossier(rt, item, now_fn(), config)
+        for outcome in take_dossiers(rt, items, now_fn, config):
             report.counts[outcome.result] += 1
             acks.append({"MaHoSo": outcome.portal_code or "", "KetQua": 0 if outcome.result == "rejected" else 1,
                          "MaHoSoMotCua": outcome.dossier_code or "", "LyDo": outcome.reason or ""})

@@ -15,11 +15,10 @@ import json
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import audit
 from engine.errors import EngineError, InvalidInput
 from engine.models import Agency, Dossier, PortalDossier, PortalRejected, Procedure, Rating, User
 from engine.portal.codes import CHANNEL_CODES, parse_date
@@ -194,10 +193,7 @@ def take_dossier(rt: Runtime, message, now: dt.datetime, config: PortalConfig | 
                                            applicant=msg.applicant, actor=portal_account(session, config), now=now,
                                            data=msg.data, clock_started_at=msg.filed_at,
                                            documents=msg.documents or None)
-            session.add(PortalDossier(portal_code=msg.portal_code, dossier_id=receipt.dossier.id, received_at=now,
-                                      digest=fingerprint))
-            audit.record(session, "portal_taken_in", dossier_id=receipt.dossier.id, actor=None, at=now,
-                         portal_code=msg.portal_code)
+            _link(session, msg.portal_code, receipt.dossier.id, now, fingerprint)
             session.commit()
             return Outcome(msg.portal_code, "taken", receipt.dossier.code)
         except IntegrityError:  # another process took the same portal dossier in first
@@ -209,6 +205,65 @@ def take_dossier(rt: Runtime, message, now: dt.datetime, config: PortalConfig | 
         known = session.execute(select(PortalDossier.digest, Dossier.code).join(
             Dossier, Dossier.id == PortalDossier.dossier_id).where(PortalDossier.portal_code == msg.portal_code)).one()
     return _duplicate(rt, message, msg, known, fingerprint, now)
+
+
+def _link(session: Session, portal_code: str, dossier_id: int, now: dt.datetime, fingerprint: str) -> None:
+    session.execute(insert(PortalDossier.__table__).values(portal_code=portal_code, dossier_id=dossier_id,
+                                                           received_at=now, digest=fingerprint))
+
+
+def take_dossiers(rt: Runtime, messages: list, now_fn, config: PortalConfig | None = None) -> list[Outcome]:
+    """Take in a batch: the new dossiers in one transaction; if any of them fails, each on its own.
+
+    Malformed messages are refused first and duplicates (of earlier batches or within this one) answered
+    without writing; the outcomes come back in the order of `messages`.
+    """
+    config = config or PortalConfig.from_settings(rt.settings)
+    now = now_fn()
+    outcomes: list[Outcome | None] = [None] * len(messages)
+    fresh: dict[str, tuple[int, DossierMessage, str]] = {}
+    later: list[int] = []
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            outcomes[i] = take_dossier(rt, message, now, config)  # not JSON or not an object: refused there
+            continue
+        try:
+            msg = parse_dossier(message, now)
+        except InvalidInput as exc:
+            outcomes[i] = reject(rt, "dossier", message, exc.detail, exc.errors, now)
+            continue
+        if msg.portal_code in fresh:
+            later.append(i)  # the same id twice in one batch: answered once the first is in
+        else:
+            fresh[msg.portal_code] = (i, msg, digest(message))
+    with rt.sessions() as session:
+        known = set(session.scalars(select(PortalDossier.portal_code).where(PortalDossier.portal_code.in_(fresh))))
+        todo = [v for k, v in fresh.items() if k not in known]
+        later += [v[0] for k, v in fresh.items() if k in known]
+        try:
+            actor = portal_account(session, config)
+            resolved: dict[tuple[str, str], tuple[str, int]] = {}
+            done = []
+            for i, msg, fingerprint in todo:
+                key = (msg.procedure_code, msg.unit_code)
+                if key not in resolved:
+                    resolved[key] = _resolve(session, msg)
+                slug, agency_id = resolved[key]
+                receipt = receive_with_receipt(rt, session, procedure=slug, agency_id=agency_id, channel="online",
+                                               applicant=msg.applicant, actor=actor, now=now, data=msg.data,
+                                               clock_started_at=msg.filed_at, documents=msg.documents or None)
+                _link(session, msg.portal_code, receipt.dossier.id, now, fingerprint)
+                done.append((i, msg.portal_code, receipt.dossier.code))
+            session.commit()
+            for i, code, dossier_code in done:
+                outcomes[i] = Outcome(code, "taken", dossier_code)
+        except (EngineError, IntegrityError):
+            session.rollback()
+            for i, _msg, _fp in todo:
+                outcomes[i] = take_dossier(rt, messages[i], now_fn(), config)
+    for i in later:
+        outcomes[i] = take_dossier(rt, messages[i], now, config)
+    return outcomes
 
 
 def _duplicate(rt, message, msg: DossierMessage, known, fingerprint: str, now: dt.datetime) -> Outcome:

@@ -136,3 +136,22 @@ def dossier_message(code: str, procedure: str = "1.001612", unit: str = "000.01.
             "NgayNopHoSo": filed, "TrichYeuHoSo": "Đăng ký hộ kinh doanh",
             "TaiLieuNop": [{"TenTepDinhKem": "Giấy đề nghị đăng ký hộ kinh doanh.pdf",
                             "DuongDanTaiTepTin": "https://dichvucong.gov.vn/f/1"}], **extra}
+
+
+def ensure_account(rt, agency_code: str = "000.01.31.H26") -> None:
+    """The `portal` account with the reception role at the agency (created once per database)."""
+    from sqlalchemy import select
+
+    from engine.models import Agency, Membership, User
+
+    with rt.sessions() as session:
+        user = session.scalars(select(User).where(User.username == "portal")).first()
+        if user is None:
+            user = User(username="portal", full_name="Cổng DVC quốc gia")
+            session.add(user)
+            session.flush()
+        agency = session.scalars(select(Agency).where(Agency.code == agency_code)).one()
+        if session.scalars(select(Membership).where(Membership.user_id == user.id,
+                                                    Membership.agency_id == agency.id)).first() is None:
+            session.add(Membership(user_id=user.id, agency_id=agency.id, role="reception"))
+        session.commit()

@@ -4,14 +4,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from portal_standin import Standin, dossier_message
+from portal_standin import Standin, dossier_message, ensure_account
 from samples import HOUSEHOLD, paths
 from sqlalchemy import func, select
-from support import TANLAP, act
+from support import act
 
 from config import load_settings
 from engine.db import make_sessionmaker
-from engine.models import Agency, Dossier, Membership, Outbox, PortalDossier, PortalRejected, Rating, User
+from engine.models import Dossier, Outbox, PortalDossier, PortalRejected, Rating
 from engine.portal import exchange, sync
 from engine.portal.client import PortalClient
 from engine.portal.config import PortalConfig
@@ -32,15 +32,7 @@ def prt(rt, standin, db_url, clock):
         "url": standin.url, "timeout_seconds": 0.5, "unit_code": "000.00.00.H26", "batch": 3},
         "scheduler": {"retry_base_seconds": 60}})
     runtime = Runtime(settings=settings, sessions=make_sessionmaker(rt.db_engine), clock=clock)
-    with runtime.sessions() as session:
-        user = session.scalars(select(User).where(User.username == "portal")).first()
-        if user is None:
-            user = User(username="portal", full_name="Cổng DVC quốc gia")
-            session.add(user)
-            session.flush()
-            agency = session.scalars(select(Agency).where(Agency.code == TANLAP)).one()
-            session.add(Membership(user_id=user.id, agency_id=agency.id, role="reception"))
-            session.commit()
+    ensure_account(runtime)
     return runtime
 
 

@@ -459,3 +459,26 @@ class PortalRejected(Base):
     errors: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: the message as received (JSON when it parsed, else {"raw": text})
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class BoundaryReception(Base):
+    """A dossier received at a service point other than its competent agency (Decree 118/2025, reception
+    regardless of administrative boundary): where it was received, and its timed forwarding.
+
+    Dossier.agency_id stays the competent agency (it handles and is scored on the dossier); this row keeps
+    the receiving point, which counts the reception.
+    """
+
+    __tablename__ = "boundary_reception"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), unique=True)
+    receiving_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: the receiving point forwards the dossier (electronic copy, paper by courier) by this time
+    forward_due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    forwarded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    forwarded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: the competent agency's reception confirms it got the dossier (paper parts included)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

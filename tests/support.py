@@ -18,7 +18,7 @@ WORKFLOWS = ROOT / "workflows"
 PASSWORD = "demo-pass-123"
 POSTGRES_URL = os.environ.get("MOTCUA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 #: rows that tests create, children first; the organisation and the deployed procedures stay
-DYNAMIC_TABLES = ("portal_rejected", "portal_dossier", "outbox", "escalation", "apology_letter", "extension", "rating", "desk_record", "audit_event",
+DYNAMIC_TABLES = ("boundary_reception", "portal_rejected", "portal_dossier", "outbox", "escalation", "apology_letter", "extension", "rating", "desk_record", "audit_event",
                   "pause", "task", "dossier", "day_sequence", "calendar_override", "api_token", "lease", "saved_filter")
 VN = dt.timezone(dt.timedelta(hours=7))
 #: a Monday, 09:00 in Hà Nội

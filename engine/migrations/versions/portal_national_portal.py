@@ -1,4 +1,5 @@
-"""The national portal adapter: dossiers taken in (idempotent on the portal's id) and refused messages
+"""The national portal adapter: dossiers taken in (idempotent on the portal's id) and refused messages;
+dossiers received regardless of administrative boundary (receiving point, timed forwarding)
 
 Revision ID: portal_1
 Revises: 0003_workspace
@@ -34,9 +35,25 @@ def upgrade() -> None:
         sa.Column("body", sa.JSON(), nullable=False),
     )
     op.create_index("ix_portal_rejected_portal_code", "portal_rejected", ["portal_code"])
+    op.create_table(
+        "boundary_reception",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("dossier_id", sa.Integer(), sa.ForeignKey("dossier.id"), nullable=False, unique=True),
+        sa.Column("receiving_agency_id", sa.Integer(), sa.ForeignKey("agency.id"), nullable=False),
+        sa.Column("received_by_id", sa.Integer(), sa.ForeignKey("user_account.id"), nullable=True),
+        sa.Column("received_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("forward_due_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("forwarded_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("forwarded_by_id", sa.Integer(), sa.ForeignKey("user_account.id"), nullable=True),
+        sa.Column("accepted_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("accepted_by_id", sa.Integer(), sa.ForeignKey("user_account.id"), nullable=True),
+    )
+    op.create_index("ix_boundary_reception_receiving_agency_id", "boundary_reception", ["receiving_agency_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_boundary_reception_receiving_agency_id", "boundary_reception")
+    op.drop_table("boundary_reception")
     op.drop_index("ix_portal_rejected_portal_code", "portal_rejected")
     op.drop_table("portal_rejected")
     op.drop_table("portal_dossier")

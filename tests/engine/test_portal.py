@@ -164,3 +164,10 @@ def test_no_portal_configured_queues_nothing(rt, session, users):
     assert count(rt, Outbox, Outbox.channel == "portal") == 0
     assert PortalConfig.from_settings(rt.settings).url == ""
     assert PortalClient  # the client is only built when a portal is configured
+
+
+def test_the_scheduler_pushes_when_a_portal_is_configured(prt, rt):
+    from engine import scheduler
+
+    assert "portal_push" in {j.id for j in scheduler.build(prt).get_jobs()}
+    assert "portal_push" not in {j.id for j in scheduler.build(rt).get_jobs()}

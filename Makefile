@@ -27,6 +27,7 @@ bench: setup
 	$(BIN)/python bench/escalation.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/portal.py
 
 # The workspace's messages: extract from the code and templates, merge into each catalog, compile (.mo
 # files are committed, so a checkout runs without this step).

@@ -19,8 +19,10 @@ def main():
 
 def _register() -> None:
     from api.commands.calendar import calendar
+    from api.commands.catalog_import import import_catalog
     from api.commands.db import db, deploy
     from api.commands.documents import retention, verify_pdf
+    from api.commands.portal import portal
     from api.commands.procedures import validate
     from api.commands.scenarios import test_procedure
     from api.commands.serve import demo, serve
@@ -29,10 +31,8 @@ def _register() -> None:
     from api.commands.watch import escalate, scheduler
 
     for command in (calendar, db, deploy, validate, serve, demo, scheduler, escalate, verify_pdf, retention,
-                    test_procedure):
+                    test_procedure, simulate_command, migrate, portal, import_catalog):
         main.add_command(command)
-    main.add_command(simulate_command)
-    main.add_command(migrate)
 
 
 _register()

@@ -567,3 +567,58 @@ class Payment(Base):
     paid_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class PortalDossier(Base):
+    """A dossier taken in from the national public service portal: the portal's dossier id is taken once.
+
+    The unique `portal_code` makes intake idempotent: the same dossier sent twice is one dossier.
+    """
+
+    __tablename__ = "portal_dossier"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the portal's dossier id (MaHoSo as the portal sent it)
+    portal_code: Mapped[str] = mapped_column(String(64), unique=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), unique=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: sha256 of the message taken in: a later copy that differs is reported, not applied
+    digest: Mapped[str] = mapped_column(String(64))
+
+
+class PortalRejected(Base):
+    """A portal message refused (malformed, unknown procedure or agency): kept whole for inspection."""
+
+    __tablename__ = "portal_rejected"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: dossier | rating
+    kind: Mapped[str] = mapped_column(String(16))
+    portal_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    #: the field errors, {field: [messages]}
+    errors: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: the message as received (JSON when it parsed, else {"raw": text})
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class BoundaryReception(Base):
+    """A dossier received at a service point other than its competent agency (Decree 118/2025, reception
+    regardless of administrative boundary): where it was received, and its timed forwarding.
+
+    Dossier.agency_id stays the competent agency (it handles and is scored on the dossier); this row keeps
+    the receiving point, which counts the reception.
+    """
+
+    __tablename__ = "boundary_reception"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), unique=True)
+    receiving_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: the receiving point forwards the dossier (electronic copy, paper by courier) by this time
+    forward_due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    forwarded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    forwarded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: the competent agency's reception confirms it got the dossier (paper parts included)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

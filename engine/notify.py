@@ -116,7 +116,8 @@ def backoff(attempts: int, base: int, cap: int) -> dt.timedelta:
 
 def due_ids(session: Session, now: dt.datetime, max_attempts: int, limit: int = 200) -> list[int]:
     """Return the ids of unsent messages whose next attempt has come, oldest first."""
-    return list(session.scalars(select(Outbox.id).where(_due(now), Outbox.attempts < max_attempts)
+    return list(session.scalars(select(Outbox.id).where(_due(now), Outbox.attempts < max_attempts,
+                                                        Outbox.channel != "portal")  # engine.portal.sync sends those
                                 .order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)))
 
 

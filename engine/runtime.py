@@ -41,6 +41,9 @@ class Runtime:
 
     def __post_init__(self):
         self.live.attach(self.sessions)
+        from engine.portal import sync as portal_sync  # here: the portal package imports this module's users
+
+        portal_sync.attach(self.sessions, self.settings, self.clock)
         if self.login_throttle is None:
             s = self.settings
             self.login_throttle = LoginThrottle(s.login_failures_per_account, s.login_failures_per_address,

@@ -115,6 +115,8 @@ def _plain(session: Session) -> bool:
 def flush(session: Session) -> None:
     """Write the session's pending rows; a row whose version moved meanwhile (a concurrent writer) is a Conflict."""
     try:
+        # before_flush listeners (engine.portal.sync queues status messages there) see this write too
+        session.dispatch.before_flush(session, None, None)
         if not _plain(session):
             session.flush()
             return

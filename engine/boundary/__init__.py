@@ -1,0 +1,139 @@
+"""Reception regardless of administrative boundary (tiếp nhận không phụ thuộc địa giới hành chính).
+
+Since Decree 118/2025/NĐ-CP any service point of a province may receive a dossier whose competent agency
+is another. The dossier is the competent agency's (Dossier.agency_id: its inbox, its deadline, form 05 and
+II.06a count it there); the boundary_reception row keeps the receiving point, its official, the time the
+forwarding is due (`[boundary] forward_within` working time), when it was forwarded and when the competent
+agency confirmed it. `report` counts receptions where they happened and forwarding on time or late.
+Each function flushes; the caller commits.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bpmn.durations import parse_duration
+from engine.access import require_role
+from engine.errors import Conflict, InvalidInput, NotFound
+from engine.models import Agency, BoundaryReception, Dossier, User
+from engine.reception import Receipt, receive_with_receipt
+
+
+def _root(session: Session, agency: Agency) -> int:
+    seen = set()
+    while agency.parent_id is not None and agency.id not in seen:
+        seen.add(agency.id)
+        agency = session.get(Agency, agency.parent_id)
+    return agency.id
+
+
+def _on_behalf(actor: User, agency_id: int):
+    """The receiving official as the competent agency's reception desk, for this one reception only."""
+    desk = SimpleNamespace(agency_id=agency_id, role="reception")
+    return SimpleNamespace(id=actor.id, username=actor.username, full_name=actor.full_name, is_admin=False,
+                           memberships=[*actor.memberships, desk])
+
+
+def receive_elsewhere(rt, session: Session, *, receiving_agency_id: int, competent_agency_id: int, procedure: str,
+                      channel: str, applicant: dict, actor: User, now: dt.datetime, data: dict | None = None,
+                      documents: list | None = None) -> tuple[Receipt, BoundaryReception]:
+    """Receive at `receiving_agency_id` a dossier handled by `competent_agency_id` of the same province."""
+    receiving, competent = session.get(Agency, receiving_agency_id), session.get(Agency, competent_agency_id)
+    if receiving is None or competent is None:
+        raise NotFound(f"no agency {receiving_agency_id if receiving is None else competent_agency_id}")
+    require_role(actor, receiving.id, {"reception"}, "receiving a dossier at this service point")
+    if receiving.id == competent.id:
+        raise InvalidInput("the receiving point is the competent agency: receive it as usual",
+                           {"competent_agency_id": ["must differ from the receiving point"]})
+    if _root(session, receiving) != _root(session, competent):
+        raise InvalidInput("reception regardless of boundary stays within one province",
+                           {"competent_agency_id": [f"{competent.code} is not of {receiving.code}'s province"]})
+    try:
+        within = parse_duration(str(rt.settings.raw.get("boundary", {}).get("forward_within", "P1D")))
+    except ValueError as exc:
+        raise InvalidInput(f"[boundary] forward_within: {exc}", {"boundary.forward_within": [str(exc)]}) from None
+    receipt = receive_with_receipt(rt, session, procedure=procedure, agency_id=competent.id, channel=channel,
+                                   applicant=applicant, actor=_on_behalf(actor, competent.id), now=now, data=data,
+                                   documents=documents)
+    row = BoundaryReception(dossier_id=receipt.dossier.id, receiving_agency_id=receiving.id, received_by_id=actor.id,
+                            received_at=now, forward_due_at=rt.calendars.get(session).add(now, within))
+    session.add(row)
+    session.flush()
+    return Receipt(receipt.dossier, receipt.step, receipt.meta, receipt.agency, receipt.documents, receipt.fees,
+                   actor), row
+
+
+def _row(session: Session, dossier_id: int) -> BoundaryReception:
+    row = session.scalars(select(BoundaryReception).where(BoundaryReception.dossier_id == dossier_id)).first()
+    if row is None:
+        raise NotFound(f"dossier {dossier_id} was not received at another service point")
+    return row
+
+
+def forward(session: Session, dossier_id: int, *, actor: User, now: dt.datetime) -> BoundaryReception:
+    """The receiving point records that it sent the dossier (and its paper parts) to the competent agency."""
+    row = _row(session, dossier_id)
+    require_role(actor, row.receiving_agency_id, {"reception"}, "forwarding a dossier")
+    if row.forwarded_at is not None:
+        raise Conflict("the dossier was forwarded already")
+    row.forwarded_at, row.forwarded_by_id = now, actor.id
+    session.flush()
+    return row
+
+
+def accept(session: Session, dossier_id: int, *, actor: User, now: dt.datetime) -> BoundaryReception:
+    """The competent agency's reception confirms it got the forwarded dossier."""
+    row = _row(session, dossier_id)
+    dossier = session.get(Dossier, dossier_id)
+    require_role(actor, dossier.agency_id, {"reception"}, "confirming a forwarded dossier")
+    if row.forwarded_at is None:
+        raise Conflict("the dossier has not been forwarded yet")
+    if row.accepted_at is not None:
+        raise Conflict("the forwarded dossier was confirmed already")
+    row.accepted_at, row.accepted_by_id = now, actor.id
+    session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class AgencyCounts:
+    """One agency's share: dossiers it received for others, and others received for it."""
+
+    agency_id: int
+    received_for_others: int = 0
+    forwarded_on_time: int = 0
+    forwarded_late: int = 0
+    not_forwarded: int = 0
+    received_elsewhere_for_it: int = 0
+    confirmed: int = 0
+
+
+def report(session: Session, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> dict[int, AgencyCounts]:
+    """Per agency, over receptions in [start, end): what each received for others and got from others."""
+    rows = session.execute(select(BoundaryReception, Dossier.agency_id)
+                           .join(Dossier, Dossier.id == BoundaryReception.dossier_id)
+                           .where(BoundaryReception.received_at >= start, BoundaryReception.received_at < end)).all()
+    counts: dict[int, dict] = {}
+    for row, competent_id in rows:
+        mine = counts.setdefault(row.receiving_agency_id, {})
+        mine["received_for_others"] = mine.get("received_for_others", 0) + 1
+        if row.forwarded_at is None:
+            key = "not_forwarded"
+        else:
+            key = "forwarded_on_time" if row.forwarded_at <= row.forward_due_at else "forwarded_late"
+        mine[key] = mine.get(key, 0) + 1
+        theirs = counts.setdefault(competent_id, {})
+        theirs["received_elsewhere_for_it"] = theirs.get("received_elsewhere_for_it", 0) + 1
+        if row.accepted_at is not None:
+            theirs["confirmed"] = theirs.get("confirmed", 0) + 1
+    return {agency_id: AgencyCounts(agency_id, **values) for agency_id, values in sorted(counts.items())}
+
+
+def overdue_forwarding(session: Session, now: dt.datetime) -> int:
+    """How many received dossiers wait past their forwarding time."""
+    return session.scalar(select(func.count(BoundaryReception.id)).where(
+        BoundaryReception.forwarded_at.is_(None), BoundaryReception.forward_due_at < now))

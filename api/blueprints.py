@@ -5,9 +5,20 @@ from flask_smorest import Api
 
 
 def register_blueprints(api: Api) -> None:
-    from api import admin, auth, calendar, documents, dossiers, escalations, procedures, public, studio
+    from api import (
+        admin,
+        auth,
+        calendar,
+        documents,
+        dossiers,
+        escalations,
+        procedures,
+        public,
+        studio,
+        supervision,
+        tasks,
+    )
     from api import oversight as oversight_api
-    from api import supervision, tasks
     from api.query import refuse_unknown_query
 
     for module in (auth, procedures, dossiers, public, tasks, calendar, escalations, supervision, admin,

@@ -10,8 +10,8 @@ Authenticated callers send a Bearer token.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import io
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property

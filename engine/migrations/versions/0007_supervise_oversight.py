@@ -9,7 +9,7 @@ from alembic import op
 import engine.db
 
 revision = "supervise_1"
-down_revision = "0003_workspace"
+down_revision = "admin_1"
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,7 @@ import engine.db
 
 
 revision = 'admin_1'
-down_revision = '0003_workspace'
+down_revision = "0003_workspace"
 branch_labels = None
 depends_on = None
 

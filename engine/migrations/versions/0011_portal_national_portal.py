@@ -10,7 +10,7 @@ from alembic import op
 from engine.db import UTCDateTime
 
 revision = "portal_1"
-down_revision = "0003_workspace"
+down_revision = "library_1"
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,7 @@ import engine.db
 
 
 revision = 'docs_1'
-down_revision = '0003_workspace'
+down_revision = "supervise_1"
 branch_labels = None
 depends_on = None
 

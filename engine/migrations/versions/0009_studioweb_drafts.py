@@ -9,7 +9,7 @@ import engine.db
 
 
 revision = 'studioweb_1'
-down_revision = '0003_workspace'
+down_revision = "docs_1"
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from api import context
 from api.documents import file_response
-from api.public import _limiter
+from api import public_limit
 from api.web import bp
 from api.web.pages import actor
 from engine.documents import components, results
@@ -95,7 +95,7 @@ def public_result():
     code = request.args.get("code", "").strip()[:40]
     secret = request.args.get("secret", "").strip()[:40]
     back = redirect(url_for("web.public_lookup", code=code, secret=secret))
-    if _limiter().take(request.remote_addr or "unknown"):
+    if public_limit.take():
         return back
     try:
         doc, chunks = results.public_result(context.runtime(), context.session(), code, secret, now=context.now())

@@ -10,9 +10,8 @@ from __future__ import annotations
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
 
-from api import context
+from api import context, public_limit
 from api.documents import file_response
-from api import public_limit
 from api.web import bp
 from api.web.pages import actor
 from engine.documents import components, results

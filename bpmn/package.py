@@ -27,7 +27,7 @@ CHANNELS = ("counter", "online", "postal")
 PAUSE_RULES = ("resume", "restart")
 _TOP_KEYS = ("slug", "code", "local_code", "process_id", "name_vi", "name_en", "level", "field", "agency_kind",
              "pause_rule", "channels", "result_delivery", "deadline", "fees", "documents", "extension",
-             "uses")
+             "uses", "consultations")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _PROCESS_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 #: (table or None, key or None, message, severity): a finding in procedure.toml before it gets a file name.
@@ -97,6 +97,27 @@ class LegalExtension:
     basis: str | None = None  # the legal text that allows it
 
 
+#: what a consulted agency's silence counts as when its step's deadline passes
+SILENCE_RULES = ("agree", "disagree", "none")
+
+
+@dataclass(frozen=True)
+class Consultation:
+    """A step that asks another agency for its opinion ([[consultations]] in procedure.toml).
+
+    The step is a user task with its own `branch` (its answer kept under that name) and its own `budget`
+    (the agency's deadline, in working time). When the deadline passes without an answer, the scheduler
+    completes the step with the outcome `on_silence`: "agree" where the law says silence is agreement,
+    "disagree" where it is a refusal, "none" to record the silence and let the procedure go on without an
+    opinion. `basis` names the legal text, `sure` says whether it was checked against a public text.
+    """
+
+    task: str
+    on_silence: str
+    basis: str | None = None
+    sure: bool = False
+
+
 @dataclass(frozen=True)
 class ProcedureMeta:
     """The catalog entry of procedure.toml, typed (see workflows/README.md)."""
@@ -119,6 +140,7 @@ class ProcedureMeta:
     documents: tuple[RequiredDocument, ...]
     extension: LegalExtension | None = None  # [extension] in procedure.toml
     uses: tuple[str, ...] = ()  # slugs of sibling packages whose processes this diagram calls (call activity)
+    consultations: tuple[Consultation, ...] = ()  # [[consultations]]: steps asking other agencies
 
 
 @dataclass(frozen=True)
@@ -443,6 +465,7 @@ def read_meta(table: Mapping, folder_name: str | None) -> tuple[ProcedureMeta | 
     elif slug in uses:
         r.note("uses", f"{slug!r} cannot use itself")
         uses = []
+    consultations = _read_consultations(r, findings)
     if any(severity == "error" for *_rest, severity in findings):
         return None, findings
     meta = ProcedureMeta(slug=slug, code=values["code"], local_code=local_code, process_id=process_id,
@@ -450,8 +473,27 @@ def read_meta(table: Mapping, folder_name: str | None) -> tuple[ProcedureMeta | 
                          field=values["field"], agency_kind=values["agency_kind"], deadline=deadline,
                          same_day_cutoff=cutoff, pause_rule=pause_rule, channels=channels,
                          result_delivery=result_delivery, fees=tuple(fees), documents=tuple(documents),
-                         extension=extension, uses=tuple(uses))
+                         extension=extension, uses=tuple(uses), consultations=consultations)
     return meta, findings
+
+
+def _read_consultations(top: _Reader, findings: list[Finding]) -> tuple[Consultation, ...]:
+    out: list[Consultation] = []
+    for i, item in enumerate(top.tables("consultations"), 1):
+        c = _Reader(item, f"consultations #{i}", findings)
+        c.unknown(("task", "on_silence", "basis", "sure"))
+        task = c.text("task")
+        if task and any(task == seen.task for seen in out):
+            c.note("task", f"{task!r} is already a consultation above")
+        on_silence = c.choice("on_silence", SILENCE_RULES)
+        sure = item.get("sure", False)
+        if not isinstance(sure, bool):
+            c.note("sure", f"must be true or false, got {sure!r}")
+        basis = c.text("basis", False)
+        if on_silence in ("agree", "disagree") and not basis:
+            c.note("basis", f"silence counts as {on_silence!r} only where a legal text says so: name it in basis")
+        out.append(Consultation(task or "", on_silence or "none", basis, sure is True))
+    return tuple(out)
 
 
 def _read_extension(top: _Reader, findings: list[Finding]) -> LegalExtension | None:
@@ -526,6 +568,8 @@ def meta_to_table(meta: ProcedureMeta) -> dict[str, Any]:
     return clean({
         "extension": extension,
         "uses": list(meta.uses) or None,
+        "consultations": [clean({"task": c.task, "on_silence": c.on_silence, "basis": c.basis, "sure": c.sure})
+                          for c in meta.consultations] or None,
         "slug": meta.slug, "code": meta.code, "local_code": meta.local_code, "process_id": meta.process_id,
         "name_vi": meta.name_vi, "name_en": meta.name_en, "level": meta.level, "field": meta.field,
         "agency_kind": meta.agency_kind, "pause_rule": meta.pause_rule, "channels": list(meta.channels),

@@ -263,3 +263,35 @@ def working_time_timers(d: Diagram, active: set[str]) -> list[Problem]:
                                               f"a duration: make it a date timer (bpmn:timeDate; in the modeler: "
                                               f"Timer type = Date)"))
     return out
+
+
+def consultation_steps(d: Diagram, consultations, toml_file: str | None, toml_line_no: int | None) -> list[Problem]:
+    """procedure.toml [[consultations]]: each names a user task that runs beside the others after a parallel
+    split, keeps its answer under its own `branch`, has its own `budget` (the agency's deadline) and, when
+    silence counts as an outcome, offers that outcome."""
+    out = []
+    for i, c in enumerate(consultations, 1):
+        node = d.nodes.get(c.task)
+        if node is None or node.tag != "userTask":
+            what = "is not a user task" if node is not None else "is not in the diagram"
+            out.append(Problem(toml_file or d.filename, f"consultations #{i}", toml_line_no,
+                               f"consultations #{i}: task {c.task!r} {what}; name the user task that asks the agency"))
+            continue
+        props = node.properties
+        if not (props.get("branch") or "").strip():
+            out.append(_p(d, node.id, f"consultation step {node.id!r} needs property branch (like {node.id}): "
+                                      f"each agency's answer is kept under its own name, never overwriting another"))
+        if not (props.get("budget") or "").strip():
+            out.append(_p(d, node.id, f"consultation step {node.id!r} needs property budget: the consulted "
+                                      f"agency's deadline, after which its silence counts as {c.on_silence!r}"))
+        if (props.get("pause") or "").strip().lower() == "true":
+            out.append(_p(d, node.id, f"consultation step {node.id!r} cannot pause the clock"))
+        outcomes = [o.strip() for o in (props.get("outcomes") or "").split(",") if o.strip()]
+        if c.on_silence != "none" and outcomes and c.on_silence not in outcomes:
+            out.append(_p(d, node.id, f"consultation step {node.id!r}: its outcomes ({', '.join(outcomes)}) do not "
+                                      f"include {c.on_silence!r}, the outcome its silence counts as"))
+        sources = [d.nodes.get(f.source) for f in d.incoming.get(node.id, [])]
+        if not any(s is not None and s.tag == "parallelGateway" for s in sources):
+            out.append(_p(d, node.id, f"consultation step {node.id!r} must follow a parallel gateway: the "
+                                      f"agencies are asked at the same time", "warning"))
+    return out

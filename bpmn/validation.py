@@ -81,6 +81,7 @@ class _Context:
     form_schemas: Mapping[str, dict] | None = None  # package mode: the forms, to know what a step writes
     organisation: rules.Organisation | None = None  # given: lanes are checked against the agencies that exist
     called: Mapping[str, dict] | None = None  # package mode: the used packages' diagrams (procedure.toml `uses`)
+    consultations: tuple = ()  # package mode: procedure.toml [[consultations]] (bpmn.package.Consultation)
 
 
 def validate_package(folder: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_AGENCY_KINDS,
@@ -109,7 +110,8 @@ def validate_package(folder: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_
                        forms=frozenset(p.name for p in (parts.folder / FORMS_DIR).glob("*.json")),
                        deadline=meta.deadline if meta else None,
                        toml_file=parts.toml_file, toml_text=parts.toml_text, form_schemas=parts.forms,
-                       organisation=organisation, called=parts.called)
+                       organisation=organisation, called=parts.called,
+                       consultations=meta.consultations if meta else ())
         problems += lint_diagram(parts.bpmn_text, str(parts.folder / parts.bpmn_filename), ctx)
     return sorted(problems, key=lambda p: (p.file, p.line or 0))
 
@@ -209,6 +211,9 @@ def lint_diagram(text: str, filename: str, ctx: _Context) -> list[Problem]:
     problems += rules.working_time_timers(d, active)
     if ctx.organisation is not None:
         problems += rules.organisation_lanes(d, active, ctx.organisation)
+    if ctx.consultations:
+        problems += rules.consultation_steps(d, ctx.consultations, ctx.toml_file,
+                                             toml_line(ctx.toml_text, None, "consultations") if ctx.toml_text else None)
     return problems
 
 

@@ -21,7 +21,7 @@ from engine import jobs
 from engine.runtime import Runtime
 
 log = logging.getLogger(__name__)
-JOBS = ("scan_deadlines", "deliver_outbox", "fire_timers", "daily_digest", "purge_sessions")
+JOBS = ("scan_deadlines", "deliver_outbox", "fire_timers", "daily_digest", "purge_sessions", "consultation_silence")
 
 
 def _tick(rt: Runtime, job: Callable) -> Callable[[], None]:
@@ -46,6 +46,10 @@ def register(scheduler: BaseScheduler, rt: Runtime) -> BaseScheduler:
     scheduler.add_job(_tick(rt, jobs.deliver_outbox), IntervalTrigger(seconds=s.outbox_interval),
                       id="deliver_outbox", **common)
     scheduler.add_job(_tick(rt, jobs.fire_timers), IntervalTrigger(seconds=s.timers_interval), id="fire_timers",
+                      **common)
+    from engine.consultations import apply_silence  # a consulted agency's silence past its step's due time
+
+    scheduler.add_job(_tick(rt, apply_silence), IntervalTrigger(seconds=s.timers_interval), id="consultation_silence",
                       **common)
     scheduler.add_job(_tick(rt, jobs.daily_digest), CronTrigger(hour=s.digest_time.hour, minute=s.digest_time.minute,
                                                                timezone=tz), id="daily_digest", **common)

@@ -3,7 +3,8 @@
 A scenario names the reception (when, by which channel, at which agency, with which data), then each step:
 the task met, the role that acts, the working time spent on it (`spent`, ISO 8601 working time, counted on the
 organisation's calendar from the previous step) or the instant it is done (`at`), and the data entered; a step
-may instead record an extension the law allows (`action = "extend"`). `[expect]` gives the end status and the
+may instead record an extension the law allows (`action = "extend"`), or run the scheduler's consultation job
+at that instant (`action = "scheduler"`: a consulted agency silent past its deadline gets its silence rule). `[expect]` gives the end status and the
 dates: the appointment on the receipt, the final due times, whether it ended on time, the fees due and paid.
 The runner drives the engine itself (receive_dossier, complete_task, record_extension) on a database with an
 organisation and the procedure deployed, with the injected clock; it returns every mismatch instead of
@@ -21,17 +22,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bpmn.durations import parse_duration
-from engine import dossiers, fees, letters
+from engine import consultations, dossiers, fees, letters
 from engine.clock import FrozenClock
 from engine.errors import EngineError
-from engine.models import OPEN_TASK_STATES, Agency, Membership, Task, User
+from engine.models import OPEN_TASK_STATES, Agency, AuditEvent, Membership, Task, User
 
 SCENARIOS_DIR = "scenarios"
 _TOP = ("name", "description", "reception", "steps", "expect")
 _RECEPTION = ("at", "channel", "agency", "clock_started_at", "applicant", "data")
 _STEP = ("task", "role", "spent", "at", "data", "action", "duration", "reason")
 _EXPECT = ("status", "appointment_at", "due_at", "legal_due_at", "closed_at", "on_time", "fees_due", "paid",
-           "error")
+           "error", "silent")
 DEFAULT_APPLICANT = {"name": "Nguyễn Văn An"}
 
 
@@ -99,9 +100,9 @@ def load_scenario(path: Path) -> Scenario:
     for i, step in enumerate(steps, 1):
         where = f"{name} [[steps]] #{i}"
         _check_keys(step, _STEP, where)
-        if step.get("action", "complete") not in ("complete", "extend"):
-            raise ScenarioError(f"{where} action: {step['action']!r} is not complete or extend")
-        if step.get("action") != "extend" and not isinstance(step.get("task"), str):
+        if step.get("action", "complete") not in ("complete", "extend", "scheduler"):
+            raise ScenarioError(f"{where} action: {step['action']!r} is not complete, extend or scheduler")
+        if step.get("action") not in ("extend", "scheduler") and not isinstance(step.get("task"), str):
             raise ScenarioError(f"{where} task: the id of the task met is required")
         if "at" in step:
             step["at"] = _instant(step["at"], f"{where} at")
@@ -176,6 +177,11 @@ def run_scenario(rt, session: Session, slug: str, scenario: Scenario) -> Outcome
                                          reason=step.get("reason", "Theo quy định của thủ tục"), actor=leader, now=now)
                 session.commit()
                 continue
+            if step.get("action") == "scheduler":
+                session.commit()
+                consultations.apply_silence(rt, now)
+                session.expire_all()
+                continue
             open_rows = session.scalars(select(Task).where(Task.dossier_id == dossier.id,
                                                            Task.state.in_(OPEN_TASK_STATES))).all()
             task = next((t for t in open_rows if t.bpmn_id == step["task"]), None)
@@ -200,7 +206,10 @@ def run_scenario(rt, session: Session, slug: str, scenario: Scenario) -> Outcome
     actual = {"status": dossier.status, "appointment_at": appointment, "due_at": dossier.due_at,
               "legal_due_at": dossier.legal_due_at, "closed_at": dossier.closed_at,
               "on_time": dossier.closed_at is not None and dossier.closed_at <= dossier.legal_due_at,
-              "fees_due": fees.fees_due(meta, data, channel), "paid": fees.paid_total(session, dossier.id)}
+              "fees_due": fees.fees_due(meta, data, channel), "paid": fees.paid_total(session, dossier.id),
+              "silent": sorted(e.detail["step"] for e in session.scalars(
+                  select(AuditEvent).where(AuditEvent.dossier_id == dossier.id,
+                                           AuditEvent.action == "consultation_silence")))}
     for key, want in expect.items():
         if key == "error":
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -78,7 +79,8 @@ def deploy_path(rt: Runtime, session: Session, path: Path, *, actor: User | None
     if not folders:
         raise InvalidInput(f"{path}: no procedure package (a folder with procedure.toml) found", {"path": [str(path)]})
     settings = rt.settings
-    organisation = organisation_of(session)  # a lane naming an agency kind that does not exist would strand dossiers
+    # a lane naming an agency kind that no agency of today has would strand dossiers
+    organisation = organisation_of(session, now.astimezone(ZoneInfo(settings.timezone)).date())
     problems = [p for folder in folders
                 for p in validate_package(folder, roles=settings.roles, agency_kinds=settings.agency_kinds,
                                           max_loop=settings.max_loop, organisation=organisation)

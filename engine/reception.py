@@ -23,6 +23,7 @@ from engine.dossiers import StepResult, current_version, receive_dossier
 from engine.errors import InvalidInput, NotFound
 from engine.models import CHANNELS, Agency, DeskRecord, Dossier, Procedure, ProcedureVersion, User
 from engine.runtime import Runtime
+from engine.writes import flush
 
 #: the letter before a slip's sequence number tells the two kinds apart: B(ổ sung), T(ừ chối)
 SLIP_LETTERS = {"supplement_request": "B", "refusal": "T"}
@@ -84,20 +85,33 @@ def _documents(value: list) -> list[dict]:
     return out
 
 
+def receive_on_record(rt: Runtime, session: Session, *, procedure: str, agency_id: int, channel: str,
+                      applicant: dict, actor: User | None, now: dt.datetime, data: dict | None = None,
+                      clock_started_at: dt.datetime | None = None, documents: list | None = None):
+    """Receive a complete dossier and record its receipt's documents list (as receive_with_receipt), without
+    reading back what the printed receipt shows: (step, meta, documents received), for the portal intake's
+    batches."""
+    received = _documents(documents) if documents is not None else None  # checked before anything is written
+    step = receive_dossier(rt, session, procedure=procedure, agency_id=agency_id, channel=channel,
+                           applicant=applicant, actor=actor, now=now, data=data, clock_started_at=clock_started_at)
+    meta = rt.compiled(session, step.dossier).meta
+    if received is None:  # by default the catalog's required documents, as many copies as it asks
+        received = [{"name": d.name_vi, "copies": d.copies} for d in meta.documents if d.required]
+    # Kept as an audit event: the receipt can be reprinted and the documents shown later, without a column.
+    audit.record(session, "receipt_issued", dossier=step.dossier, actor=actor, at=now, documents=received)
+    flush(session)
+    return step, meta, received
+
+
 def receive_with_receipt(rt: Runtime, session: Session, *, procedure: str, agency_id: int, channel: str,
                          applicant: dict, actor: User | None, now: dt.datetime, data: dict | None = None,
                          clock_started_at: dt.datetime | None = None,
                          documents: list | None = None) -> Receipt:
     """Receive a complete dossier and issue its receipt (form 01), keeping the documents list on record."""
-    received = _documents(documents) if documents is not None else None  # checked before anything is written
-    step = receive_dossier(rt, session, procedure=procedure, agency_id=agency_id, channel=channel,
-                           applicant=applicant, actor=actor, now=now, data=data, clock_started_at=clock_started_at)
+    step, meta, received = receive_on_record(rt, session, procedure=procedure, agency_id=agency_id,
+                                             channel=channel, applicant=applicant, actor=actor, now=now, data=data,
+                                             clock_started_at=clock_started_at, documents=documents)
     dossier = step.dossier
-    meta = rt.compiled(session, dossier).meta
-    if received is None:  # by default the catalog's required documents, as many copies as it asks
-        received = [{"name": d.name_vi, "copies": d.copies} for d in meta.documents if d.required]
-    # Kept as an audit event: the receipt can be reprinted and the documents shown later, without a column.
-    audit.record(session, "receipt_issued", dossier=dossier, actor=actor, at=now, documents=received)
     session.flush()
     procedure_id = session.get(ProcedureVersion, dossier.procedure_version_id).procedure_id
     return Receipt(dossier, step, meta, session.get(Agency, dossier.agency_id), received, meta.fees, actor,

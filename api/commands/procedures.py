@@ -16,7 +16,7 @@ from config import load_settings
 from config.settings import SettingsError
 from engine.runtime import Runtime
 from engine.studio.lint import working_day_seconds
-from engine.studio.organisation import organisation_of
+from engine.studio.organisation import organisation_today
 
 
 def _plural(n: int, word: str) -> str:
@@ -50,7 +50,7 @@ def validate(path: Path, with_organisation: bool) -> None:
         try:
             rt = Runtime.from_settings(settings)
             with rt.sessions() as session:
-                organisation = organisation_of(session)
+                organisation = organisation_today(rt, session)
         except SQLAlchemyError as exc:
             click.echo(f"error: --organisation: cannot read the database: {exc.__class__.__name__}: "
                        f"{str(exc).splitlines()[0]}", err=True)

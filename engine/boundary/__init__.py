@@ -6,6 +6,12 @@ II.06a count it there); the boundary_reception row keeps the receiving point, it
 forwarding is due (`[boundary] forward_within` working time), when it was forwarded and when the competent
 agency confirmed it. `report` counts receptions where they happened and forwarding on time or late.
 Each function flushes; the caller commits.
+
+What the receiving point sees afterwards (a decision of this project, not a rule found in the decree): the
+forwarding record only (`forwardings`: dossier code, procedure, applicant's name, the times of reception,
+forwarding and confirmation), which it needs to hand the dossier over and answer the citizen at its counter.
+The dossier itself (its steps, data, documents, result) stays the competent agency's: the receiving
+official opens it as anyone outside that agency does (404).
 """
 from __future__ import annotations
 
@@ -17,9 +23,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bpmn.durations import parse_duration
-from engine.access import require_role
-from engine.errors import Conflict, InvalidInput, NotFound
-from engine.models import Agency, BoundaryReception, Dossier, User
+from engine.access import require_role, roles_in
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from engine.models import Agency, BoundaryReception, Dossier, Procedure, ProcedureVersion, User
 from engine.reception import Receipt, receive_with_receipt
 
 
@@ -137,3 +143,56 @@ def overdue_forwarding(session: Session, now: dt.datetime) -> int:
     """How many received dossiers wait past their forwarding time."""
     return session.scalar(select(func.count(BoundaryReception.id)).where(
         BoundaryReception.forwarded_at.is_(None), BoundaryReception.forward_due_at < now))
+
+
+@dataclass(frozen=True)
+class Forwarding:
+    """One dossier received at one point for another agency, as both of them see it."""
+
+    dossier_id: int
+    dossier_code: str
+    procedure_name: str
+    applicant_name: str
+    receiving_agency_code: str
+    receiving_agency_name: str
+    competent_agency_code: str
+    competent_agency_name: str
+    received_at: dt.datetime
+    forward_due_at: dt.datetime
+    forwarded_at: dt.datetime | None
+    accepted_at: dt.datetime | None
+    #: "waiting" (not forwarded yet), "forwarded" (not confirmed yet), "confirmed"
+    state: str
+    #: forwarded after its due time, or still waiting past it
+    late: bool
+    #: whether the viewing agency is the receiving point (else it is the competent agency)
+    received_here: bool
+
+
+def forwardings(session: Session, agency_id: int, *, actor: User, now: dt.datetime,
+                limit: int = 200) -> list[Forwarding]:
+    """The dossiers `agency_id` received for other agencies and those others received for it, newest first.
+    Any official of the agency may list them (Forbidden otherwise)."""
+    if session.get(Agency, agency_id) is None:
+        raise NotFound(f"no agency {agency_id}")
+    if not (actor.is_admin or roles_in(actor, agency_id)):
+        raise Forbidden("the forwarding list of an agency is for its officials")
+    receiving, competent = Agency.__table__.alias("receiving"), Agency.__table__.alias("competent")
+    rows = session.execute(
+        select(BoundaryReception, Dossier.code, Dossier.applicant_name, Dossier.agency_id, Procedure.name_vi,
+               receiving.c.code, receiving.c.name, competent.c.code, competent.c.name)
+        .join(Dossier, Dossier.id == BoundaryReception.dossier_id)
+        .join(ProcedureVersion, ProcedureVersion.id == Dossier.procedure_version_id)
+        .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+        .join(receiving, receiving.c.id == BoundaryReception.receiving_agency_id)
+        .join(competent, competent.c.id == Dossier.agency_id)
+        .where((BoundaryReception.receiving_agency_id == agency_id) | (Dossier.agency_id == agency_id))
+        .order_by(BoundaryReception.received_at.desc(), BoundaryReception.id.desc()).limit(limit)).all()
+    out = []
+    for row, code, applicant, _competent_id, procedure, r_code, r_name, c_code, c_name in rows:
+        state = "confirmed" if row.accepted_at else "forwarded" if row.forwarded_at else "waiting"
+        late = (row.forwarded_at or now) > row.forward_due_at
+        out.append(Forwarding(row.dossier_id, code, procedure, applicant, r_code, r_name, c_code, c_name,
+                              row.received_at, row.forward_due_at, row.forwarded_at, row.accepted_at, state, late,
+                              row.receiving_agency_id == agency_id))
+    return out

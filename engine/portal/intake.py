@@ -23,7 +23,7 @@ from engine.errors import EngineError, InvalidInput
 from engine.models import Agency, Dossier, PortalDossier, PortalRejected, Procedure, Rating, User
 from engine.portal.codes import CHANNEL_CODES, parse_date
 from engine.portal.config import PortalConfig
-from engine.reception import receive_with_receipt
+from engine.reception import receive_on_record, receive_with_receipt
 from engine.runtime import Runtime
 
 _CODE = re.compile(r"^[A-Za-z0-9.\-_/]{1,64}$")
@@ -242,18 +242,24 @@ def take_dossiers(rt: Runtime, messages: list, now_fn, config: PortalConfig | No
         later += [v[0] for k, v in fresh.items() if k in known]
         try:
             actor = portal_account(session, config)
-            resolved: dict[tuple[str, str], tuple[str, int]] = {}
-            done = []
+            # the agencies are held here: the session's identity map is weak, and a batch would load each again
+            resolved: dict[tuple[str, str], tuple[str, int, Agency]] = {}
+            done, links = [], []
             for i, msg, fingerprint in todo:
                 key = (msg.procedure_code, msg.unit_code)
                 if key not in resolved:
-                    resolved[key] = _resolve(session, msg)
-                slug, agency_id = resolved[key]
-                receipt = receive_with_receipt(rt, session, procedure=slug, agency_id=agency_id, channel="online",
-                                               applicant=msg.applicant, actor=actor, now=now, data=msg.data,
-                                               clock_started_at=msg.filed_at, documents=msg.documents or None)
-                _link(session, msg.portal_code, receipt.dossier.id, now, fingerprint)
-                done.append((i, msg.portal_code, receipt.dossier.code))
+                    slug, agency_id = _resolve(session, msg)
+                    resolved[key] = (slug, agency_id, session.get(Agency, agency_id))
+                slug, agency_id, _agency = resolved[key]
+                step, _meta, _received = receive_on_record(
+                    rt, session, procedure=slug, agency_id=agency_id, channel="online", applicant=msg.applicant,
+                    actor=actor, now=now, data=msg.data, clock_started_at=msg.filed_at,
+                    documents=msg.documents or None)
+                links.append(dict(portal_code=msg.portal_code, dossier_id=step.dossier.id, received_at=now,
+                                  digest=fingerprint))
+                done.append((i, msg.portal_code, step.dossier.code))
+            if links:  # one statement for the batch's links, in the dossiers' transaction
+                session.execute(insert(PortalDossier.__table__), links)
             session.commit()
             for i, code, dossier_code in done:
                 outcomes[i] = Outcome(code, "taken", dossier_code)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bpmn.package import FORMS_DIR, TOML_NAME
 from bpmn.validation import lint_xml, validate_package
-from engine.studio.organisation import organisation_of
+from engine.studio.organisation import organisation_today
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -34,7 +34,7 @@ def live_lint(rt, session: Session, xml: str | bytes, *, meta=None, forms: Mappi
     s = rt.settings
     return lint_xml(xml, filename=filename, meta=meta, forms=forms, roles=s.roles, agency_kinds=s.agency_kinds,
                     working_day_seconds=working_day_seconds(s), max_loop=s.max_loop,
-                    organisation=organisation_of(session))
+                    organisation=organisation_today(rt, session))
 
 
 def validate_draft(rt, session: Session, *, slug: str, toml_text: str, bpmn_text: str,
@@ -63,7 +63,7 @@ def validate_draft(rt, session: Session, *, slug: str, toml_text: str, bpmn_text
                     (root / used.name).symlink_to(used.resolve(), target_is_directory=True)
         problems = validate_package(folder, roles=s.roles, agency_kinds=s.agency_kinds,
                                     working_day_seconds=working_day_seconds(s), max_loop=s.max_loop,
-                                    organisation=organisation_of(session))
+                                    organisation=organisation_today(rt, session))
         return [{"file": Path(p.file).relative_to(folder).as_posix() if Path(p.file).is_relative_to(folder)
                  else p.file, "element_id": p.element_id, "line": p.line, "severity": p.severity,
                  "message": p.message} for p in problems]

@@ -21,7 +21,7 @@ from samples import HH_APPROVE, HH_ISSUE, RETURN_COUNTER, SIGN_APPROVE, examine_
 from sqlalchemy import select
 from support import APPLICANT, T0, VN, keep_organisation
 
-from engine import accounts, dossiers, escalation, reception
+from engine import accounts, boundary, dossiers, escalation, reception
 from engine.admin import calendar, officials
 from engine.models import Agency, Escalation, User
 
@@ -160,6 +160,28 @@ class World:
 
         return self._act(lambda rt, s, **kw: drafts.start_draft(s, "household-business", **kw),
                          "tinh.designer").revision
+
+    # reception regardless of administrative boundary (engine.boundary): Tân Lập <-> Hòa Bình, same province
+    def hoabinh(self) -> int:
+        with self.rt.sessions() as s:
+            return s.scalars(select(Agency.id).where(Agency.code == "000.02.31.H26")).one()
+
+    def elsewhere_input(self, receiving: int, competent: int) -> dict:
+        return {"receiving_agency_id": receiving, "competent_agency_id": competent, "procedure": "household-business",
+                "channel": "counter", "applicant": APPLICANT}
+
+    def received_for_hoabinh(self) -> int:
+        """A dossier Tân Lập's desk received for Hòa Bình, not forwarded yet."""
+        receipt, _ = self._act(lambda rt, s, **kw: boundary.receive_elsewhere(
+            rt, s, **self.elsewhere_input(self.tanlap, self.hoabinh()), **kw), "tanlap.reception")
+        return receipt.dossier.id
+
+    def forwarded_to_tanlap(self) -> int:
+        """A dossier Hòa Bình's desk received for Tân Lập and forwarded, not confirmed yet."""
+        receipt, _ = self._act(lambda rt, s, **kw: boundary.receive_elsewhere(
+            rt, s, **self.elsewhere_input(self.hoabinh(), self.tanlap), **kw), "hoabinh.reception")
+        self._act(lambda rt, s, **kw: boundary.forward(s, receipt.dossier.id, **kw), "hoabinh.reception")
+        return receipt.dossier.id
 
     @cached_property
     def refusal(self) -> str:
@@ -409,6 +431,16 @@ MATRIX: dict[tuple[str, str], Row] = {
         TANLAP_STAFF, 404, lambda w: (f"{V1}/dossiers/{w.dossier_id}/result", {})),
     ("GET", f"{V1}/public/dossiers/<code>/result"): row(
         EVERYONE, 404, lambda w: (f"{V1}/public/dossiers/{w.code}/result", {"query_string": {"secret": w.secret}})),
+    # reception regardless of administrative boundary
+    ("GET", f"{V1}/forwardings"): row(
+        {*TANLAP_STAFF, "admin"}, 200, lambda w: (f"{V1}/forwardings", {"query_string": {"agency_id": w.tanlap}})),
+    ("POST", f"{V1}/forwardings"): row(
+        {"tanlap.reception", "admin"}, 201, lambda w: (f"{V1}/forwardings", {
+            "json": w.elsewhere_input(w.tanlap, w.hoabinh())})),
+    ("POST", f"{V1}/forwardings/<int:dossier_id>/forward"): row(
+        {"tanlap.reception", "admin"}, 200, lambda w: (f"{V1}/forwardings/{w.received_for_hoabinh()}/forward", {})),
+    ("POST", f"{V1}/forwardings/<int:dossier_id>/accept"): row(
+        {"tanlap.reception", "admin"}, 200, lambda w: (f"{V1}/forwardings/{w.forwarded_to_tanlap()}/accept", {})),
 }
 
 

@@ -80,3 +80,31 @@ def test_refusals(rt, session, users, clock):
     with pytest.raises(Conflict):
         boundary.forward(session, receipt.dossier.id, actor=users["hoabinh.reception"], now=clock.now())
     assert session.scalar(select(func.count(BoundaryReception.id))) == 1
+
+
+def test_reports_count_processing_at_the_competent_agency_and_reception_at_the_receiving_point(rt, session, users,
+                                                                                                clock):
+    """II.06a (and the 766 indicators, which select on the same Dossier.agency_id) count the dossier where it
+    is handled; the reception itself counts at the point that received it (boundary.report)."""
+    from engine.reports import handling_report
+    receive(rt, session, users)
+    day = clock.now().astimezone(VN).date()
+    report = handling_report(session, start=day, end=day, now=clock.now())
+    assert [(r.agency_code, r.figures.received) for r in report.rows] == [(TANLAP, 1)]
+    counts = boundary.report(session, clock.now() - dt.timedelta(days=1), clock.now() + dt.timedelta(days=1),
+                             clock.now())
+    assert counts[agency_id(session, HOABINH)].received_for_others == 1
+    assert counts[agency_id(session, TANLAP)].received_elsewhere_for_it == 1
+
+
+def test_the_forwarding_list_shows_each_side_and_only_to_its_officials(rt, session, users, clock):
+    receipt, _ = receive(rt, session, users)
+    mine = boundary.forwardings(session, agency_id(session, HOABINH), actor=users["hoabinh.reception"],
+                                now=clock.now() + dt.timedelta(days=2))
+    assert [(f.dossier_code, f.received_here, f.state, f.late) for f in mine] == [
+        (receipt.dossier.code, True, "waiting", True)]  # past its forwarding time, still here
+    theirs = boundary.forwardings(session, agency_id(session, TANLAP), actor=users["tanlap.specialist"],
+                                  now=clock.now())
+    assert [(f.received_here, f.receiving_agency_code, f.late) for f in theirs] == [(False, HOABINH, False)]
+    with pytest.raises(Forbidden):
+        boundary.forwardings(session, agency_id(session, TANLAP), actor=users["hoabinh.reception"], now=clock.now())

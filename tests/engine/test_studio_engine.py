@@ -2,19 +2,20 @@
 step's start, the package's own legal extension, and simulation from recorded step durations."""
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
 import pytest
 from samples import HH_APPROVE
 from sqlalchemy import select
-from support import act, agency_id, at, receive, restore_library
+from support import VN, act, agency_id, at, receive, restore_library
 
 from bpmn.package import load_package
 from engine import dossiers, letters
 from engine.deploy import deploy_path
 from engine.errors import InvalidInput
-from engine.models import Dossier
+from engine.models import Agency, Dossier, Procedure
 from engine.studio.lint import live_lint
 from engine.studio.organisation import organisation_of
 from engine.studio.simulation import recorded_durations, simulate_procedure
@@ -54,6 +55,33 @@ def test_deploy_refuses_a_lane_of_an_agency_kind_that_does_not_exist(rt, session
         deploy_path(rt, session, folder, actor=None, now=rt.clock.now())
     assert any("no agency of kind 'justice' exists" in line and "Lane_leader" in line
                for line in exc.value.errors["problems"])
+
+
+def test_deploy_refuses_a_lane_whose_agencies_have_all_ended(rt, session, tmp_path):
+    """Bad input, item 2: a hand-over to an agency kind with no agency valid today is refused at deploy."""
+    police = list(session.scalars(select(Agency).where(Agency.kind == "police")))
+    assert police
+    xml = (SIMPLE / "simple-permit.bpmn").read_text(encoding="utf-8").replace('name="leader"', 'name="police:leader"')
+    assert not [m for m in live_lint(rt, session, xml) if m["severity"] == "error"]  # police agencies exist today
+    today = rt.clock.now().astimezone(VN).date()
+    try:
+        for a in police:
+            a.valid_from, a.valid_until = dt.date(2020, 1, 1), today - dt.timedelta(days=1)
+        session.flush()
+        folder = _copy(tmp_path, "police-permit", lambda t: t.replace('name="leader"', 'name="police:leader"'))
+        with pytest.raises(InvalidInput) as exc:
+            deploy_path(rt, session, folder, actor=None, now=rt.clock.now())
+        assert any("no agency of kind 'police' exists" in line and "Lane_leader" in line
+                   for line in exc.value.errors["problems"])
+        assert [m["element_id"] for m in live_lint(rt, session, xml) if m["severity"] == "error"] == ["Lane_leader"]
+        for a in police:  # one that begins only tomorrow does not count either
+            a.valid_from, a.valid_until = today + dt.timedelta(days=1), None
+        session.flush()
+        with pytest.raises(InvalidInput):
+            deploy_path(rt, session, folder, actor=None, now=rt.clock.now())
+        assert session.scalar(select(Procedure).where(Procedure.slug == "police-permit")) is None
+    finally:
+        session.rollback()
 
 
 def test_deploy_refuses_a_refusal_end_without_status(rt, session, tmp_path):

@@ -34,6 +34,7 @@ READ = {
     "web.dossier_diagram": (TANLAP | {"admin"}, lambda w: f"/ho-so/{w['dossier']}/quy-trinh.bpmn"),
     "web.desk": (SIGNED_IN, lambda w: "/tiep-nhan"),
     "web.returns": (SIGNED_IN, lambda w: "/tra-ket-qua"),
+    "web.forwardings": (SIGNED_IN, lambda w: "/chuyen-ho-so"),
     "web.tracking_book": (SIGNED_IN, lambda w: "/so-theo-doi"),
     "web.tracking_book_csv": (BOOK, lambda w: f"/so-theo-doi.csv?agency_id={w['agency']}"),
     "web.desk_procedure": (SIGNED_IN, lambda w: "/tiep-nhan/thu-tuc/household-business"),

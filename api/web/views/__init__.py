@@ -9,6 +9,7 @@ from api.web.views import (  # noqa: F401  # noqa: F401
     desk,
     documents,
     dossiers,
+    forwardings,
     inbox,
     lookup,
     returns,

@@ -84,6 +84,10 @@ class _Context:
     consultations: tuple = ()  # package mode: procedure.toml [[consultations]] (bpmn.package.Consultation)
 
 
+#: the form the desk fills at reception (engine.dossiers reads it); no task needs to use it
+RECEPTION_FORM = "reception.json"
+
+
 def validate_package(folder: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_AGENCY_KINDS,
                      working_day_seconds: int = 8 * 3600, max_loop: int = MAX_LOOP,
                      organisation: rules.Organisation | None = None) -> list[Problem]:
@@ -369,8 +373,9 @@ def _lanes_and_tasks(d: Diagram, ctx: _Context, active: set[str]) -> list[Proble
             out.append(_p(d, node.id, f"property form: {form!r} is not in {FORMS_DIR}/ (found: {found})"))
     if ctx.forms is not None:
         folder = Path(d.filename).parent / FORMS_DIR
+        # reception.json is the desk's form (the data taken at reception), not a task's
         out += [Problem(str(folder / name), None, None, "no user task uses this form", "warning")
-                for name in sorted(ctx.forms - used_forms)]
+                for name in sorted(ctx.forms - used_forms - {RECEPTION_FORM})]
     return out
 
 

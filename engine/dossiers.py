@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bpmn.durations import parse_duration
+from bpmn.validation import RECEPTION_FORM
 from engine import applicant_notices, audit, bounds, forms, runtime, search, whole_minutes
 from engine.access import (
     ASSIGNING_ROLES,
@@ -51,9 +52,8 @@ from engine.writes import flush
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 #: the times every workflow starts with (receive_dossier); the engine's, never a form's
 ENGINE_DATA = frozenset({"received_at", "clock_started_at", "due_at"})
-#: the optional form of a procedure package for the data the desk takes in with a dossier (the desk page draws
-#: it; the data is checked against it, with its defaults, before any workflow starts)
-RECEPTION_FORM = "reception.json"
+#: RECEPTION_FORM: the optional form of a procedure package for the data the desk takes in with a dossier (the
+#: desk page draws it; the data is checked against it, with its defaults, before any workflow starts)
 #: a postmark or online record older than this is a typing error, not a dossier arriving now
 MAX_CLOCK_AGE = dt.timedelta(days=366)
 

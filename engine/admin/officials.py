@@ -29,7 +29,7 @@ from engine.models import OPEN_TASK_STATES, Agency, ApiToken, Membership, Task, 
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,79}")
 ROLE = re.compile(r"[a-z][a-z0-9_-]{0,39}")
-#: the roles of DOMAIN.md plus the agency administrator; a workflow's lanes may name others
+#: the one-stop roles (README, "Roles") plus the agency administrator; a workflow's lanes may name others
 KNOWN_ROLES = ("reception", "specialist", "head", "leader", "clerk", "supervisor", "designer", ADMIN_ROLE)
 
 

@@ -137,6 +137,7 @@ def sample_receipt() -> dict:
         "deadline_vi": "3 ngày làm việc", "received_at": at, "appointment_at": at + dt.timedelta(days=3, hours=8),
         "delivery": "Bộ phận Một cửa", "fees": [{"name_vi": "Lệ phí đăng ký hộ kinh doanh", "amount": 100000}],
         "fees_total": 100000, "book_number": "0001", "official": "Cán bộ tiếp nhận",
+        "local_code": None, "contact": None, "not_digitised": [],
     }
 
 

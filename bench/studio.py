@@ -78,12 +78,12 @@ def main() -> None:
             s.commit()
             big = grown(draft.bpmn_text, 85)
             elements = len(re.findall(r"<bpmn:(?:userTask|sequenceFlow|exclusiveGateway|startEvent|endEvent|lane) ", big))
-            assert not [m for m in drafts.lint(rt, draft, big) if m.severity == "error"], "the grown diagram lints clean"
+            assert not [m for m in drafts.lint(rt, s, draft, big) if m.severity == "error"], "the grown diagram lints clean"
             for label, text in (("library diagram", None), (f"{elements}-element diagram", big)):
                 times = []
                 for _ in range(args.samples):
                     t0 = time.perf_counter()
-                    drafts.lint(rt, draft, text)
+                    drafts.lint(rt, s, draft, text)
                     times.append(time.perf_counter() - t0)
                 p50, p95 = percentiles(times)
                 print(f"lint, {label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms ({args.samples} runs)")

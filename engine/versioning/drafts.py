@@ -21,12 +21,13 @@ from bpmn.package import (
     meta_to_table,
     package_from_document,
 )
-from bpmn.validation import validate_package
 from engine import access, audit
 from engine.deploy import Deployment, deploy_package
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import Dossier, Procedure, ProcedureDraft, ProcedureVersion, User
 from engine.runtime import Runtime
+from engine.studio.lint import validate_draft
+from engine.studio.simulation import simulate_procedure
 
 #: the largest diagram or form a draft takes (a diagram of hundreds of elements is well under 1 MB)
 MAX_TEXT_BYTES = 5 * 1024 * 1024
@@ -173,9 +174,7 @@ def save_draft(session: Session, slug: str, *, revision: int, actor: User | None
     if forms is not None:
         draft.forms = _check_forms(forms)
     if toml is not None:
-        if len(toml.encode("utf-8")) > MAX_TEXT_BYTES:
-            raise InvalidInput("procedure.toml: too large", {"toml": [f"at most {MAX_TEXT_BYTES} bytes"]})
-        draft.toml_text = toml
+        draft.toml_text = _check_toml(toml)
     draft.updated_by_id, draft.updated_at = actor.id, now
     session.flush()  # the revision moves here; a concurrent save of the same revision fails its UPDATE
     audit.record(session, "studio.draft_saved", actor=actor, at=now, procedure=slug, revision=draft.revision)
@@ -194,26 +193,32 @@ def _write_folder(root: Path, draft_slug: str, toml: str, bpmn_filename: str, bp
     return folder
 
 
-def lint(rt: Runtime, draft: ProcedureDraft, bpmn_text: str | None = None,
-         forms: dict | None = None) -> list[LintMessage]:
-    """The validator's findings on the draft (or on the draft with the designer's unsaved diagram and forms),
-    files named plainly."""
+def lint(rt: Runtime, session: Session, draft: ProcedureDraft, bpmn_text: str | None = None,
+         forms: dict | None = None, toml: str | None = None) -> list[LintMessage]:
+    """The validator's findings on the draft (or on the draft with the designer's unsaved diagram, forms and
+    procedure.toml): engine.studio.lint.validate_draft, the rules of `motcua validate` and deploy, with the
+    organisation's agency kinds and roles; files named relative to the package."""
     text = draft.bpmn_text if bpmn_text is None else bpmn_text
     check_xml(text)
     forms = draft.forms if forms is None else _check_forms(forms)
-    settings = rt.settings
-    with tempfile.TemporaryDirectory(prefix="motcua-draft-") as tmp:
-        folder = _write_folder(Path(tmp), draft.slug, draft.toml_text, draft.bpmn_filename, text, forms)
-        problems = validate_package(folder, roles=settings.roles, agency_kinds=settings.agency_kinds,
-                                    max_loop=settings.max_loop)
-        prefix = str(folder) + "/"
-        return [LintMessage(p.file.removeprefix(prefix), p.element_id, p.line, p.message, p.severity)
-                for p in problems]
+    toml_text = draft.toml_text if toml is None else _check_toml(toml)
+    own_name = f"{draft.slug}.bpmn"
+    return [LintMessage(draft.bpmn_filename if m["file"] == own_name else m["file"], m["element_id"], m["line"],
+                        m["message"], m["severity"])
+            for m in validate_draft(rt, session, slug=draft.slug, toml_text=toml_text, bpmn_text=text, forms=forms)]
+
+
+def _check_toml(toml: str) -> str:
+    if not isinstance(toml, str):
+        raise InvalidInput("procedure.toml: text expected", {"toml": ["text expected"]})
+    if len(toml.encode("utf-8")) > MAX_TEXT_BYTES:
+        raise InvalidInput("procedure.toml: too large", {"toml": [f"at most {MAX_TEXT_BYTES} bytes"]})
+    return toml
 
 
 def lint_draft(rt: Runtime, session: Session, slug: str, *, actor: User | None,
-               bpmn_text: str | None = None, forms: dict | None = None) -> list[LintMessage]:
-    return lint(rt, get_draft(session, slug, actor=actor), bpmn_text, forms)
+               bpmn_text: str | None = None, forms: dict | None = None, toml: str | None = None) -> list[LintMessage]:
+    return lint(rt, session, get_draft(session, slug, actor=actor), bpmn_text, forms, toml)
 
 
 # --- approval --------------------------------------------------------------------------------------------------
@@ -231,7 +236,7 @@ def approve_draft(rt: Runtime, session: Session, slug: str, *, revision: int, ac
                        f"look at it again before approving", revision=draft.revision)
     if draft.updated_by_id == actor.id:
         raise Forbidden("a draft is approved by someone other than the designer who last changed it")
-    errors = [m for m in lint(rt, draft) if m.severity == "error"]
+    errors = [m for m in lint(rt, session, draft) if m.severity == "error"]
     if errors:
         first = "; ".join(f"{m.element or m.file}: {m.message}" for m in errors[:3])
         raise InvalidInput(f"{len(errors)} error(s) in the draft: it cannot be approved ({first})",
@@ -315,30 +320,30 @@ def version_bpmn(session: Session, slug: str, number: int, *, actor: User | None
 # --- simulation ------------------------------------------------------------------------------------------------
 
 def simulate_draft(rt: Runtime, session: Session, slug: str, *, actor: User | None) -> dict:
-    """What the studio's simulation panel shows for the saved draft: each path's working-time budget against
-    the legal deadline (and its extension), with the share on time sampled from recorded step durations.
+    """What the studio's simulation panel shows for the saved draft: engine.studio.simulation.simulate_procedure,
+    each start-to-end path's working-time budget against the legal deadline (and deadline + legal extension),
+    with the share on time sampled from recorded step durations when there are enough.
 
-    The simulation itself is engine.studio.simulation.simulate_procedure when this build has it; without it
-    the answer says so ({"available": false}). Answer: {"available", "message", "deadline", "ok", "paths":
-    [{"end", "status", "hours", "fits", "fits_extended", "on_time_share"}]}.
+    Answer: {"available", "message", "deadline", "deadline_hours", "extended_hours", "ok", "paths": [{"end",
+    "status", "label", "hours", "budget", "fits", "fits_extended", "on_time_share"}]}.
     """
     draft = get_draft(session, slug, actor=actor)
-    try:
-        from engine.studio.simulation import simulate_procedure
-    except ImportError:
-        return {"available": False, "message": "simulation is not available in this build", "paths": []}
     with tempfile.TemporaryDirectory(prefix="motcua-draft-") as tmp:
         folder = _write_folder(Path(tmp), draft.slug, draft.toml_text, draft.bpmn_filename, draft.bpmn_text,
                                draft.forms)
         try:
             pkg = load_package(folder)
         except PackageError as exc:
-            return {"available": True, "message": f"the draft cannot be loaded: {exc.problems[0].message}",
-                    "paths": []}
+            return {"available": True, "ok": False, "paths": [],
+                    "message": f"the draft cannot be loaded: {exc.problems[0].message}"}
     result = simulate_procedure(rt, session, pkg, with_history=True)
-    paths = [{"end": p.end_id, "status": p.end_status, "hours": round(p.seconds / 3600, 2), "fits": p.fits,
-              "fits_extended": p.fits_extended, "on_time_share": p.on_time_share} for p in result.paths]
+    paths = [{"end": p.end_id, "status": p.end_status, "label": p.label, "hours": round(p.seconds / 3600, 2),
+              "budget": result.describe(p.seconds), "fits": p.fits, "fits_extended": p.fits_extended,
+              "on_time_share": p.on_time_share} for p in result.paths]
     worst = max((p["hours"] for p in paths), default=0)
     return {"available": True, "deadline": result.deadline, "ok": result.ok, "paths": paths,
-            "message": f"{len(paths)} path(s), the longest {worst} working hours; deadline {result.deadline}: "
+            "deadline_hours": round(result.deadline_seconds / 3600, 2),
+            "extended_hours": round((result.deadline_seconds + result.extension_seconds) / 3600, 2),
+            "message": f"{len(paths)} path(s), the longest {worst} working hours; deadline {result.deadline} "
+                       f"({result.describe(result.deadline_seconds)}): "
                        + ("every path fits" if result.ok else "a path does not fit")}

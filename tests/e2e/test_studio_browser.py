@@ -127,7 +127,12 @@ def test_designer_edits_approver_deploys_and_a_running_dossier_moves(browser, wo
         page.get_by_role("button", name="Lưu bản nháp").click()
         page.wait_for_selector("#status:has-text('Đã lưu')")
         page.get_by_role("button", name="Mô phỏng", exact=True).click()
-        page.wait_for_selector("#simulation-result:not(:empty)")
+        page.wait_for_selector("#simulation-result table.simulation-paths")
+        panel = page.inner_text("#simulation-result")
+        assert "not available" not in panel and "Thời hạn giải quyết" in panel, panel
+        assert page.locator("#simulation-result tr").count() >= 3  # a header and a row per path (2 or more)
+        page.locator("#simulation").scroll_into_view_if_needed()
+        shot(page, "04b-mo-phong")
         form = page.request.get(f"{base}/studio/{SLUG}/draft.json").json()["forms"]["examine.json"]
         assert form["properties"]["note"]["title"] == "Ghi chú của chuyên viên" and "note" in form["required"]
         shot(page, "05-da-luu")

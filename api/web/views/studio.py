@@ -67,7 +67,8 @@ def studio_lint(slug: str):
         return _json_error(InvalidInput("bpmn: the diagram to check (XML)", {"bpmn": ["required"]}))
     try:
         messages = drafts.lint_draft(context.runtime(), context.session(), slug, actor=actor(),
-                                     bpmn_text=body["bpmn"], forms=body.get("forms"))
+                                     bpmn_text=body["bpmn"], forms=body.get("forms"),
+                                     toml=body.get("toml"))
     except EngineError as exc:
         return _json_error(exc)
     return jsonify({"messages": [m.as_dict() for m in messages]})
@@ -80,7 +81,8 @@ def studio_save(slug: str):
         return _json_error(InvalidInput("a JSON object with revision, bpmn and forms", {"revision": ["required"]}))
     try:
         draft = drafts.save_draft(context.session(), slug, revision=body["revision"], actor=actor(),
-                                  now=context.now(), bpmn_text=body.get("bpmn"), forms=body.get("forms"))
+                                  now=context.now(), bpmn_text=body.get("bpmn"), forms=body.get("forms"),
+                                  toml=body.get("toml"))
         context.commit()
     except EngineError as exc:
         context.session().rollback()

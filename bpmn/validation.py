@@ -40,6 +40,8 @@ __all__ = ["DEFAULT_AGENCY_KINDS", "DEFAULT_ROLES", "Organisation", "Problem", "
 Organisation = rules.Organisation
 
 # The defaults of config/default.toml [organization]; the CLI passes the configured ones.
+#: the form reception fills (engine.dossiers.RECEPTION_FORM), used by no step: never "unused"
+RECEPTION_FORM = "reception.json"
 DEFAULT_ROLES = ("reception", "specialist", "head", "leader", "clerk", "supervisor", "designer", "approver")
 DEFAULT_AGENCY_KINDS = ("province", "commune", "police", "social_insurance", "tax", "land_registry",
                         "construction", "justice")
@@ -365,7 +367,7 @@ def _lanes_and_tasks(d: Diagram, ctx: _Context, active: set[str]) -> list[Proble
     if ctx.forms is not None:
         folder = Path(d.filename).parent / FORMS_DIR
         out += [Problem(str(folder / name), None, None, "no user task uses this form", "warning")
-                for name in sorted(ctx.forms - used_forms)]
+                for name in sorted(ctx.forms - used_forms - {RECEPTION_FORM})]
     return out
 
 

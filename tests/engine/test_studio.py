@@ -175,7 +175,7 @@ def test_lint_reads_the_organisation_and_the_unsaved_procedure_toml(rt, session,
     deploy), and an edited procedure.toml is checked before it is saved, naming the file and the field."""
     designer, _ = studio
     draft = drafts.start_draft(session, SLUG, actor=designer, now=rt.clock.now())
-    assert not [m for m in drafts.lint(rt, session, draft) if m.severity == "error"]
+    assert drafts.lint(rt, session, draft) == []  # reception.json is reception's form, not an unused one
     foreign = draft.bpmn_text.replace('name="specialist"', 'name="customs:specialist"', 1)
     messages = drafts.lint(rt, session, draft, foreign)
     assert any(m.severity == "error" and "customs" in m.message for m in messages), messages

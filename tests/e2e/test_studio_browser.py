@@ -133,6 +133,16 @@ def test_designer_edits_approver_deploys_and_a_running_dossier_moves(browser, wo
         assert page.locator("#simulation-result tr").count() >= 3  # a header and a row per path (2 or more)
         page.locator("#simulation").scroll_into_view_if_needed()
         shot(page, "04b-mo-phong")
+        # procedure.toml in its text area: a wrong deadline unit is named under it, undoing it clears it
+        toml = page.locator("#toml")
+        original = toml.input_value()
+        toml.fill(original.replace('unit = "same_day"', 'unit = "fortnights"'))
+        page.wait_for_selector("#toml-problems li.lint-error:has-text('procedure.toml')")
+        toml.scroll_into_view_if_needed()
+        shot(page, "04c-procedure-toml")
+        toml.fill(original)
+        page.wait_for_selector("#lint-summary:has-text('Không có lỗi')")
+        assert page.locator("#toml-problems li").count() == 0
         form = page.request.get(f"{base}/studio/{SLUG}/draft.json").json()["forms"]["examine.json"]
         assert form["properties"]["note"]["title"] == "Ghi chú của chuyên viên" and "note" in form["required"]
         shot(page, "05-da-luu")

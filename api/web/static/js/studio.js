@@ -268,6 +268,7 @@
       var out = $("simulation-result");
       out.textContent = body.message || body.detail || "";
       if (!(body.paths || []).length) return;
+      out.textContent = body.ok ? root.dataset.msgAllFit : root.dataset.msgSomeLate;
       // one row a path: its budget in working hours against the legal deadline (and deadline + extension)
       var table = document.createElement("table"), head = table.insertRow();
       table.className = "table simulation-paths";
@@ -278,7 +279,7 @@
         var row = table.insertRow();
         row.className = p.fits ? "lint-summary-ok" : "lint-summary-error";
         row.title = p.label;
-        [p.end + " (" + p.status + ")", p.hours + " h (" + p.budget + ")",
+        [p.end + " (" + p.status + ")", p.budget,
          body.deadline_hours + " h (" + body.deadline + ")" + (body.extended_hours > body.deadline_hours ? ", +ext " + body.extended_hours + " h" : ""),
          (p.fits ? root.dataset.msgFits : p.fits_extended ? root.dataset.msgFitsExtended : root.dataset.msgLate) +
          (p.on_time_share === null || p.on_time_share === undefined ? "" : ", " + Math.round(p.on_time_share * 100) + "%")

@@ -148,12 +148,12 @@ def endpoint(runs: int) -> None:
     import tempfile
 
     sys.path.insert(0, str(ROOT / "tests"))
+    import tomllib
+
     from sqlalchemy import select
     from support import PASSWORD, WORKFLOWS
 
     from api import create_app
-    import tomllib
-
     from bpmn.package import read_meta
     from config import load_settings
     from engine import migrate

@@ -151,17 +151,11 @@ def endpoint(runs: int) -> None:
     import tomllib
 
     from sqlalchemy import select
-    from support import PASSWORD, WORKFLOWS
+    from support import PASSWORD
 
     from api import create_app
     from bpmn.package import read_meta
-    from config import load_settings
-    from engine import migrate
-    from engine.db import make_engine, make_sessionmaker
-    from engine.deploy import deploy_path
     from engine.models import User
-    from engine.runtime import Runtime
-    from engine.seed import seed_demo
     from engine.studio.lint import live_lint, validate_draft
     from engine.versioning import drafts
 
@@ -170,13 +164,8 @@ def endpoint(runs: int) -> None:
     spec.loader.exec_module(bench_studio)
     slug = bench_studio.SLUG
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/bench.db"
-        engine = make_engine(url)
-        migrate.upgrade(engine)
-        rt = Runtime(settings=load_settings({"database": {"url": url}}), sessions=make_sessionmaker(engine))
+        rt = bench_studio.library_runtime(tmp)
         with rt.sessions() as s:
-            seed_demo(s, password=PASSWORD, hash_method="pbkdf2:sha256:1000")
-            deploy_path(rt, s, WORKFLOWS, actor=None, now=rt.clock.now())
             designer = s.scalars(select(User).where(User.username == "tinh.designer")).one()
             draft = drafts.start_draft(s, slug, actor=designer, now=rt.clock.now())
             s.commit()

@@ -161,6 +161,94 @@ def start_draft(session: Session, slug: str, *, actor: User | None, now: dt.date
     return draft
 
 
+_NEW_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+_NEW_TOML = """# A new procedure: fill in the catalogue code, level, field, agency kind, deadline, fees and documents.
+slug = {slug}
+code = ""
+process_id = {process_id}
+name_vi = {name}
+name_en = ""
+level = "commune"
+field = ""
+agency_kind = "commune"
+pause_rule = "resume"
+channels = ["counter"]
+result_delivery = ["counter"]
+
+[deadline]
+unit = "working_days"
+value = 1
+"""
+
+_NEW_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" \
+xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" \
+xmlns:di="http://www.omg.org/spec/DD/20100524/DI" \
+xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs_{pid}" targetNamespace="motcua">
+  <bpmn:collaboration id="collab_{pid}">
+    <bpmn:participant id="pool_{pid}" name="{name}" processRef="{pid}" />
+  </bpmn:collaboration>
+  <bpmn:process id="{pid}" isExecutable="true">
+    <bpmn:laneSet id="lanes_{pid}">
+      <bpmn:lane id="lane_specialist" name="specialist">
+        <bpmn:flowNodeRef>start</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>end</bpmn:flowNodeRef>
+      </bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>flow_start_end</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:endEvent id="end"><bpmn:incoming>flow_start_end</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="flow_start_end" sourceRef="start" targetRef="end" />
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="diagram_{pid}">
+    <bpmndi:BPMNPlane id="plane_{pid}" bpmnElement="collab_{pid}">
+      <bpmndi:BPMNShape id="pool_{pid}_di" bpmnElement="pool_{pid}" isHorizontal="true">
+        <dc:Bounds x="120" y="80" width="600" height="200" /></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="lane_specialist_di" bpmnElement="lane_specialist" isHorizontal="true">
+        <dc:Bounds x="150" y="80" width="570" height="200" /></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="start_di" bpmnElement="start"><dc:Bounds x="212" y="162" width="36" height="36" />
+      </bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="end_di" bpmnElement="end"><dc:Bounds x="592" y="162" width="36" height="36" />
+      </bpmndi:BPMNShape>
+      <bpmndi:BPMNEdge id="flow_start_end_di" bpmnElement="flow_start_end">
+        <di:waypoint x="248" y="180" /><di:waypoint x="592" y="180" /></bpmndi:BPMNEdge>
+    </bpmndi:BPMNPlane>
+  </bpmndi:BPMNDiagram>
+</bpmn:definitions>
+"""
+
+
+def new_procedure_draft(session: Session, *, slug: str, name: str, actor: User | None,
+                        now: dt.datetime) -> ProcedureDraft:
+    """A draft of a procedure that does not exist yet: a procedure.toml to fill in and a diagram with a start,
+    an end and one lane (specialist). It becomes the procedure's version 1 when approved."""
+    access.require_designer(actor)
+    slug, name = (slug or "").strip(), (name or "").strip()
+    if not _NEW_SLUG.match(slug) or len(slug) > 80:
+        raise InvalidInput(f"slug: {slug!r} must be lower-case words joined by '-' (at most 80 characters)",
+                           {"slug": ["lower-case words joined by '-'"]})
+    if not name or len(name) > 300:
+        raise InvalidInput("name: the procedure's Vietnamese name (1 to 300 characters)", {"name": ["required"]})
+    if session.scalars(select(Procedure.id).where(Procedure.slug == slug)).first() is not None \
+            or open_draft(session, slug) is not None:
+        raise Conflict(f"slug: a procedure or a draft named '{slug}' already exists")
+    pid = slug.replace("-", "_")
+    draft = ProcedureDraft(slug=slug, open_slug=slug, base_version=None,
+                           toml_text=_NEW_TOML.format(slug=json.dumps(slug), process_id=json.dumps(pid),
+                                                      name=json.dumps(name, ensure_ascii=False)),
+                           bpmn_filename=f"{slug}.bpmn",
+                           bpmn_text=_NEW_BPMN.format(pid=pid, name=_xml_attr(name)),
+                           forms={}, created_by_id=actor.id, updated_by_id=actor.id, updated_at=now)
+    session.add(draft)
+    session.flush()
+    audit.record(session, "studio.draft_started", actor=actor, at=now, procedure=slug, base_version=None)
+    return draft
+
+
+def _xml_attr(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"))
+
+
 def save_draft(session: Session, slug: str, *, revision: int, actor: User | None, now: dt.datetime,
                bpmn_text: str | None = None, forms: dict | None = None, toml: str | None = None) -> ProcedureDraft:
     """Store a designer's change; `revision` is the one the change was made on (else Conflict: reload)."""
@@ -285,8 +373,9 @@ def procedures(session: Session, *, actor: User | None) -> list[ProcedureRow]:
                                   .group_by(ProcedureVersion.procedure_id)).all())
     drafts = dict(session.execute(select(ProcedureDraft.open_slug, ProcedureDraft.revision)
                                   .where(ProcedureDraft.open_slug.is_not(None))).all())
-    return [ProcedureRow(p.slug, p.name_vi, p.current_version, counts.get(p.id, 0), drafts.get(p.slug))
+    rows = [ProcedureRow(p.slug, p.name_vi, p.current_version, counts.get(p.id, 0), drafts.pop(p.slug, None))
             for p in session.scalars(select(Procedure).order_by(Procedure.slug))]
+    return rows + [ProcedureRow(slug, slug, 0, 0, revision) for slug, revision in sorted(drafts.items())]
 
 
 def versions(session: Session, slug: str, *, actor: User | None) -> list[VersionRow]:

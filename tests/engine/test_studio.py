@@ -183,3 +183,26 @@ def test_lint_reads_the_organisation_and_the_unsaved_procedure_toml(rt, session,
     messages = drafts.lint_draft(rt, session, SLUG, actor=designer, toml=toml)
     assert [m.file for m in messages if "agency_kind" in m.message] == ["procedure.toml"], messages
     assert drafts.open_draft(session, SLUG).toml_text == draft.toml_text  # linting saves nothing
+
+
+def test_a_new_procedure_starts_as_a_draft_and_becomes_version_1(rt, session, studio):
+    """From a name and a slug: a procedure.toml to fill in and a diagram with a start, an end and one lane;
+    the lint names what procedure.toml still lacks; once filled, an approver deploys it as version 1."""
+    designer, approver = studio
+    now = rt.clock.now()
+    with pytest.raises(InvalidInput, match="slug"):
+        drafts.new_procedure_draft(session, slug="Bad Slug", name="X", actor=designer, now=now)
+    with pytest.raises(Conflict):
+        drafts.new_procedure_draft(session, slug=SLUG, name="X", actor=designer, now=now)
+    draft = drafts.new_procedure_draft(session, slug="cap-phep-thu", name="Cấp phép <thử>", actor=designer, now=now)
+    assert "lane_specialist" in draft.bpmn_text and "Cấp phép &lt;thử&gt;" in draft.bpmn_text
+    errors = [m for m in drafts.lint(rt, session, draft) if m.severity == "error"]
+    assert {m.file for m in errors} == {"procedure.toml"} and any("code" in m.message for m in errors), errors
+    assert ("cap-phep-thu", 0) in [(r.slug, r.current_version) for r in drafts.procedures(session, actor=designer)]
+    filled = (draft.toml_text.replace('code = ""', 'code = "9.000099"').replace('field = ""', 'field = "Thử"')
+              .replace('name_en = ""', 'name_en = "Test permit"'))
+    draft = drafts.save_draft(session, "cap-phep-thu", revision=draft.revision, toml=filled, actor=designer, now=now)
+    assert not [m for m in drafts.lint(rt, session, draft) if m.severity == "error"]
+    deployment = drafts.approve_draft(rt, session, "cap-phep-thu", revision=draft.revision, actor=approver, now=now)
+    assert deployment.version == 1
+    assert [r.version for r in drafts.versions(session, "cap-phep-thu", actor=designer)] == [1]

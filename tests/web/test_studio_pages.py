@@ -97,3 +97,17 @@ def test_the_simulation_panel_and_procedure_toml(designer):
     assert 'unit = "fortnights"' in designer.get(f"/studio/{SLUG}/draft.json").get_json()["toml"]
     page = designer.get(f"/studio/{SLUG}").get_data(as_text=True)
     assert 'id="toml"' in page and "fortnights" in page
+
+
+def test_a_new_procedure_is_created_from_the_studio(designer, page_client):
+    form = {"csrf_token": designer.csrf, "name": "Cấp phép thử", "slug": "cap-phep-thu"}
+    assert page_client("tanlap.specialist").post("/studio/new-procedure", data=form).status_code in (400, 404)
+    response = designer.post("/studio/new-procedure", data=form)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/studio/cap-phep-thu")
+    draft = designer.get("/studio/cap-phep-thu/draft.json").get_json()
+    assert 'name_vi = "Cấp phép thử"' in draft["toml"] and 'id="lane_specialist"' in draft["bpmn"]
+    assert "cap-phep-thu" in designer.get("/studio/").get_data(as_text=True)
+    again = designer.post("/studio/new-procedure", data=form)
+    assert again.status_code == 409
+    bad = designer.post("/studio/new-procedure", data={**form, "slug": "Có dấu"})
+    assert bad.status_code == 422 and "slug" in bad.get_data(as_text=True)

@@ -34,6 +34,15 @@ def studio_home():
     return render_template("studio/index.html", section="studio", rows=rows)
 
 
+@bp.post("/studio/new-procedure")
+def studio_new():
+    """A draft of a new procedure (name, slug): a start, an end and one lane; version 1 once approved."""
+    draft = drafts.new_procedure_draft(context.session(), slug=request.form.get("slug", ""),
+                                       name=request.form.get("name", ""), actor=actor(), now=context.now())
+    context.commit()
+    return redirect(url_for("web.studio_edit", slug=draft.slug))
+
+
 @bp.post("/studio/<slug>/draft")
 def studio_start(slug: str):
     drafts.start_draft(context.session(), slug, actor=actor(), now=context.now())

@@ -86,6 +86,17 @@ def test_designer_edits_approver_deploys_and_a_running_dossier_moves(browser, wo
         page.get_by_role("link", name="Studio quy trình").click()
         page.wait_for_url(f"{base}/studio/")
         shot(page, "01-danh-sach")
+        # a new procedure: name and slug; its draft opens with a start, an end and one lane, and the lint names
+        # what procedure.toml still lacks
+        page.get_by_label("Tên tiếng Việt").fill("Cấp phép thử nghiệm")
+        page.get_by_label("Mã đường dẫn", exact=False).fill("cap-phep-thu")
+        page.get_by_role("button", name="Tạo bản nháp thủ tục mới").click()
+        page.wait_for_url(f"{base}/studio/cap-phep-thu")
+        page.wait_for_selector("#studio[data-ready=true]")
+        page.wait_for_selector("#toml-problems li.lint-error:has-text('code')")
+        for element in ("start", "end", "lane_specialist"):
+            assert page.locator(f'g.djs-element[data-element-id="{element}"]').count() == 1
+        shot(page, "01b-thu-tuc-moi")
         page.goto(f"{base}/studio/{SLUG}")
         page.get_by_role("button", name="Tạo bản nháp").click()
         page.wait_for_selector("#studio[data-ready=true]")

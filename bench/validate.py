@@ -5,7 +5,12 @@ with budgets, forms and outcomes, an exclusive gateway after every other task (a
 conditioned flow on), a refusal end, and the BPMNDI drawing of every shape and edge. `--elements` counts
 flow nodes plus sequence flows (lanes and drawing not counted). Prints p50/p95/max server time per lint.
 
-    .venv/bin/python bench/validate.py [--elements 200] [--runs 60]
+Then the studio's endpoint, POST /studio/<slug>/lint through the Flask test client (routing, session, CSRF,
+JSON in and out, engine.studio.lint.validate_draft on the whole draft package with the organisation read from
+a SQLite database) on the birth-registration draft grown to about 200 elements (bench/studio.py's `grown`),
+with its parts timed in the same run: validate_draft alone and lint_xml alone on that diagram.
+
+    .venv/bin/python bench/validate.py [--elements 200] [--runs 60] [--no-endpoint]
 """
 from __future__ import annotations
 
@@ -100,6 +105,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--elements", type=int, default=200)
     parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--no-endpoint", action="store_true", help="skip the studio endpoint's figures")
     args = parser.parse_args()
     xml, count = make_diagram(args.elements)
     forms = {"step.json": {"type": "object", "properties": {"note": {"type": "string"}}}}
@@ -116,6 +122,82 @@ def main() -> None:
     p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
     print(f"lint_xml on a {count}-element diagram ({len(xml):,} bytes, {len(first)} warnings), {args.runs} runs: "
           f"p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms, max {times[-1]:.1f} ms (budget 200 ms)")
+    if not args.no_endpoint:
+        endpoint(args.runs)
+
+
+def _figures(times: list[float]) -> str:
+    times = sorted(times)
+    p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
+    return f"p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms, max {times[-1]:.1f} ms"
+
+
+def _timed(runs: int, call) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def endpoint(runs: int) -> None:
+    """The studio's live-lint endpoint on a ~200-element draft, and its parts, in one run."""
+    import importlib.util
+    import re
+    import tempfile
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import tomllib
+
+    from sqlalchemy import select
+    from support import PASSWORD
+
+    from api import create_app
+    from bpmn.package import read_meta
+    from engine.models import User
+    from engine.studio.lint import live_lint, validate_draft
+    from engine.versioning import drafts
+
+    spec = importlib.util.spec_from_file_location("bench_studio", Path(__file__).with_name("studio.py"))
+    bench_studio = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_studio)
+    slug = bench_studio.SLUG
+    with tempfile.TemporaryDirectory() as tmp:
+        rt = bench_studio.library_runtime(tmp)
+        with rt.sessions() as s:
+            designer = s.scalars(select(User).where(User.username == "tinh.designer")).one()
+            draft = drafts.start_draft(s, slug, actor=designer, now=rt.clock.now())
+            s.commit()
+            big = bench_studio.grown(draft.bpmn_text, 85)
+            toml_text, forms = draft.toml_text, draft.forms
+        count = len(re.findall(r"<bpmn:(?:userTask|sequenceFlow|exclusiveGateway|startEvent|endEvent|"
+                               r"intermediateCatchEvent|boundaryEvent|scriptTask|parallelGateway) ", big))
+        client = create_app(runtime=rt).test_client()
+        page = client.get("/").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        assert client.post("/dang-nhap", data={"username": "tinh.designer", "password": PASSWORD,
+                                                "csrf_token": token}).status_code == 302
+        token = re.search(r'data-csrf="([^"]+)"', client.get(f"/studio/{slug}").get_data(as_text=True)).group(1)
+        body = {"bpmn": big, "forms": forms, "toml": toml_text}
+
+        def post():
+            response = client.post(f"/studio/{slug}/lint", json=body, headers={"X-CSRF-Token": token})
+            assert response.status_code == 200, response.get_data(as_text=True)[:300]
+            return response.get_json()["messages"]
+
+        errors = [m for m in post() if m["severity"] == "error"]
+        assert not errors, errors[:3]
+        web = _timed(runs, post)
+        with rt.sessions() as s:
+            whole = _timed(runs, lambda: validate_draft(rt, s, slug=slug, toml_text=toml_text, bpmn_text=big,
+                                                        forms=forms))
+            meta = read_meta(tomllib.loads(toml_text), slug)[0]
+            diagram = _timed(runs, lambda: live_lint(rt, s, big, meta=meta, forms=forms))
+        print(f"studio endpoint POST /studio/{slug}/lint, {count}-element draft ({len(big):,} bytes), {runs} runs: "
+              f"{_figures(web)} (budget 200 ms)")
+        print(f"  of which validate_draft (whole package, temporary folder, organisation): {_figures(whole)}")
+        print(f"  live_lint (diagram only, same rules): {_figures(diagram)}")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,8 @@ __all__ = ["DEFAULT_AGENCY_KINDS", "DEFAULT_ROLES", "Organisation", "Problem", "
 Organisation = rules.Organisation
 
 # The defaults of config/default.toml [organization]; the CLI passes the configured ones.
+#: the form reception fills (engine.dossiers.RECEPTION_FORM), used by no step: never "unused"
+RECEPTION_FORM = "reception.json"
 DEFAULT_ROLES = ("reception", "specialist", "head", "leader", "clerk", "supervisor", "designer", "approver")
 DEFAULT_AGENCY_KINDS = ("province", "commune", "police", "social_insurance", "tax", "land_registry",
                         "construction", "justice")

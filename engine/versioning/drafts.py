@@ -21,12 +21,13 @@ from bpmn.package import (
     meta_to_table,
     package_from_document,
 )
-from bpmn.validation import validate_package
 from engine import access, audit
 from engine.deploy import Deployment, deploy_package
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import Dossier, Procedure, ProcedureDraft, ProcedureVersion, User
 from engine.runtime import Runtime
+from engine.studio.lint import validate_draft
+from engine.studio.simulation import simulate_procedure
 
 #: the largest diagram or form a draft takes (a diagram of hundreds of elements is well under 1 MB)
 MAX_TEXT_BYTES = 5 * 1024 * 1024
@@ -160,6 +161,94 @@ def start_draft(session: Session, slug: str, *, actor: User | None, now: dt.date
     return draft
 
 
+_NEW_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+_NEW_TOML = """# A new procedure: fill in the catalogue code, level, field, agency kind, deadline, fees and documents.
+slug = {slug}
+code = ""
+process_id = {process_id}
+name_vi = {name}
+name_en = ""
+level = "commune"
+field = ""
+agency_kind = "commune"
+pause_rule = "resume"
+channels = ["counter"]
+result_delivery = ["counter"]
+
+[deadline]
+unit = "working_days"
+value = 1
+"""
+
+_NEW_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" \
+xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" \
+xmlns:di="http://www.omg.org/spec/DD/20100524/DI" \
+xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs_{pid}" targetNamespace="motcua">
+  <bpmn:collaboration id="collab_{pid}">
+    <bpmn:participant id="pool_{pid}" name="{name}" processRef="{pid}" />
+  </bpmn:collaboration>
+  <bpmn:process id="{pid}" isExecutable="true">
+    <bpmn:laneSet id="lanes_{pid}">
+      <bpmn:lane id="lane_specialist" name="specialist">
+        <bpmn:flowNodeRef>start</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>end</bpmn:flowNodeRef>
+      </bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>flow_start_end</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:endEvent id="end"><bpmn:incoming>flow_start_end</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="flow_start_end" sourceRef="start" targetRef="end" />
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="diagram_{pid}">
+    <bpmndi:BPMNPlane id="plane_{pid}" bpmnElement="collab_{pid}">
+      <bpmndi:BPMNShape id="pool_{pid}_di" bpmnElement="pool_{pid}" isHorizontal="true">
+        <dc:Bounds x="120" y="80" width="600" height="200" /></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="lane_specialist_di" bpmnElement="lane_specialist" isHorizontal="true">
+        <dc:Bounds x="150" y="80" width="570" height="200" /></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="start_di" bpmnElement="start"><dc:Bounds x="212" y="162" width="36" height="36" />
+      </bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="end_di" bpmnElement="end"><dc:Bounds x="592" y="162" width="36" height="36" />
+      </bpmndi:BPMNShape>
+      <bpmndi:BPMNEdge id="flow_start_end_di" bpmnElement="flow_start_end">
+        <di:waypoint x="248" y="180" /><di:waypoint x="592" y="180" /></bpmndi:BPMNEdge>
+    </bpmndi:BPMNPlane>
+  </bpmndi:BPMNDiagram>
+</bpmn:definitions>
+"""
+
+
+def new_procedure_draft(session: Session, *, slug: str, name: str, actor: User | None,
+                        now: dt.datetime) -> ProcedureDraft:
+    """A draft of a procedure that does not exist yet: a procedure.toml to fill in and a diagram with a start,
+    an end and one lane (specialist). It becomes the procedure's version 1 when approved."""
+    access.require_designer(actor)
+    slug, name = (slug or "").strip(), (name or "").strip()
+    if not _NEW_SLUG.match(slug) or len(slug) > 80:
+        raise InvalidInput(f"slug: {slug!r} must be lower-case words joined by '-' (at most 80 characters)",
+                           {"slug": ["lower-case words joined by '-'"]})
+    if not name or len(name) > 300:
+        raise InvalidInput("name: the procedure's Vietnamese name (1 to 300 characters)", {"name": ["required"]})
+    if session.scalars(select(Procedure.id).where(Procedure.slug == slug)).first() is not None \
+            or open_draft(session, slug) is not None:
+        raise Conflict(f"slug: a procedure or a draft named '{slug}' already exists")
+    pid = slug.replace("-", "_")
+    draft = ProcedureDraft(slug=slug, open_slug=slug, base_version=None,
+                           toml_text=_NEW_TOML.format(slug=json.dumps(slug), process_id=json.dumps(pid),
+                                                      name=json.dumps(name, ensure_ascii=False)),
+                           bpmn_filename=f"{slug}.bpmn",
+                           bpmn_text=_NEW_BPMN.format(pid=pid, name=_xml_attr(name)),
+                           forms={}, created_by_id=actor.id, updated_by_id=actor.id, updated_at=now)
+    session.add(draft)
+    session.flush()
+    audit.record(session, "studio.draft_started", actor=actor, at=now, procedure=slug, base_version=None)
+    return draft
+
+
+def _xml_attr(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"))
+
+
 def save_draft(session: Session, slug: str, *, revision: int, actor: User | None, now: dt.datetime,
                bpmn_text: str | None = None, forms: dict | None = None, toml: str | None = None) -> ProcedureDraft:
     """Store a designer's change; `revision` is the one the change was made on (else Conflict: reload)."""
@@ -173,9 +262,7 @@ def save_draft(session: Session, slug: str, *, revision: int, actor: User | None
     if forms is not None:
         draft.forms = _check_forms(forms)
     if toml is not None:
-        if len(toml.encode("utf-8")) > MAX_TEXT_BYTES:
-            raise InvalidInput("procedure.toml: too large", {"toml": [f"at most {MAX_TEXT_BYTES} bytes"]})
-        draft.toml_text = toml
+        draft.toml_text = _check_toml(toml)
     draft.updated_by_id, draft.updated_at = actor.id, now
     session.flush()  # the revision moves here; a concurrent save of the same revision fails its UPDATE
     audit.record(session, "studio.draft_saved", actor=actor, at=now, procedure=slug, revision=draft.revision)
@@ -194,26 +281,32 @@ def _write_folder(root: Path, draft_slug: str, toml: str, bpmn_filename: str, bp
     return folder
 
 
-def lint(rt: Runtime, draft: ProcedureDraft, bpmn_text: str | None = None,
-         forms: dict | None = None) -> list[LintMessage]:
-    """The validator's findings on the draft (or on the draft with the designer's unsaved diagram and forms),
-    files named plainly."""
+def lint(rt: Runtime, session: Session, draft: ProcedureDraft, bpmn_text: str | None = None,
+         forms: dict | None = None, toml: str | None = None) -> list[LintMessage]:
+    """The validator's findings on the draft (or on the draft with the designer's unsaved diagram, forms and
+    procedure.toml): engine.studio.lint.validate_draft, the rules of `motcua validate` and deploy, with the
+    organisation's agency kinds and roles; files named relative to the package."""
     text = draft.bpmn_text if bpmn_text is None else bpmn_text
     check_xml(text)
     forms = draft.forms if forms is None else _check_forms(forms)
-    settings = rt.settings
-    with tempfile.TemporaryDirectory(prefix="motcua-draft-") as tmp:
-        folder = _write_folder(Path(tmp), draft.slug, draft.toml_text, draft.bpmn_filename, text, forms)
-        problems = validate_package(folder, roles=settings.roles, agency_kinds=settings.agency_kinds,
-                                    max_loop=settings.max_loop)
-        prefix = str(folder) + "/"
-        return [LintMessage(p.file.removeprefix(prefix), p.element_id, p.line, p.message, p.severity)
-                for p in problems]
+    toml_text = draft.toml_text if toml is None else _check_toml(toml)
+    own_name = f"{draft.slug}.bpmn"
+    return [LintMessage(draft.bpmn_filename if m["file"] == own_name else m["file"], m["element_id"], m["line"],
+                        m["message"], m["severity"])
+            for m in validate_draft(rt, session, slug=draft.slug, toml_text=toml_text, bpmn_text=text, forms=forms)]
+
+
+def _check_toml(toml: str) -> str:
+    if not isinstance(toml, str):
+        raise InvalidInput("procedure.toml: text expected", {"toml": ["text expected"]})
+    if len(toml.encode("utf-8")) > MAX_TEXT_BYTES:
+        raise InvalidInput("procedure.toml: too large", {"toml": [f"at most {MAX_TEXT_BYTES} bytes"]})
+    return toml
 
 
 def lint_draft(rt: Runtime, session: Session, slug: str, *, actor: User | None,
-               bpmn_text: str | None = None, forms: dict | None = None) -> list[LintMessage]:
-    return lint(rt, get_draft(session, slug, actor=actor), bpmn_text, forms)
+               bpmn_text: str | None = None, forms: dict | None = None, toml: str | None = None) -> list[LintMessage]:
+    return lint(rt, session, get_draft(session, slug, actor=actor), bpmn_text, forms, toml)
 
 
 # --- approval --------------------------------------------------------------------------------------------------
@@ -231,7 +324,7 @@ def approve_draft(rt: Runtime, session: Session, slug: str, *, revision: int, ac
                        f"look at it again before approving", revision=draft.revision)
     if draft.updated_by_id == actor.id:
         raise Forbidden("a draft is approved by someone other than the designer who last changed it")
-    errors = [m for m in lint(rt, draft) if m.severity == "error"]
+    errors = [m for m in lint(rt, session, draft) if m.severity == "error"]
     if errors:
         first = "; ".join(f"{m.element or m.file}: {m.message}" for m in errors[:3])
         raise InvalidInput(f"{len(errors)} error(s) in the draft: it cannot be approved ({first})",
@@ -280,8 +373,9 @@ def procedures(session: Session, *, actor: User | None) -> list[ProcedureRow]:
                                   .group_by(ProcedureVersion.procedure_id)).all())
     drafts = dict(session.execute(select(ProcedureDraft.open_slug, ProcedureDraft.revision)
                                   .where(ProcedureDraft.open_slug.is_not(None))).all())
-    return [ProcedureRow(p.slug, p.name_vi, p.current_version, counts.get(p.id, 0), drafts.get(p.slug))
+    rows = [ProcedureRow(p.slug, p.name_vi, p.current_version, counts.get(p.id, 0), drafts.pop(p.slug, None))
             for p in session.scalars(select(Procedure).order_by(Procedure.slug))]
+    return rows + [ProcedureRow(slug, slug, 0, 0, revision) for slug, revision in sorted(drafts.items())]
 
 
 def versions(session: Session, slug: str, *, actor: User | None) -> list[VersionRow]:
@@ -315,30 +409,30 @@ def version_bpmn(session: Session, slug: str, number: int, *, actor: User | None
 # --- simulation ------------------------------------------------------------------------------------------------
 
 def simulate_draft(rt: Runtime, session: Session, slug: str, *, actor: User | None) -> dict:
-    """What the studio's simulation panel shows for the saved draft: each path's working-time budget against
-    the legal deadline (and its extension), with the share on time sampled from recorded step durations.
+    """What the studio's simulation panel shows for the saved draft: engine.studio.simulation.simulate_procedure,
+    each start-to-end path's working-time budget against the legal deadline (and deadline + legal extension),
+    with the share on time sampled from recorded step durations when there are enough.
 
-    The simulation itself is engine.studio.simulation.simulate_procedure when this build has it; without it
-    the answer says so ({"available": false}). Answer: {"available", "message", "deadline", "ok", "paths":
-    [{"end", "status", "hours", "fits", "fits_extended", "on_time_share"}]}.
+    Answer: {"available", "message", "deadline", "deadline_hours", "extended_hours", "ok", "paths": [{"end",
+    "status", "label", "hours", "budget", "fits", "fits_extended", "on_time_share"}]}.
     """
     draft = get_draft(session, slug, actor=actor)
-    try:
-        from engine.studio.simulation import simulate_procedure
-    except ImportError:
-        return {"available": False, "message": "simulation is not available in this build", "paths": []}
     with tempfile.TemporaryDirectory(prefix="motcua-draft-") as tmp:
         folder = _write_folder(Path(tmp), draft.slug, draft.toml_text, draft.bpmn_filename, draft.bpmn_text,
                                draft.forms)
         try:
             pkg = load_package(folder)
         except PackageError as exc:
-            return {"available": True, "message": f"the draft cannot be loaded: {exc.problems[0].message}",
-                    "paths": []}
+            return {"available": True, "ok": False, "paths": [],
+                    "message": f"the draft cannot be loaded: {exc.problems[0].message}"}
     result = simulate_procedure(rt, session, pkg, with_history=True)
-    paths = [{"end": p.end_id, "status": p.end_status, "hours": round(p.seconds / 3600, 2), "fits": p.fits,
-              "fits_extended": p.fits_extended, "on_time_share": p.on_time_share} for p in result.paths]
+    paths = [{"end": p.end_id, "status": p.end_status, "label": p.label, "hours": round(p.seconds / 3600, 2),
+              "budget": result.describe(p.seconds), "fits": p.fits, "fits_extended": p.fits_extended,
+              "on_time_share": p.on_time_share} for p in result.paths]
     worst = max((p["hours"] for p in paths), default=0)
     return {"available": True, "deadline": result.deadline, "ok": result.ok, "paths": paths,
-            "message": f"{len(paths)} path(s), the longest {worst} working hours; deadline {result.deadline}: "
+            "deadline_hours": round(result.deadline_seconds / 3600, 2),
+            "extended_hours": round((result.deadline_seconds + result.extension_seconds) / 3600, 2),
+            "message": f"{len(paths)} path(s), the longest {worst} working hours; deadline {result.deadline} "
+                       f"({result.describe(result.deadline_seconds)}): "
                        + ("every path fits" if result.ok else "a path does not fit")}

@@ -86,6 +86,17 @@ def test_designer_edits_approver_deploys_and_a_running_dossier_moves(browser, wo
         page.get_by_role("link", name="Studio quy trình").click()
         page.wait_for_url(f"{base}/studio/")
         shot(page, "01-danh-sach")
+        # a new procedure: name and slug; its draft opens with a start, an end and one lane, and the lint names
+        # what procedure.toml still lacks
+        page.get_by_label("Tên tiếng Việt").fill("Cấp phép thử nghiệm")
+        page.get_by_label("Mã đường dẫn", exact=False).fill("cap-phep-thu")
+        page.get_by_role("button", name="Tạo bản nháp thủ tục mới").click()
+        page.wait_for_url(f"{base}/studio/cap-phep-thu")
+        page.wait_for_selector("#studio[data-ready=true]")
+        page.wait_for_selector("#toml-problems li.lint-error:has-text('code')")
+        for element in ("start", "end", "lane_specialist"):
+            assert page.locator(f'g.djs-element[data-element-id="{element}"]').count() == 1
+        shot(page, "01b-thu-tuc-moi")
         page.goto(f"{base}/studio/{SLUG}")
         page.get_by_role("button", name="Tạo bản nháp").click()
         page.wait_for_selector("#studio[data-ready=true]")
@@ -127,7 +138,22 @@ def test_designer_edits_approver_deploys_and_a_running_dossier_moves(browser, wo
         page.get_by_role("button", name="Lưu bản nháp").click()
         page.wait_for_selector("#status:has-text('Đã lưu')")
         page.get_by_role("button", name="Mô phỏng", exact=True).click()
-        page.wait_for_selector("#simulation-result:not(:empty)")
+        page.wait_for_selector("#simulation-result table.simulation-paths")
+        panel = page.inner_text("#simulation-result")
+        assert "not available" not in panel and "Thời hạn giải quyết" in panel, panel
+        assert page.locator("#simulation-result tr").count() >= 3  # a header and a row per path (2 or more)
+        page.locator("#simulation").scroll_into_view_if_needed()
+        shot(page, "04b-mo-phong")
+        # procedure.toml in its text area: a wrong deadline unit is named under it, undoing it clears it
+        toml = page.locator("#toml")
+        original = toml.input_value()
+        toml.fill(original.replace('unit = "same_day"', 'unit = "fortnights"'))
+        page.wait_for_selector("#toml-problems li.lint-error:has-text('procedure.toml')")
+        toml.scroll_into_view_if_needed()
+        shot(page, "04c-procedure-toml")
+        toml.fill(original)
+        page.wait_for_selector("#lint-summary:has-text('Không có lỗi')")
+        assert page.locator("#toml-problems li").count() == 0
         form = page.request.get(f"{base}/studio/{SLUG}/draft.json").json()["forms"]["examine.json"]
         assert form["properties"]["note"]["title"] == "Ghi chú của chuyên viên" and "note" in form["required"]
         shot(page, "05-da-luu")

@@ -80,3 +80,34 @@ def test_approval_by_another_user_makes_a_version(designer, page_client):
     assert 'value="PT3H"' in designer.get(f"/studio/{SLUG}/versions/2.bpmn").get_data(as_text=True)
     diff = designer.get(f"/studio/{SLUG}/diff?a=1&b=2").get_data(as_text=True)
     assert "budget: PT2H → PT3H" in diff
+
+
+def test_the_simulation_panel_and_procedure_toml(designer):
+    """The panel's answer is the real simulation (never "not available"): every path's budget beside the legal
+    deadline. procedure.toml is linted as edited (file and line named) and saved with the draft."""
+    draft = _start(designer)
+    answer = _post(designer, f"/studio/{SLUG}/simulate", json={}).get_json()
+    assert answer["available"] and "not available" not in answer["message"] and answer["ok"], answer
+    assert all(p["hours"] <= answer["deadline_hours"] and p["fits"] for p in answer["paths"]) and answer["paths"]
+    toml = draft["toml"].replace('unit = "same_day"', 'unit = "fortnights"')
+    messages = _post(designer, f"/studio/{SLUG}/lint", json={"bpmn": draft["bpmn"], "toml": toml}).get_json()["messages"]
+    assert any(m["file"] == "procedure.toml" and m["severity"] == "error" and m["line"] for m in messages), messages
+    saved = _post(designer, f"/studio/{SLUG}/save", json={"revision": draft["revision"], "toml": toml})
+    assert saved.status_code == 200
+    assert 'unit = "fortnights"' in designer.get(f"/studio/{SLUG}/draft.json").get_json()["toml"]
+    page = designer.get(f"/studio/{SLUG}").get_data(as_text=True)
+    assert 'id="toml"' in page and "fortnights" in page
+
+
+def test_a_new_procedure_is_created_from_the_studio(designer, page_client):
+    form = {"csrf_token": designer.csrf, "name": "Cấp phép thử", "slug": "cap-phep-thu"}
+    assert page_client("tanlap.specialist").post("/studio/new-procedure", data=form).status_code in (400, 404)
+    response = designer.post("/studio/new-procedure", data=form)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/studio/cap-phep-thu")
+    draft = designer.get("/studio/cap-phep-thu/draft.json").get_json()
+    assert 'name_vi = "Cấp phép thử"' in draft["toml"] and 'id="lane_specialist"' in draft["bpmn"]
+    assert "cap-phep-thu" in designer.get("/studio/").get_data(as_text=True)
+    again = designer.post("/studio/new-procedure", data=form)
+    assert again.status_code == 409
+    bad = designer.post("/studio/new-procedure", data={**form, "slug": "Có dấu"})
+    assert bad.status_code == 422 and "slug" in bad.get_data(as_text=True)

@@ -34,6 +34,15 @@ def studio_home():
     return render_template("studio/index.html", section="studio", rows=rows)
 
 
+@bp.post("/studio/new-procedure")
+def studio_new():
+    """A draft of a new procedure (name, slug): a start, an end and one lane; version 1 once approved."""
+    draft = drafts.new_procedure_draft(context.session(), slug=request.form.get("slug", ""),
+                                       name=request.form.get("name", ""), actor=actor(), now=context.now())
+    context.commit()
+    return redirect(url_for("web.studio_edit", slug=draft.slug))
+
+
 @bp.post("/studio/<slug>/draft")
 def studio_start(slug: str):
     drafts.start_draft(context.session(), slug, actor=actor(), now=context.now())
@@ -67,7 +76,8 @@ def studio_lint(slug: str):
         return _json_error(InvalidInput("bpmn: the diagram to check (XML)", {"bpmn": ["required"]}))
     try:
         messages = drafts.lint_draft(context.runtime(), context.session(), slug, actor=actor(),
-                                     bpmn_text=body["bpmn"], forms=body.get("forms"))
+                                     bpmn_text=body["bpmn"], forms=body.get("forms"),
+                                     toml=body.get("toml"))
     except EngineError as exc:
         return _json_error(exc)
     return jsonify({"messages": [m.as_dict() for m in messages]})
@@ -80,7 +90,8 @@ def studio_save(slug: str):
         return _json_error(InvalidInput("a JSON object with revision, bpmn and forms", {"revision": ["required"]}))
     try:
         draft = drafts.save_draft(context.session(), slug, revision=body["revision"], actor=actor(),
-                                  now=context.now(), bpmn_text=body.get("bpmn"), forms=body.get("forms"))
+                                  now=context.now(), bpmn_text=body.get("bpmn"), forms=body.get("forms"),
+                                  toml=body.get("toml"))
         context.commit()
     except EngineError as exc:
         context.session().rollback()

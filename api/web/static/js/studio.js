@@ -178,7 +178,7 @@
   function lint() {
     var seq = ++lintSeq;
     modeler.saveXML({ format: false }).then(function (out) {
-      return post(root.dataset.lint, JSON.stringify({ bpmn: out.xml, forms: forms }), "application/json");
+      return post(root.dataset.lint, JSON.stringify({ bpmn: out.xml, forms: forms, toml: $("toml").value }), "application/json");
     }).then(answer).then(function (body) {
       if (seq !== lintSeq) return;  // an older answer than the last edit
       messages = body.messages || (body.detail ? [{ element: null, message: body.detail, severity: "error" }] : []);
@@ -215,6 +215,17 @@
     summary.title = messages.filter(function (m) { return !m.element || !registry.get(m.element); })
       .map(function (m) { return (m.file || "") + ": " + m.message; }).join("\n");
     showProblems();
+    showTomlProblems();
+  }
+  // messages on procedure.toml (and on forms no step shows) under the procedure.toml text area
+  function showTomlProblems() {
+    var list = $("toml-problems"), registry = modeler.get("elementRegistry");
+    list.textContent = "";
+    messages.filter(function (m) { return m.file === "procedure.toml" || !m.element || !registry.get(m.element); })
+      .forEach(function (m) {
+        var li = document.createElement("li"); li.className = "lint-" + m.severity;
+        li.textContent = (m.file || "") + (m.line ? ":" + m.line : "") + ": " + m.message; list.appendChild(li);
+      });
   }
   function showProblems() {
     var list = $("panel-problems");
@@ -228,7 +239,7 @@
   // --- save, open, simulate ---------------------------------------------------------------------------------
   function save() {
     modeler.saveXML({ format: true }).then(function (out) {
-      return post(root.dataset.save, JSON.stringify({ revision: revision, bpmn: out.xml, forms: forms }), "application/json");
+      return post(root.dataset.save, JSON.stringify({ revision: revision, bpmn: out.xml, forms: forms, toml: $("toml").value }), "application/json");
     }).then(function (response) {
       return answer(response).then(function (body) {
         if (response.ok) {
@@ -256,13 +267,25 @@
     post(root.dataset.simulate, "{}", "application/json").then(answer).then(function (body) {
       var out = $("simulation-result");
       out.textContent = body.message || body.detail || "";
-      (body.paths || []).forEach(function (p) {
-        var line = document.createElement("div");
-        line.className = p.fits ? "lint-summary-ok" : "lint-summary-error";
-        line.textContent = p.end + " (" + p.status + "): " + p.hours + " h" +
-          (p.on_time_share === null || p.on_time_share === undefined ? "" : ", " + Math.round(p.on_time_share * 100) + "%");
-        out.appendChild(line);
+      if (!(body.paths || []).length) return;
+      out.textContent = body.ok ? root.dataset.msgAllFit : root.dataset.msgSomeLate;
+      // one row a path: its budget in working hours against the legal deadline (and deadline + extension)
+      var table = document.createElement("table"), head = table.insertRow();
+      table.className = "table simulation-paths";
+      [root.dataset.msgPath, root.dataset.msgBudget, root.dataset.msgDeadline, root.dataset.msgVerdict].forEach(function (t) {
+        var th = document.createElement("th"); th.textContent = t; head.appendChild(th);
       });
+      body.paths.forEach(function (p) {
+        var row = table.insertRow();
+        row.className = p.fits ? "lint-summary-ok" : "lint-summary-error";
+        row.title = p.label;
+        [p.end + " (" + p.status + ")", p.budget,
+         body.deadline_hours + " h (" + body.deadline + ")" + (body.extended_hours > body.deadline_hours ? ", +ext " + body.extended_hours + " h" : ""),
+         (p.fits ? root.dataset.msgFits : p.fits_extended ? root.dataset.msgFitsExtended : root.dataset.msgLate) +
+         (p.on_time_share === null || p.on_time_share === undefined ? "" : ", " + Math.round(p.on_time_share * 100) + "%")
+        ].forEach(function (t) { row.insertCell().textContent = t; });
+      });
+      out.appendChild(table);
     });
   }
 
@@ -286,6 +309,7 @@
       $("open-file").addEventListener("change", openFile);
       $("add-field").addEventListener("click", addField);
       $("simulate").addEventListener("click", simulate);
+      $("toml").addEventListener("input", scheduleLint);
       root.dataset.ready = "true";
       lint();
     }).catch(function (error) { say(String(error.message || error)); root.dataset.ready = "error"; });

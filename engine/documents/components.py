@@ -127,6 +127,13 @@ def missing_required(rt: Runtime, session: Session, dossier: Dossier) -> list[Sl
     return [s for s in _slots(meta, data, _files(session, dossier.id, "component")) if s.missing]
 
 
+def required_of_procedure(rt: Runtime, meta) -> list[Slot]:
+    """The procedure's required slots, all without a file: the desk's request to supplement (form 02) is issued
+    for a dossier not taken in, so nothing of it was digitised."""
+    data = procedure_documents(meta.slug, document_settings(rt.settings).default_retention_years)
+    return [s for s in _slots(meta, data, []) if s.missing]
+
+
 def results(session: Session, dossier_id: int) -> list[Document]:
     return [d for d in _files(session, dossier_id, "result") if d.removed_at is None]
 

@@ -26,6 +26,7 @@ from engine.documents.config import (
     document_settings,
     procedure_documents,
 )
+from engine.documents.locks import hold_bytes
 from engine.documents.store import Staged, Staging, Store, TooLarge, make_store
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
 from engine.models import Document, Dossier, Task, User
@@ -217,6 +218,7 @@ def attach(rt: Runtime, session: Session, dossier_id: int, *, component, stream:
         kind, pages, signature = check_staged(staged, ds.trust_roots)
         if signature is not None:
             signature["checked_at"] = now.isoformat()
+        hold_bytes(session, staged.sha256)  # to the commit: the retention purge cannot delete these bytes now
         store.adopt(staged)
     except BaseException:
         staged.discard()
@@ -306,6 +308,10 @@ def reuse(rt: Runtime, session: Session, dossier_id: int, *, document_id: int, c
     if source is None:
         raise InvalidInput("no earlier file of this applicant with this id", {"document_id": [
             "not a file of the same applicant's earlier dossiers in your agencies"]})
+    hold_bytes(session, source.sha256)  # then re-check: the retention purge may have just removed them
+    session.refresh(source)
+    if source.removed_at is not None or not backend(rt)[2].exists(source.sha256):
+        raise Conflict("the earlier file was removed (retention): it cannot be reused")
     doc = Document(dossier_id=dossier.id, kind="component", slot=slot, sha256=source.sha256, size=source.size,
                    media_type=source.media_type, pages=source.pages, filename=source.filename, origin="reused",
                    stage=_stage_of(session, dossier), reused_from_id=source.id,

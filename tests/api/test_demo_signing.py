@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from documents_support import official, pki  # noqa: F401,F811  (pki: the fixture)
+from documents_support import official
 from samples import HH_APPROVE, SIGN_APPROVE
 from sqlalchemy import select
 
@@ -69,7 +69,7 @@ def test_a_demo_dossier_signed_by_the_leader_gets_a_signed_result(demo_dir, monk
     assert (folder / SIGNER_FILE).read_bytes() == before
 
 
-def test_a_configured_certificate_is_used_and_no_demo_one_made(demo_dir, monkeypatch, pki):  # noqa: F811
+def test_a_configured_certificate_is_used_and_no_demo_one_made(demo_dir, monkeypatch, pki):
     monkeypatch.setenv("MOTCUA_DOCUMENTS_SIGNING_PKCS12", str(pki.signer_p12))
     assert "DEMO-ONLY" not in _start_demo()
     assert not (demo_dir / "var" / "demo-pki").exists()

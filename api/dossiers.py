@@ -262,17 +262,24 @@ class ProcessSupplementPdf(MethodView):
     @problems(blp, 401, 404)
     def get(self, dossier_id):
         """Print the latest supplement request made while handling the dossier (form 02); 404 when none was."""
-        slip = printouts.supplement_request_in_process(context.runtime(), context.session(), dossier_id,
+        rt = context.runtime()
+        slip = printouts.supplement_request_in_process(rt, context.session(), dossier_id,
                                                        actor=require_actor(), now=context.now())
-        answer = _pdf("supplement_request", contexts.process_supplement_context(slip, tz=_zone()),
+        missing = [slot.name_vi for slot in components.missing_required(rt, context.session(), slip.dossier)]
+        answer = _pdf("supplement_request",
+                      contexts.process_supplement_context(slip, tz=_zone(), not_digitised=missing),
                       f"phieu-yeu-cau-bo-sung-{slip.dossier.code}.pdf")
         context.commit()
         return answer
 
 
 def _slip_pdf(kind: str, form_key: str, number: str, prefix: str) -> Response:
-    slip = printouts.desk_slip(context.runtime(), context.session(), kind, number, actor=require_actor())
-    return _pdf(form_key, contexts.slip_context(slip, tz=_zone()), f"{prefix}-{slip.record.number}.pdf")
+    rt = context.runtime()
+    slip = printouts.desk_slip(rt, context.session(), kind, number, actor=require_actor())
+    missing = ([slot.name_vi for slot in components.required_of_procedure(rt, slip.meta)]
+               if kind == "supplement_request" else [])
+    return _pdf(form_key, contexts.slip_context(slip, tz=_zone(), not_digitised=missing),
+                f"{prefix}-{slip.record.number}.pdf")
 
 
 @blp.route("/reception/supplement-requests/<number>.pdf")

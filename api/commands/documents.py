@@ -38,7 +38,8 @@ def verify_pdf(file: Path):
 @click.command("retention")
 @click.option("--remove", is_flag=True, help="Remove the files listed (their rows, hashes and audit stay).")
 def retention(remove: bool):
-    """List the dossiers' files past their procedure's retention period; --remove removes their bytes."""
+    """List the dossiers' files past their procedure's retention period, and stored files no row names (after a
+    crash) older than documents.orphan_grace_hours; --remove removes their bytes."""
     from api.commands.database import migrated_runtime
     from engine.documents import retention as engine_retention
     from engine.models import Dossier
@@ -52,4 +53,10 @@ def retention(remove: bool):
             click.echo(f"{codes[d.dossier_id]}\t{d.id}\t{d.kind}\t{d.sha256}\t{d.size}\tkept until "
                        f"{d.keep_until:%Y-%m-%d}" + ("\tremoved" if remove else ""))
         session.commit()
+        lost = engine_retention.orphans(rt, session, now, remove=remove)
+        for sha in lost:
+            click.echo(f"-\t-\torphan\t{sha}" + ("\tremoved" if remove else ""))
+        session.commit()
     click.echo(f"{len(docs)} file(s) past retention" + (", removed" if remove else "; --remove removes them"))
+    click.echo(f"{len(lost)} stored file(s) no row names, older than documents.orphan_grace_hours"
+               + (", removed" if remove else "; --remove removes them"))

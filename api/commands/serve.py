@@ -32,6 +32,22 @@ def _run(app, host: str, port: int) -> None:
 DEMO_DATABASE = Path("var/demo.db")
 
 
+def _demo_signing() -> str | None:
+    """With no signing certificate configured, the demo signs its electronic results with a demo-only CA and
+    certificate under var/demo-pki/ (made when absent), trusted as a root by this demo only."""
+    from engine.documents.config import document_settings
+    from engine.documents.demo_pki import ensure_demo_pki
+
+    if document_settings(load_settings()).signing_pkcs12:
+        return None
+    pki, made = ensure_demo_pki()
+    for key, value in pki.settings().items():
+        os.environ[f"MOTCUA_DOCUMENTS_{key.upper()}"] = (
+            "[" + ", ".join(f"'{v}'" for v in value) + "]" if isinstance(value, list) else value)
+    return (f"Electronic results signed with a DEMO-ONLY certificate ({'made' if made else 'kept'}: {pki.signer_p12});"
+            " not trusted for real use")
+
+
 @click.command("serve")
 @click.option("--host", default=None, help="Address to listen on (default from config: 127.0.0.1).")
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="Port (default from config: 8000).")
@@ -64,6 +80,7 @@ def demo(host: str, port: int, workflows: Path, no_serve: bool):
     os.environ["MOTCUA_DATABASE_URL"] = f"sqlite:///{db_file}"
     # The demo is plain http on this machine: a Secure cookie would never come back.
     os.environ.setdefault("MOTCUA_SERVER_SECURE_COOKIES", "false")
+    pki_note = _demo_signing()
     settings = load_settings()
     rt = Runtime.from_settings(settings)
     migrate.upgrade(rt.db_engine)
@@ -73,6 +90,8 @@ def demo(host: str, port: int, workflows: Path, no_serve: bool):
         received = seed_demo_dossiers(rt, session, now=rt.clock.now())
         session.commit()
     click.echo(f"Database: {db_file}")
+    if pki_note:
+        click.echo(pki_note)
     for d in deployed:
         click.echo(f"Procedure deployed: {d.slug} (version {d.version})")
     for code, secret in received:

@@ -53,23 +53,26 @@ def receipt_context(r: Receipt, *, tz: dt.tzinfo, base_url: str, not_digitised: 
     }
 
 
-def slip_context(s: DeskSlip, *, tz: dt.tzinfo) -> dict:
-    """Forms 02 and 03: what the desk could not take in, and why."""
+def slip_context(s: DeskSlip, *, tz: dt.tzinfo, not_digitised: list[str] | None = None) -> dict:
+    """Forms 02 and 03: what the desk could not take in, and why; `not_digitised` (form 02) names the required
+    components with no file (engine.documents.components)."""
     rec = s.record
     return _slip(s.agency.name, rec.number, _local(rec.created_at, tz), rec.applicant, rec.applicant_name, s.meta,
-                 rec.missing_documents or (), rec.reason, s.official)
+                 rec.missing_documents or (), rec.reason, s.official, not_digitised)
 
 
-def process_supplement_context(p: ProcessSupplement, *, tz: dt.tzinfo) -> dict:
+def process_supplement_context(p: ProcessSupplement, *, tz: dt.tzinfo,
+                               not_digitised: list[str] | None = None) -> dict:
     """Form 02 for a supplement asked by a step while the dossier was handled: numbered by the dossier's code."""
     d = p.dossier
     return _slip(p.agency.name, d.code, _local(p.requested_at, tz), d.applicant, d.applicant_name, p.meta,
-                 p.missing, p.reason, p.official)
+                 p.missing, p.reason, p.official, not_digitised)
 
 
-def _slip(agency_name, number, created, applicant, name, meta, missing, reason, official) -> dict:
+def _slip(agency_name, number, created, applicant, name, meta, missing, reason, official, not_digitised=None) -> dict:
     applicant = dict(applicant or {})
     return {
+        "not_digitised": list(not_digitised or ()),
         **_heading(agency_name, number, "Số", created.date()),
         "number": number, "created_at": created,
         "applicant": {k: applicant.get(k) for k in ("name", "id_number", "address", "phone", "email")} | {"name": name},

@@ -22,7 +22,7 @@ from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFou
 #: endpoints open without signing in
 PUBLIC_ENDPOINTS = frozenset({"web.home", "web.login", "web.language", "web.static", "web.public_lookup",
                               "web.public_rating", "web.public_lookup_old",
-                              "web.public_result"})
+                              "web.public_result", "web.public_result_old"})
 #: what an official whose password an administrator reset may open before choosing a new one
 WHILE_PASSWORD_RESET = frozenset({"web.password", "web.logout", "web.keep_alive"})
 #: how long before the idle end of a login session the page warns

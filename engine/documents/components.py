@@ -26,6 +26,7 @@ from engine.documents.config import (
     document_settings,
     procedure_documents,
 )
+from engine.documents.locks import hold_bytes
 from engine.documents.store import Staged, Staging, Store, TooLarge, make_store
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
 from engine.models import Document, Dossier, Task, User
@@ -127,6 +128,13 @@ def missing_required(rt: Runtime, session: Session, dossier: Dossier) -> list[Sl
     return [s for s in _slots(meta, data, _files(session, dossier.id, "component")) if s.missing]
 
 
+def required_of_procedure(rt: Runtime, meta) -> list[Slot]:
+    """The procedure's required slots, all without a file: the desk's request to supplement (form 02) is issued
+    for a dossier not taken in, so nothing of it was digitised."""
+    data = procedure_documents(meta.slug, document_settings(rt.settings).default_retention_years)
+    return [s for s in _slots(meta, data, []) if s.missing]
+
+
 def results(session: Session, dossier_id: int) -> list[Document]:
     return [d for d in _files(session, dossier_id, "result") if d.removed_at is None]
 
@@ -210,6 +218,7 @@ def attach(rt: Runtime, session: Session, dossier_id: int, *, component, stream:
         kind, pages, signature = check_staged(staged, ds.trust_roots)
         if signature is not None:
             signature["checked_at"] = now.isoformat()
+        hold_bytes(session, staged.sha256)  # to the commit: the retention purge cannot delete these bytes now
         store.adopt(staged)
     except BaseException:
         staged.discard()
@@ -299,6 +308,10 @@ def reuse(rt: Runtime, session: Session, dossier_id: int, *, document_id: int, c
     if source is None:
         raise InvalidInput("no earlier file of this applicant with this id", {"document_id": [
             "not a file of the same applicant's earlier dossiers in your agencies"]})
+    hold_bytes(session, source.sha256)  # then re-check: the retention purge may have just removed them
+    session.refresh(source)
+    if source.removed_at is not None or not backend(rt)[2].exists(source.sha256):
+        raise Conflict("the earlier file was removed (retention): it cannot be reused")
     doc = Document(dossier_id=dossier.id, kind="component", slot=slot, sha256=source.sha256, size=source.size,
                    media_type=source.media_type, pages=source.pages, filename=source.filename, origin="reused",
                    stage=_stage_of(session, dossier), reused_from_id=source.id,

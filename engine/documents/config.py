@@ -36,6 +36,7 @@ class DocumentSettings:
     signing_passphrase: str = ""
     trust_roots: tuple[str, ...] = ()
     default_retention_years: int = 10
+    orphan_grace_hours: int = 24
 
 
 def document_settings(settings: Settings) -> DocumentSettings:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.documents import components, signatures
 from engine.documents.config import TEMPLATES, document_settings
+from engine.documents.locks import hold_bytes
 from engine.errors import Conflict, NotFound
 from engine.models import Agency, AuditEvent, Document, Dossier, Task, User
 from engine.runtime import Runtime
@@ -88,6 +89,7 @@ def issue_result(rt: Runtime, session: Session, dossier: Dossier, *, actor: User
                                  name=actor.full_name if actor else None)
     staged = staging.write(io.BytesIO(signed), max(ds.max_file_bytes, len(signed)))
     try:
+        hold_bytes(session, staged.sha256)
         store.adopt(staged)
     except BaseException:
         staged.discard()

@@ -49,6 +49,7 @@ class Store(Protocol):
     def exists(self, sha256: str) -> bool: ...
     def open(self, sha256: str) -> Iterator[bytes]: ...
     def delete(self, sha256: str) -> None: ...
+    def listing(self) -> Iterator[tuple[str, float]]: ...
 
 
 def _fsync_dir(path: Path) -> None:
@@ -148,6 +149,15 @@ class LocalStore:
     def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
 
+    def listing(self) -> Iterator[tuple[str, float]]:
+        """(sha256, last written as a POSIX time) of every stored object."""
+        for path in self.root.glob("??/??/*"):
+            if len(path.name) == 64:
+                try:
+                    yield path.name, path.stat().st_mtime
+                except FileNotFoundError:  # deleted meanwhile
+                    continue
+
 
 class S3Store:
     """Objects in a bucket of an S3-compatible server, under the key `objects/<sha256>` (boto3)."""
@@ -205,6 +215,12 @@ class S3Store:
 
     def delete(self, sha256: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.key(sha256))
+
+    def listing(self) -> Iterator[tuple[str, float]]:
+        """(sha256, last written as a POSIX time) of every stored object."""
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix="objects/"):
+            for item in page.get("Contents", ()):
+                yield item["Key"].rsplit("/", 1)[-1], item["LastModified"].timestamp()
 
 
 def make_store(ds) -> Store:

@@ -83,7 +83,7 @@ def test_desk_attaches_a_scan_and_the_citizen_downloads_the_signed_result(browse
 
         phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="vi-VN", accept_downloads=True)
         phone.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-        phone.goto(f"{base}/tra-cuu?code={code}&secret={secret}")
+        phone.goto(f"{base}/lookup?code={code}&secret={secret}")
         link = phone.get_by_role("link", name="Tải kết quả điện tử (PDF đã ký số)")
         phone.screenshot(path=str(SCREENSHOTS / "31-tra-cuu-ket-qua-dien-tu.png"), full_page=True)
         with phone.expect_download() as download:

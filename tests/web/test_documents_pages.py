@@ -59,10 +59,13 @@ def test_the_lookup_page_links_the_signed_result(dapp, drt):
     dossier_id, code, secret = _receive(drt)
     to_signed(drt, dossier_id)
     citizen = dapp.test_client()
-    page = citizen.get("/tra-cuu", query_string={"code": code, "secret": secret}).get_data(as_text=True)
-    assert "/tra-cuu/ket-qua?" in page
-    got = citizen.get("/tra-cuu/ket-qua", query_string={"code": code, "secret": secret})
+    page = citizen.get("/lookup", query_string={"code": code, "secret": secret}).get_data(as_text=True)
+    assert "/lookup/result?" in page and "/tra-cuu" not in page
+    got = citizen.get("/lookup/result", query_string={"code": code, "secret": secret})
     assert got.status_code == 200 and got.mimetype == "application/pdf" and got.data.startswith(b"%PDF-")
-    wrong = citizen.get("/tra-cuu/ket-qua", query_string={"code": code, "secret": "WRONG"})
-    assert wrong.status_code == 302 and "/tra-cuu?" in wrong.headers["Location"]  # the look-up says what is wrong
+    old = citizen.get("/tra-cuu/ket-qua", query_string={"code": code, "secret": secret})  # the old address
+    assert old.status_code == 301 and old.headers["Location"].endswith(f"/lookup/result?code={code}&secret={secret}")
+    assert citizen.get(old.headers["Location"]).data == got.data
+    wrong = citizen.get("/lookup/result", query_string={"code": code, "secret": "WRONG"})
+    assert wrong.status_code == 302 and "/lookup?" in wrong.headers["Location"]  # the look-up says what is wrong
     assert "Không tìm thấy hồ sơ" in citizen.get(wrong.headers["Location"]).get_data(as_text=True)

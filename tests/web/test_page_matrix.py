@@ -16,7 +16,8 @@ CALLERS = sorted(TANLAP | {"hoabinh.specialist", "admin"}) + ["anonymous"]
 SIGNED_IN = set(CALLERS) - {"anonymous"}
 #: pages open without signing in (or that only redirect)
 PUBLIC = {"web.home", "web.login", "web.language", "web.static", "web.keep_alive", "web.public_lookup",
-          "web.public_rating", "web.public_lookup_old", "web.public_result"}
+          "web.public_rating", "web.public_lookup_old", "web.public_result",
+          "web.public_result_old"}
 #: who keeps or reads Tân Lập's tracking book (engine.tracking_book.BOOK_ROLES)
 BOOK = {"tanlap.reception", "tanlap.leader", "tanlap.supervisor", "admin"}
 #: who watches Tân Lập's open dossiers (engine.supervision.WATCH_ROLES) and reads its reports (REPORT_ROLES)

@@ -86,7 +86,7 @@ def _message(exc) -> str:
     return _("The file cannot be read: scan it again as PDF, JPEG or PNG.")
 
 
-@bp.get("/tra-cuu/ket-qua")
+@bp.get("/lookup/result")
 def public_result():
     """The signed electronic result for the holder of the receipt (code and secret), under the look-up's rate
     limit; anything else (too many tries, a wrong code or secret, no result yet) goes back to the look-up
@@ -102,3 +102,10 @@ def public_result():
         return back
     context.commit()  # the audited download
     return file_response(doc, chunks, inline=False)
+
+
+@bp.get("/tra-cuu/ket-qua")
+def public_result_old():
+    """The result's address before the look-up moved to /lookup: the same download, the same query."""
+    query = request.query_string.decode("ascii", "replace")
+    return redirect(url_for("web.public_result") + (f"?{query}" if query else ""), 301)

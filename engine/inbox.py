@@ -376,10 +376,7 @@ def _risk_parts(now, rank: int, after: str | None, any_status: bool) -> list[tup
         paused_dossier = aliased(Dossier)
         paused = select(paused_dossier.id).where(paused_dossier.paused_at.isnot(None))
         out.append((and_(level, where, Dossier.paused_at.is_(None), bound), order))
-        # ordered by an expression no index holds: SQLite then starts from the few paused dossiers' tasks
-        # (ix_task_dossier_id) instead of reading the whole arm in due order to find them
-        out.append((and_(level, where, Task.dossier_id.in_(paused)),
-                    [func.coalesce(Task.due_at, Task.due_at).asc(), Task.id.asc()]))
+        out.append((and_(level, where, Task.dossier_id.in_(paused)), order))
     return out
 
 

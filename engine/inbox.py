@@ -341,12 +341,10 @@ def _page_statement(arms: tuple[_Arm, ...], sort: str, after: str | None, given:
         # One more split: each level is read in due order on its own, from the cursor's level on; the level
         # of the cursor from the cursor, the later ones from their start.
         (after, rank) = after if after is not None else (None, 0)
-        level = _risk_expr(now)
         branches = [select(stmt.add_columns(literal(r).label("risk_rank")).where(
-                        _arm_clause(i, arm), level == literal(RISK_ORDER[r]), where).order_by(*order).limit(limit)
-                        .subquery())
+                        _arm_clause(i, arm), where).order_by(*order).limit(limit).subquery())
                     for i, arm in enumerate(arms) for r in range(rank, len(RISK_ORDER))
-                    for where, order in _parts(sort, after if r == rank else None)]
+                    for where, order in _risk_parts(now, r, after if r == rank else None, "status" in given)]
     else:
         branches = [select(stmt.where(_arm_clause(i, arm), where).order_by(*order).limit(limit).subquery())
                     for i, arm in enumerate(arms) for where, order in _parts(sort, after)]
@@ -354,6 +352,32 @@ def _page_statement(arms: tuple[_Arm, ...], sort: str, after: str | None, given:
     page = select(merged).order_by(*_page_order(merged, sort)).limit(limit).subquery("page")
     rows, _ = _statement(now, page)
     return rows.order_by(*_page_order(page, sort))
+
+
+def _risk_parts(now, rank: int, after: str | None, any_status: bool) -> list[tuple[object, list]]:
+    """(where, order by) of the parts of one risk level, as _parts, each read in (due_at, id) order.
+
+    A running task's level follows from its due time (overdue before now, the others from now on), so its
+    rows at one level are one range of the arm's index that starts or stops at now: the overdue rows are not
+    read again to find the first row on track. A paused dossier's tasks keep the level the scan stored,
+    whatever their due time: they are read apart, from the few paused dossiers (ix_dossier_paused). With a
+    status asked for (closed tasks are never running), each part is read whole as before.
+    """
+    level = _risk_expr(now) == literal(RISK_ORDER[rank])
+    parts = _parts("risk", after)
+    if any_status:
+        return [(and_(level, where), order) for where, order in parts]
+    out = []
+    for i, (where, order) in enumerate(parts):
+        if i > 0 or after == "undated":  # the rows without a due time: never overdue, no range to start at
+            out.append((and_(level, where), order))
+            continue
+        bound = Task.due_at < now if RISK_ORDER[rank] == "overdue" else Task.due_at >= now
+        paused_dossier = aliased(Dossier)
+        paused = select(paused_dossier.id).where(paused_dossier.paused_at.isnot(None))
+        out.append((and_(level, where, Dossier.paused_at.is_(None), bound), order))
+        out.append((and_(level, where, Task.dossier_id.in_(paused)), order))
+    return out
 
 
 def _page_order(rows, sort: str) -> list:

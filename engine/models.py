@@ -129,6 +129,13 @@ class Dossier(Base):
         # closed_at (always NULL here) so that SQLite reads the index alone
         Index("ix_dossier_open_search", "search_key", "id", "closed_at", postgresql_where=text("closed_at IS NULL"),
               sqlite_where=text("closed_at IS NULL")),
+        # the few paused dossiers, whose tasks the inbox's risk sort reads apart (engine.inbox._risk_parts)
+        Index("ix_dossier_paused", "id", postgresql_where=text("paused_at IS NOT NULL"),
+              sqlite_where=text("paused_at IS NOT NULL")),
+        # PostgreSQL only (migration speed_1): trigrams of the open dossiers' keys, for LIKE '%...%'
+        Index("ix_dossier_open_search_trgm", "search_key", postgresql_using="gin",
+              postgresql_ops={"search_key": "gin_trgm_ops"},
+              postgresql_where=text("closed_at IS NULL")).ddl_if(dialect="postgresql"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     #: <agency code>-<YYMMDD>-<4-digit sequence of the day> (Circular 01/2018/TT-VPCP art. 19)

@@ -184,3 +184,62 @@ def test_search_finds_the_same_by_either_path(rt, session, users, monkeypatch, c
     assert found(anh.code[-4:]) == [anh.id]
     assert found("khong ai") == []
     assert found("nguyen", sort="risk") == sorted([an.id, anh.id])
+
+
+def test_the_risk_sort_reads_paused_dossiers_apart_and_keeps_the_order(rt, session, users):
+    # A running task's level follows its due time; a paused dossier's tasks keep the stored level whatever
+    # their due time (engine.inbox._risk_parts reads them apart): the order and the pages stay the rule's.
+    from sqlalchemy import update
+
+    from engine import dossiers
+    from engine.models import Dossier, Task
+
+    now = rt.clock.now()
+    hour = dt.timedelta(hours=1)
+    # (due in hours from now, warn in hours from now, stored risk, paused)
+    shapes = [(-3, -5, "on_track", False),  # overdue by the clock
+              (5, 4, "overdue", True),  # paused, stored overdue though due later: overdue
+              (-2, -4, "at_risk", True),  # paused, stored at risk though past due: at risk
+              (-1, -3, "on_track", False),  # overdue
+              (2, -1, "on_track", False),  # warned: at risk
+              (30, 20, "at_risk", False),  # at risk on its path
+              (-4, -6, "on_track", True),  # paused, stored on track though past due: on track
+              (10, 8, "overdue", False),  # a stale overdue: on track
+              (None, None, "at_risk", False),  # no due time, at risk on its path
+              (None, None, "on_track", False),
+              (1, 0.5, "on_track", False)]  # on track
+    expected_level = ["overdue", "overdue", "at_risk", "overdue", "at_risk", "at_risk", "on_track", "on_track",
+                      "at_risk", "on_track", "on_track"]
+    tasks = []
+    for i, (due, warn, risk, paused) in enumerate(shapes):
+        dossier = dossiers.receive_dossier(rt, session, procedure="household-business", agency_id=agency_id(session),
+                                           channel="counter", applicant={"name": f"Người {i}"},
+                                           actor=users["tanlap.reception"], now=now).dossier
+        session.commit()
+        [task] = session.scalars(select(Task).where(Task.dossier_id == dossier.id, Task.state == "ready")).all()
+        session.execute(update(Task).where(Task.id == task.id).values(
+            due_at=now + due * hour if due is not None else None,
+            warn_at=now + warn * hour if warn is not None else None, risk=risk))
+        if paused:
+            session.execute(update(Dossier).where(Dossier.id == dossier.id).values(paused_at=now - hour))
+        session.commit()
+        tasks.append((task.id, due))
+    me = users["tanlap.specialist"]
+    page = inbox.list_tasks(rt, session, inbox.InboxFilter(sort="risk"), actor=me, now=now, limit=200)
+    mine = {r.id for r in page.items}
+    assert {t for t, _ in tasks} <= mine
+    rank = {t: (inbox.RISK_ORDER.index(level), due is None, due or 0, t)
+            for (t, due), level in zip(tasks, expected_level, strict=True)}
+    assert {r.id: r.risk for r in page.items if r.id in rank} == {
+        t: level for (t, _), level in zip(tasks, expected_level, strict=True)}
+    ours = [r.id for r in page.items if r.id in rank]
+    assert ours == sorted(rank, key=rank.get)
+    # page by page, one row at a time, the same rows in the same order
+    paged, cursor = [], None
+    while True:
+        one = inbox.list_tasks(rt, session, inbox.InboxFilter(sort="risk"), actor=me, now=now, after=cursor, limit=1)
+        paged += [r.id for r in one.items]
+        if one.next_cursor is None:
+            break
+        cursor = inbox.decode_cursor(one.next_cursor)
+    assert paged == [r.id for r in page.items]

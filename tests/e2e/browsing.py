@@ -30,7 +30,8 @@ def demo_runtime(folder: Path, name: str):
     url = f"sqlite:///{folder / f'{name}.db'}"
     engine = make_engine(url)
     migrate.upgrade(engine)
-    settings = load_settings({"database": {"url": url}, "server": {"secret_key_file": str(folder / "key")}})
+    settings = load_settings({"database": {"url": url}, "server": {"secret_key_file": str(folder / "key")},
+                              "documents": {"path": str(folder / "documents")}})
     rt = Runtime(settings=settings, sessions=make_sessionmaker(engine))
     with rt.sessions() as s:
         seed_demo(s, password=PASSWORD, hash_method="pbkdf2:sha256:1000")

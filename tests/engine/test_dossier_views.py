@@ -56,7 +56,9 @@ def receive(rt, session, users, code="000.01.31.H26", prefix="tanlap"):
 
 def step(rt, session, users, dossier, data, minutes=30):
     rt.clock.advance(dt.timedelta(minutes=minutes))
-    task = session.scalars(select(Task).where(Task.dossier_id == dossier.id, Task.state == "ready")).one()
+    # a step sent back by the diagram's outcome comes back claimed by the official who did it
+    task = session.scalars(select(Task).where(Task.dossier_id == dossier.id,
+                                              Task.state.in_(("ready", "claimed")))).one()
     dossiers.complete_task(rt, session, task.id, data, actor=users[f"tanlap.{task.role}"], now=rt.clock.now())
     session.commit()
     return task

@@ -9,19 +9,13 @@ import shutil
 import subprocess
 
 import pytest
-from browsing import CSP, SCREENSHOTS
+from browsing import SCREENSHOTS, app_under_csp, demo_runtime
 from openpyxl import load_workbook
 from sqlalchemy import select
-from support import APPLICANT, PASSWORD, WORKFLOWS, serving
+from support import APPLICANT, PASSWORD, serving
 
-from api import create_app
-from config import load_settings
-from engine import dossiers, escalation, migrate
-from engine.db import make_engine, make_sessionmaker
-from engine.deploy import deploy_path
+from engine import dossiers, escalation
 from engine.models import Agency, User
-from engine.runtime import Runtime
-from engine.seed import seed_demo
 
 pytestmark = pytest.mark.slow
 
@@ -29,15 +23,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def supervised(tmp_path):
     """A fresh SQLite workspace: two dossiers received now, and a deadline scan a week later (rungs 1-4)."""
-    url = f"sqlite:///{tmp_path / 'oversight.db'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    settings = load_settings({"database": {"url": url}, "server": {"secret_key_file": str(tmp_path / "key")}})
-    rt = Runtime(settings=settings, sessions=make_sessionmaker(engine))
+    rt, engine = demo_runtime(tmp_path, "oversight")
     with rt.sessions() as s:
-        seed_demo(s, password=PASSWORD, hash_method="pbkdf2:sha256:1000")
-        deploy_path(rt, s, WORKFLOWS, actor=None, now=rt.clock.now())
-        s.commit()
         reception = s.scalars(select(User).where(User.username == "tanlap.reception")).one()
         tanlap = s.scalars(select(Agency.id).where(Agency.code == "000.01.31.H26")).one()
         for channel in ("counter", "online"):
@@ -46,8 +33,7 @@ def supervised(tmp_path):
             s.commit()
         escalation.scan(rt, s, rt.clock.now() + dt.timedelta(days=7))
         s.commit()
-    app = create_app(runtime=rt)
-    app.after_request(lambda response: (response.headers.setdefault("Content-Security-Policy", CSP), response)[1])
+    app = app_under_csp(rt)
     yield app
     engine.dispose()
 

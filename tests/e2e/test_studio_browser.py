@@ -5,19 +5,13 @@ for real), and see the dossier continue on the new version."""
 from __future__ import annotations
 
 import pytest
-from browsing import CSP, SCREENSHOTS
+from browsing import SCREENSHOTS, app_under_csp, demo_runtime
 from sqlalchemy import select
 from support import APPLICANT, PASSWORD, WORKFLOWS, serving
 
-from api import create_app
-from config import load_settings
-from engine import dossiers, migrate
-from engine.db import make_engine, make_sessionmaker
-from engine.deploy import deploy_path
+from engine import dossiers
 from engine.errors import InvalidInput
 from engine.models import Agency, Dossier, ProcedureVersion, Task, User
-from engine.runtime import Runtime
-from engine.seed import seed_demo
 
 pytestmark = pytest.mark.slow
 SLUG = "birth-registration"
@@ -25,23 +19,15 @@ SLUG = "birth-registration"
 
 @pytest.fixture
 def workspace(tmp_path):
-    url = f"sqlite:///{tmp_path / 'studio.db'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    settings = load_settings({"database": {"url": url}, "server": {"secret_key_file": str(tmp_path / "key")}})
-    rt = Runtime(settings=settings, sessions=make_sessionmaker(engine))
+    rt, engine = demo_runtime(tmp_path, "studio")
     with rt.sessions() as s:
-        seed_demo(s, password=PASSWORD, hash_method="pbkdf2:sha256:1000")
-        deploy_path(rt, s, WORKFLOWS, actor=None, now=rt.clock.now())
-        s.commit()
         reception = s.scalars(select(User).where(User.username == "tanlap.reception")).one()
         tanlap = s.scalars(select(Agency.id).where(Agency.code == "000.01.31.H26")).one()
         result = dossiers.receive_dossier(rt, s, procedure=SLUG, agency_id=tanlap, channel="counter",
                                           applicant=APPLICANT, actor=reception, now=rt.clock.now())
         s.commit()
         dossier_id = result.dossier.id
-    app = create_app(runtime=rt)
-    app.after_request(lambda response: (response.headers.setdefault("Content-Security-Policy", CSP), response)[1])
+    app = app_under_csp(rt)
     yield app, rt, dossier_id
     engine.dispose()
 

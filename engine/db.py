@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import Date, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -43,7 +47,43 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+class local_date(FunctionElement):  # noqa: N801 - an SQL function's name
+    """local_date(timestamp, zone name): the date of a UTC timestamp column in a time zone, in SQL.
+
+    PostgreSQL: `CAST(timezone(zone, ts) AS DATE)`; SQLite: the Python function `motcua_local_date` that
+    every SQLite connection of make_engine registers (an ISO date as text; compare only with another).
+    """
+
+    type = Date()
+    name = "local_date"
+    inherit_cache = True
+
+
+@compiles(local_date, "postgresql")
+def _local_date_postgresql(element, compiler, **kw):
+    ts, zone = list(element.clauses)
+    return f"CAST(timezone({compiler.process(zone, **kw)}, {compiler.process(ts, **kw)}) AS DATE)"
+
+
+@compiles(local_date)
+def _local_date_other(element, compiler, **kw):
+    return f"motcua_local_date({compiler.process(element.clauses, **kw)})"
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _sqlite_local_date(value: str | None, zone: str) -> str | None:
+    """SQLite's motcua_local_date: a stored naive-UTC timestamp's local date (ISO text) in a zone."""
+    if value is None:
+        return None
+    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC).astimezone(_zone(zone)).date().isoformat()
+
+
 def _sqlite_pragmas(dbapi_connection, _record):
+    dbapi_connection.create_function("motcua_local_date", 2, _sqlite_local_date, deterministic=True)
     cur = dbapi_connection.cursor()
     # WAL: readers do not block the writer; NORMAL is durable at checkpoints and safe with WAL.
     cur.execute("PRAGMA journal_mode=WAL")

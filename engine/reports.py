@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, case, func, literal, not_, null, or_, select
 from sqlalchemy.orm import Session
 
+from engine.db import local_date
 from engine.models import Agency, Dossier, Payment, Procedure, ProcedureVersion, Task, User
 
 RESOLVED = ("returned", "processed")
@@ -90,91 +90,99 @@ class Report:
     total: Figures
 
 
-def classify(d, start_at: dt.datetime, end_at: dt.datetime, as_of: dt.datetime, tz) -> Figures | None:
-    """Return the figures one dossier adds to its rows, or None when it is outside the period."""
-    finished = d.processed_at or d.closed_at
-    if d.received_at >= end_at or (finished is not None and finished < start_at):
-        return None
-    counts: dict[str, int] = {}
-    if d.received_at < start_at:
-        counts["carried_over"] = 1
-    else:
-        counts["new_online" if d.channel == "online" else "new_direct_or_postal"] = 1
-    if finished is None or finished >= end_at or d.status not in (*RESOLVED, *LOCAL_OUTCOMES):
-        # while waiting for the citizen's supplement the legal clock stands still: not overdue
-        overdue = d.legal_due_at < as_of and not (d.paused_at is not None and d.paused_at <= as_of)
-        counts["in_progress_overdue" if overdue else "in_progress_within"] = 1
-    elif d.status in LOCAL_OUTCOMES:
-        counts[d.status] = 1
-    else:
-        done, due = finished.astimezone(tz).date(), d.legal_due_at.astimezone(tz).date()
-        counts["resolved_early" if done < due else "resolved_on_time" if done == due else "resolved_late"] = 1
-    return Figures(**counts)
-
-
 def handling_report(session: Session, *, start: dt.date, end: dt.date, now: dt.datetime,
                     timezone: str = "Asia/Ho_Chi_Minh", by_official: bool = False,
                     agency_ids: Iterable[int] | None = None) -> Report:
-    """Compute form II.06a for the local dates start..end (inclusive), as known at `now`."""
+    """Compute form II.06a for the local dates start..end (inclusive), as known at `now`.
+
+    One grouped query: the database classifies and counts the dossiers (per official: a second one for the
+    total, which counts each dossier once).
+    """
     tz = ZoneInfo(timezone)
     start_at = dt.datetime.combine(start, dt.time(), tz)
     end_at = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tz)
     as_of = min(end_at, now)
-    query = (select(Dossier.id, Dossier.agency_id, Dossier.channel, Dossier.status, Dossier.received_at,
-                    Dossier.legal_due_at, Dossier.paused_at, Dossier.processed_at, Dossier.closed_at, Agency.code.label("agency_code"),
-                    Agency.name.label("agency_name"), Procedure.code.label("procedure_code"),
-                    Procedure.name_vi.label("procedure_name"))
-             .join(Agency, Agency.id == Dossier.agency_id)
+    agencies = None if agency_ids is None else list(agency_ids)
+    rows = [ReportRow(*labels, figures) for *labels, figures in
+            _grouped(session, start_at, end_at, as_of, timezone, agencies, by_official)]
+    rows.sort(key=lambda row: tuple("" if v is None else v for v in (
+        row.agency_code, row.agency_name, row.procedure_code, row.procedure_name, row.official)))
+    parts = rows if not by_official else [  # officials overlap: the total counts each dossier once
+        ReportRow(*labels, figures) for *labels, figures in
+        _grouped(session, start_at, end_at, as_of, timezone, agencies, False)]
+    total = Figures()
+    for row in parts:
+        total += row.figures
+    return Report(start, end, tuple(rows), total)
+
+
+def _grouped(session: Session, start_at: dt.datetime, end_at: dt.datetime, as_of: dt.datetime, timezone: str,
+             agency_ids: list[int] | None, by_official: bool) -> list[tuple]:
+    """(agency code, agency name, procedure code, procedure name, official, Figures) per group of the period.
+
+    A dossier is in the period when received before its end and not finished before its start; per official,
+    it counts for each official who completed or holds one of its steps (none: in no row).
+    """
+    paid = (select(Payment.dossier_id, func.count().label("payments"),
+                   func.sum(case((Payment.method == "online", 1), else_=0)).label("payments_online"),
+                   func.sum(Payment.amount).label("paid_amount"))
+            .where(Payment.recorded_at >= start_at, Payment.recorded_at < end_at)
+            .group_by(Payment.dossier_id).subquery())
+    finished = func.coalesce(Dossier.processed_at, Dossier.closed_at)
+    labels = [Agency.code, Agency.name, Procedure.code, Procedure.name_vi]
+    query = (select(Dossier.id).join(Agency, Agency.id == Dossier.agency_id)
              .join(ProcedureVersion, ProcedureVersion.id == Dossier.procedure_version_id)
              .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
-             .where(Dossier.received_at < end_at, or_(Dossier.closed_at.is_(None), Dossier.closed_at >= start_at)))
+             .outerjoin(paid, paid.c.dossier_id == Dossier.id)
+             .where(Dossier.received_at < end_at, or_(Dossier.closed_at.is_(None), Dossier.closed_at >= start_at),
+                    or_(finished.is_(None), finished >= start_at)))
     if agency_ids is not None:
-        query = query.where(Dossier.agency_id.in_(list(agency_ids)))
-    dossiers = session.execute(query).all()
-    officials: dict[int, set[str]] = defaultdict(set)
-    if by_official and dossiers:
-        ids = [d.id for d in dossiers]
-        for i in range(0, len(ids), 2000):
-            for dossier_id, username in session.execute(
-                    select(Task.dossier_id, User.username)
-                    .join(User, or_(User.id == Task.completed_by_id, User.id == Task.assignee_id))
-                    .where(Task.dossier_id.in_(ids[i:i + 2000])).distinct()):
-                officials[dossier_id].add(username)
-    paid = _payments(session, [d.id for d in dossiers], start_at, end_at)
-    groups: dict[tuple, Figures] = {}
-    for d in dossiers:
-        figures = classify(d, start_at, end_at, as_of, tz)
-        if figures is None:
-            continue
-        figures += paid.get(d.id, Figures())
-        names = sorted(officials[d.id]) if by_official else [None]
-        for official in names:
-            key = (d.agency_code, d.agency_name, d.procedure_code, d.procedure_name, official)
-            groups[key] = groups.get(key, Figures()) + figures
-    rows = tuple(ReportRow(*key, figures) for key, figures in sorted(groups.items(), key=lambda kv: tuple(
-        "" if v is None else v for v in kv[0])))
-    total = Figures()
-    if not by_official:
-        for row in rows:
-            total += row.figures
-    else:  # officials overlap: the total counts each dossier once
-        for d in dossiers:
-            figures = classify(d, start_at, end_at, as_of, tz)
-            total += figures + paid.get(d.id, Figures()) if figures is not None else Figures()
-    return Report(start, end, rows, total)
+        query = query.where(Dossier.agency_id.in_(agency_ids))
+    if by_official:
+        officials = (select(Task.dossier_id, User.username)
+                     .join(User, or_(User.id == Task.completed_by_id, User.id == Task.assignee_id))
+                     .distinct().subquery())
+        query = query.join(officials, officials.c.dossier_id == Dossier.id)
+        labels.append(officials.c.username)
+    else:
+        labels.append(null())
+    query = query.with_only_columns(*labels, *_figures_columns(start_at, end_at, as_of, timezone, paid))
+    query = query.group_by(*labels[:4], *labels[4:] if by_official else ())
+    return [(*row[:5], Figures(*(int(v) for v in row[5:]))) for row in session.execute(query)]
 
 
-def _payments(session: Session, ids: list[int], start_at: dt.datetime, end_at: dt.datetime) -> dict[int, Figures]:
-    """The payments recorded in the period, per dossier, as figures."""
-    out: dict[int, Figures] = {}
-    for i in range(0, len(ids), 2000):
-        for dossier_id, method, amount in session.execute(
-                select(Payment.dossier_id, Payment.method, Payment.amount)
-                .where(Payment.dossier_id.in_(ids[i:i + 2000]), Payment.recorded_at >= start_at,
-                       Payment.recorded_at < end_at)):
-            out[dossier_id] = out.get(dossier_id, Figures()) + Figures(
-                payments=1, payments_online=int(method == "online"), paid_amount=amount)
-    return out
+def _local_day(column, timezone: str):
+    """The local date of a timestamp column in `timezone` (see engine.db.local_date)."""
+    return local_date(column, literal(timezone))
+
+
+def _figures_columns(start_at: dt.datetime, end_at: dt.datetime, as_of: dt.datetime, timezone: str, paid) -> list:
+    """The SUM(CASE ..) columns of Figures, in field order: `classify` done by the database."""
+    finished = func.coalesce(Dossier.processed_at, Dossier.closed_at)
+    carried = Dossier.received_at < start_at
+    in_progress = or_(finished.is_(None), finished >= end_at, Dossier.status.not_in((*RESOLVED, *LOCAL_OUTCOMES)))
+    # while waiting for the citizen's supplement the legal clock stands still: not overdue
+    overdue = and_(Dossier.legal_due_at < as_of, or_(Dossier.paused_at.is_(None), Dossier.paused_at > as_of))
+    resolved = and_(not_(in_progress), Dossier.status.in_(RESOLVED))
+    done, due = _local_day(finished, timezone), _local_day(Dossier.legal_due_at, timezone)
+
+    def count(*conditions):
+        return func.coalesce(func.sum(case((and_(*conditions), 1), else_=0)), 0)
+
+    return [
+        count(carried),
+        count(not_(carried), Dossier.channel == "online"),
+        count(not_(carried), or_(Dossier.channel.is_(None), Dossier.channel != "online")),
+        count(resolved, done < due),
+        count(resolved, done == due),
+        count(resolved, done > due),
+        count(in_progress, not_(overdue)),
+        count(in_progress, overdue),
+        *(count(not_(in_progress), Dossier.status == outcome) for outcome in LOCAL_OUTCOMES),
+        func.coalesce(func.sum(paid.c.payments), 0),
+        func.coalesce(func.sum(paid.c.payments_online), 0),
+        func.coalesce(func.sum(paid.c.paid_amount), 0),
+    ]
 
 
 COLUMNS = ("received", "carried_over", "new_online", "new_direct_or_postal", "resolved", "resolved_early",

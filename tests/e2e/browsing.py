@@ -56,3 +56,25 @@ def demo_app(tmp_path):
     """
     rt, engine = demo_runtime(tmp_path, "demo")
     return app_under_csp(rt), rt, engine
+
+
+def walked_dossier(rt, steps) -> tuple[int, str]:
+    """Receive one household-business dossier at Tân Lập's desk and complete `steps` ((step, data) pairs) in
+    order, as the officials holding each step's role; return its (id, code)."""
+    from sqlalchemy import select
+    from support import act
+
+    from engine import dossiers
+    from engine.models import Agency, User
+
+    with rt.sessions() as s:
+        users = {u.username: u for u in s.scalars(select(User))}
+        tanlap = s.scalars(select(Agency.id).where(Agency.code == "000.01.31.H26")).one()
+        d = dossiers.receive_dossier(rt, s, procedure="household-business", agency_id=tanlap, channel="counter",
+                                     applicant={"name": "Phạm Thị Hoa"}, actor=users["tanlap.reception"],
+                                     now=rt.clock.now()).dossier
+        s.commit()
+        for step, data in steps:
+            act(rt, s, users, d.id, step, data)
+        s.commit()
+        return d.id, d.code

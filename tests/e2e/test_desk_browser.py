@@ -4,13 +4,12 @@ tracking book. Screenshots go to var/screenshots/ (git-ignored) for a person to 
 from __future__ import annotations
 
 import pytest
-from browsing import SCREENSHOTS, app_under_csp, demo_runtime
+from browsing import SCREENSHOTS, app_under_csp, demo_runtime, walked_dossier
 from samples import HH_APPROVE, HH_ISSUE, SIGN_APPROVE
 from sqlalchemy import select
-from support import PASSWORD, act, serving
+from support import PASSWORD, serving
 
-from engine import dossiers
-from engine.models import Agency, Dossier, User
+from engine.models import Dossier
 
 pytestmark = pytest.mark.slow
 
@@ -18,17 +17,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def desk_app(tmp_path):
     rt, engine = demo_runtime(tmp_path, "desk")
-    with rt.sessions() as s:
-        users = {u.username: u for u in s.scalars(select(User))}
-        tanlap = s.scalars(select(Agency.id).where(Agency.code == "000.01.31.H26")).one()
-        # one dossier whose result waits at the desk
-        d = dossiers.receive_dossier(rt, s, procedure="household-business", agency_id=tanlap, channel="counter",
-                                     applicant={"name": "Phạm Thị Hoa"}, actor=users["tanlap.reception"],
-                                     now=rt.clock.now()).dossier
-        s.commit()
-        for step, data in (("examine", HH_APPROVE), ("sign", SIGN_APPROVE), ("issue", HH_ISSUE)):
-            act(rt, s, users, d.id, step, data)
-        s.commit()
+    # one dossier whose result waits at the desk
+    walked_dossier(rt, (("examine", HH_APPROVE), ("sign", SIGN_APPROVE), ("issue", HH_ISSUE)))
     yield app_under_csp(rt), rt
     engine.dispose()
 

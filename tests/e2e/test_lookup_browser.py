@@ -11,13 +11,12 @@ import shutil
 import subprocess
 
 import pytest
-from browsing import SCREENSHOTS, app_under_csp, demo_runtime
+from browsing import SCREENSHOTS, app_under_csp, demo_runtime, walked_dossier
 from samples import HH_APPROVE, HH_ISSUE, RETURN_POSTAL, SIGN_APPROVE
 from sqlalchemy import select
-from support import PASSWORD, act, serving
+from support import PASSWORD, serving
 
-from engine import dossiers
-from engine.models import Agency, Rating, User
+from engine.models import Rating
 
 pytestmark = pytest.mark.slow
 
@@ -26,18 +25,8 @@ pytestmark = pytest.mark.slow
 def returned(tmp_path):
     """A demo database with one household-business dossier returned by post."""
     rt, engine = demo_runtime(tmp_path, "lookup")
-    with rt.sessions() as s:
-        users = {u.username: u for u in s.scalars(select(User))}
-        tanlap = s.scalars(select(Agency.id).where(Agency.code == "000.01.31.H26")).one()
-        d = dossiers.receive_dossier(rt, s, procedure="household-business", agency_id=tanlap, channel="counter",
-                                     applicant={"name": "Phạm Thị Hoa"}, actor=users["tanlap.reception"],
-                                     now=rt.clock.now()).dossier
-        s.commit()
-        for step, data in (("examine", HH_APPROVE), ("sign", SIGN_APPROVE), ("issue", HH_ISSUE),
-                           ("return_result", RETURN_POSTAL)):
-            act(rt, s, users, d.id, step, data)
-        s.commit()
-        dossier_id, code = d.id, d.code
+    dossier_id, code = walked_dossier(rt, (("examine", HH_APPROVE), ("sign", SIGN_APPROVE), ("issue", HH_ISSUE),
+                                           ("return_result", RETURN_POSTAL)))
     yield app_under_csp(rt), rt, dossier_id, code
     engine.dispose()
 

@@ -42,3 +42,5 @@ def test_no_file_names_a_path_on_a_particular_machine():
 def test_the_library_guide_names_no_editor_the_project_lacks():
     guide = (ROOT / "workflows" / "README.md").read_text(encoding="utf-8")
     assert "web modeler" not in guide
+    # the studio exists: the guide must not say the project has no editor
+    assert "no editor of its own" not in guide

@@ -7,6 +7,7 @@ flushes; the caller commits.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -23,9 +24,12 @@ from engine.dossiers import StepResult, current_version, receive_dossier
 from engine.errors import InvalidInput, NotFound
 from engine.models import CHANNELS, Agency, DeskRecord, Dossier, Procedure, ProcedureVersion, User
 from engine.runtime import Runtime
+from engine.search import fold
 from engine.writes import flush
 
 #: the letter before a slip's sequence number tells the two kinds apart: B(ổ sung), T(ừ chối)
+#: a catalogue name's closing remark, "(mẫu ban hành kèm ...)", left out when names are compared
+_REMARK = re.compile(r"\s*\([^()]*\)\s*$")
 SLIP_LETTERS = {"supplement_request": "B", "refusal": "T"}
 COPY_TYPES = ("original", "copy", "certified_copy")
 
@@ -92,6 +96,8 @@ def receive_on_record(rt: Runtime, session: Session, *, procedure: str, agency_i
     reading back what the printed receipt shows: (step, meta, documents received), for the portal intake's
     batches."""
     received = _documents(documents) if documents is not None else None  # checked before anything is written
+    if received is not None and channel != "online":
+        _require_complete(rt, session, procedure, received, data or {})
     step = receive_dossier(rt, session, procedure=procedure, agency_id=agency_id, channel=channel,
                            applicant=applicant, actor=actor, now=now, data=data, clock_started_at=clock_started_at)
     meta = rt.compiled(session, step.dossier).meta
@@ -101,6 +107,25 @@ def receive_on_record(rt: Runtime, session: Session, *, procedure: str, agency_i
     audit.record(session, "receipt_issued", dossier=step.dossier, actor=actor, at=now, documents=received)
     flush(session)
     return step, meta, received
+
+
+def _require_complete(rt: Runtime, session: Session, procedure: str, received: list[dict], data: dict) -> None:
+    """The desk takes in only a complete dossier; an incomplete one gets a request to supplement (form 02)
+    instead. Complete: every required document whose `when` holds for the reception data, and one document of
+    each `one_of` group, among the names received (compared without case or diacritics, and without the
+    catalogue name's closing remark in brackets, "(mẫu ...)"; other papers the citizen hands in are kept on the
+    receipt). Online dossiers were checked where they were filed."""
+    meta = current_version(rt, session, procedure).meta
+    by_folded = {fold(_REMARK.sub("", d.name_vi)): d.name_vi for d in reversed(meta.documents)}
+    by_folded.update({fold(d.name_vi): d.name_vi for d in meta.documents})  # a whole name means its own entry
+    names = {by_folded.get(fold(d["name"]), d["name"]) for d in received}
+    try:
+        missing = checklist.missing_documents(meta.documents, names, data)
+    except ValueError as exc:  # a `when` that reads data the form did not give
+        raise InvalidInput(f"the procedure's document list cannot be read: {exc}", {"documents": [str(exc)]}) from None
+    if missing:
+        raise InvalidInput("the dossier is not complete: issue a request to supplement (form 02) instead",
+                           {"documents": [f"missing: {name}" for name in missing]})
 
 
 def receive_with_receipt(rt: Runtime, session: Session, *, procedure: str, agency_id: int, channel: str,

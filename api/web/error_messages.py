@@ -55,6 +55,7 @@ MESSAGES = [
     _l("bad page"),
     _l("bad period"),
     _l("documents must be a list"),
+    _l("the dossier is not complete: issue a request to supplement (form 02) instead"),
     _l("dossier %(a)s has no apology letter"),
     _l("dossier %(a)s is already %(b)s"),
     _l("form data must be an object"),

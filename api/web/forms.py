@@ -185,6 +185,7 @@ _MESSAGES = [
     (re.compile(r"is not one of|must be one of"), lambda m: _("Choose one of the listed values.")),
     (re.compile(r"was expected"), lambda m: _("Must be checked or chosen as required.")),
     (re.compile(r"is not a '([\w-]+)'"), lambda m: _("Not a valid %(format)s.", format=m.group(1))),
+    (re.compile(r"^missing: (.+)$"), lambda m: _("Not handed in: %(name)s.", name=m.group(1))),
 ]
 
 

@@ -77,6 +77,17 @@ def test_bad_input_is_named_beside_its_field_and_nothing_is_stored(page_client, 
     assert _count(session) == 0
 
 
+def test_a_dossier_without_its_required_document_is_not_received_and_the_page_names_it(page_client, session):
+    official = page_client("tanlap.reception")
+    form = _form(official)
+    del form["doc.0"]  # the application form (required) not ticked
+    response = official.post(f"/tiep-nhan/thu-tuc/{SLUG}", data=form)
+    assert response.status_code == 422
+    html = _html(response)
+    assert "Chưa nộp: Giấy đề nghị đăng ký hộ kinh doanh" in html
+    assert _count(session) == 0
+
+
 def test_postal_dossier_with_its_postmark(page_client, session, rt):
     official = page_client("tanlap.reception")
     postmark = rt.clock.now().astimezone(__import__("zoneinfo").ZoneInfo("Asia/Ho_Chi_Minh"))

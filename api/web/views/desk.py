@@ -94,7 +94,11 @@ def _page(slug: str, values: dict | None = None, errors: dict | None = None, sta
         data_fields = forms.build(wrapped, values, errors)[0].children
     drawn = applicant_fields + channel_fields + data_fields
     checked = values.get("documents_checked")
-    documents = [{"index": i, "doc": d, "checked": (d.required if checked is None else i in checked),
+    if checked is None:  # first showing: the required documents, the first of each group of alternatives
+        firsts = {d.one_of: i for i, d in reversed(list(enumerate(meta.documents))) if d.one_of}
+        checked = [i for i, d in enumerate(meta.documents)
+                   if d.required and not d.when and (not d.one_of or firsts[d.one_of] == i)]
+    documents = [{"index": i, "doc": d, "checked": i in checked,
                   "copies": (values.get("copies") or {}).get(i, d.copies)} for i, d in enumerate(meta.documents)]
     return render_template(
         "desk_procedure.html", title=meta.name_vi, section="desk", entry=entry, meta=meta,

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text, update
 
-from engine import accounts, audit, dossiers, escalation, lease, notify, runtime
+from engine import accounts, applicant_notices, audit, dossiers, escalation, lease, notify, runtime
 from engine.errors import EngineError
 from engine.models import Dossier, Membership, Procedure, ProcedureVersion, Task, User
 from engine.runtime import Runtime
@@ -151,11 +151,15 @@ def fire_dossier_timers(rt: Runtime, session, dossier_id: int, now: dt.datetime)
     open_rows = list(session.scalars(select(Task).where(Task.dossier_id == dossier.id,
                                                         text("task.state IN ('ready', 'claimed')"))))
     workflow = runtime.restore(rt, compiled, dossier)
+    status_before, paused_before = dossier.status, dossier.paused_at is not None
     runtime.fire_timers(workflow, now)
     result = dossiers.after_step(rt, session, dossier, compiled, workflow, now, done=None, open_rows=open_rows)
     audit.record(session, "timer_fired", dossier_id=dossier.id, actor=None, at=now,
                  created=[t.bpmn_id for t in result.created], cancelled=[t.bpmn_id for t in result.cancelled])
     flush(session)  # an official's step that won the race is a Conflict: retried at the next tick
+    # a timer that moves the dossier on tells the citizen as an official's step would
+    applicant_notices.after_step(session, rt.settings, dossier, now, procedure_name=compiled.meta.name_vi,
+                                 status_before=status_before, paused_before=paused_before, data=None)
     return result
 
 

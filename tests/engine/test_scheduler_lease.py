@@ -12,7 +12,7 @@ from support import agency_id, at
 
 from engine import dossiers, jobs, lease, scheduler, timers
 from engine.deploy import deploy_path
-from engine.models import AuditEvent, Dossier, Task
+from engine.models import AuditEvent, Dossier, Outbox, Task
 
 UTC = dt.UTC
 
@@ -174,3 +174,29 @@ def test_a_due_boundary_timer_fires_from_the_timer_job_on_the_engine_clock(timed
     assert session.scalar(select(Dossier.next_timer_at).where(Dossier.id == d.id)) is None
     assert session.scalar(select(AuditEvent.action).where(AuditEvent.action == "timer_fired")) == "timer_fired"
     assert jobs.fire_timers(rt, at(2, 15)) == jobs.TimerReport(0, 0)
+
+
+def test_a_timer_that_makes_the_result_ready_tells_the_applicant(rt, session, users, tmp_path):
+    """A timer moving the dossier on is news for the citizen as an official's step is (e-mail queued once)."""
+    package = tmp_path / "timer-probe"
+    package.mkdir()
+    (package / "procedure.toml").write_text(TIMER_TOML, encoding="utf-8")
+    ready = TIMER_BPMN.replace('<spiffworkflow:property name="budget" value="PT4H" />',
+                               '<spiffworkflow:property name="budget" value="PT4H" />\n'
+                               '        <spiffworkflow:property name="status" value="processed" />')
+    assert ready != TIMER_BPMN
+    (package / "timer-probe.bpmn").write_text(ready, encoding="utf-8")
+    mailing = dataclasses.replace(rt, settings=dataclasses.replace(rt.settings, mail_enabled=True))
+    with mailing.sessions() as s:
+        deploy_path(mailing, s, package, actor=None, now=at(2, 8))
+        s.commit()
+    d = dossiers.receive_dossier(mailing, session, procedure="timer-probe", agency_id=agency_id(session),
+                                 channel="counter", applicant={"name": "Lê Văn Cường", "email": "cuong@example.vn"},
+                                 actor=users["tanlap.reception"], now=at(2, 9)).dossier
+    session.commit()
+    keys = select(Outbox.dedupe_key).where(Outbox.dedupe_key.like(f"%{d.id}:%"))
+    assert [k for k in session.scalars(keys) if "result_ready" in k] == []
+    assert jobs.fire_timers(mailing, at(2, 14, 31)) == jobs.TimerReport(1, 0)
+    session.expire_all()
+    assert session.get(Dossier, d.id).status == "processed"
+    assert [k.rsplit(":", 2)[1] for k in session.scalars(keys) if "result_ready" in k] == ["result_ready"]

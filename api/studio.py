@@ -62,9 +62,11 @@ class DraftLint(MethodView):
     @blp.response(200, LintSchema)
     @problems(blp, 400, 401, 403, 404, 422)
     def post(self, payload, slug):
-        """The validator's messages (as `motcua validate`) on the draft, or on the draft with another diagram."""
+        """The validator's messages (as `motcua validate`) on the draft, or on the draft with another diagram,
+        forms or procedure.toml (each the draft's own when absent)."""
         messages = drafts.lint_draft(context.runtime(), context.session(), slug, actor=require_actor(),
-                                     bpmn_text=payload.get("bpmn"))
+                                     bpmn_text=payload.get("bpmn"), forms=payload.get("forms"),
+                                     toml=payload.get("toml"))
         return {"messages": [m.as_dict() for m in messages]}
 
 

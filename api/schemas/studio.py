@@ -28,6 +28,9 @@ class DraftSaveSchema(Schema):
 class LintInSchema(Schema):
     bpmn = fields.String(metadata={"description": "a diagram to check with the draft's forms and procedure.toml; "
                                                   "the draft's own diagram when absent"})
+    forms = fields.Dict(keys=fields.String(), values=fields.Dict(),
+                        metadata={"description": "form file name -> JSON Schema; the draft's forms when absent"})
+    toml = fields.String(metadata={"description": "procedure.toml to check; the draft's own when absent"})
 
 
 class LintMessageSchema(Schema):

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, defer
 
+from bpmn.layout import with_drawing
 from bpmn.package import ProcedureMeta
 from engine import audit
 from engine.access import dossier_in_scope
@@ -445,4 +446,4 @@ def diagram(rt: Runtime, session: Session, dossier_id: int, *, actor: User) -> D
                            .order_by(Task.id)).all()
     current = list(dict.fromkeys(r.bpmn_id for r in rows if r.state in OPEN_TASK_STATES))
     finished = list(dict.fromkeys(r.bpmn_id for r in rows if r.state == "completed" and r.bpmn_id not in current))
-    return Diagram(compiled.package.bpmn_text, finished, current)
+    return Diagram(with_drawing(compiled.package.bpmn_text), finished, current)  # a drawing even if none was kept

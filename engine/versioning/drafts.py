@@ -13,6 +13,7 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bpmn.layout import with_drawing
 from bpmn.package import (
     FORMS_DIR,
     TOML_NAME,
@@ -152,13 +153,24 @@ def start_draft(session: Session, slug: str, *, actor: User | None, now: dt.date
     pkg = package_from_document(get_version(session, slug, procedure.current_version).package)
     draft = ProcedureDraft(slug=slug, open_slug=slug, base_version=procedure.current_version,
                            toml_text=toml_text(meta_to_table(pkg.meta)), bpmn_filename=pkg.bpmn_filename,
-                           bpmn_text=pkg.bpmn_text, forms=dict(pkg.forms), created_by_id=actor.id,
+                           bpmn_text=with_drawing(pkg.bpmn_text), forms=dict(pkg.forms), created_by_id=actor.id,
                            updated_by_id=actor.id, updated_at=now)
     session.add(draft)
     session.flush()
     audit.record(session, "studio.draft_started", actor=actor, at=now, procedure=slug,
                  base_version=procedure.current_version)
     return draft
+
+
+def drawn(text: str, *, actor: User | None) -> str:
+    """A diagram the designer opens from a file, with a drawing laid out when it has none (bpmn.layout), so
+    the modeler shows its steps; checked as a saved diagram is."""
+    access.require_designer(actor)
+    check_xml(text)
+    try:
+        return with_drawing(text)
+    except ValueError as exc:
+        raise InvalidInput(f"bpmn: {exc}", {"bpmn": [str(exc)]}) from None
 
 
 _NEW_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -111,3 +111,19 @@ def test_a_new_procedure_is_created_from_the_studio(designer, page_client):
     assert again.status_code == 409
     bad = designer.post("/studio/new-procedure", data={**form, "slug": "Có dấu"})
     assert bad.status_code == 422 and "slug" in bad.get_data(as_text=True)
+
+
+def test_a_file_without_a_drawing_is_laid_out_for_the_modeler(designer, page_client):
+    draft = _start(designer)
+    undrawn = draft["bpmn"][:draft["bpmn"].index("<bpmndi:BPMNDiagram")] + "</bpmn:definitions>\n"
+    answer = _post(designer, f"/studio/{SLUG}/layout", data=undrawn, content_type="application/xml")
+    assert answer.status_code == 200 and answer.mimetype == "application/xml"
+    assert 'bpmnElement="examine"' in answer.get_data(as_text=True)
+    bad = _post(designer, f"/studio/{SLUG}/layout", data="<bpmn:definitions", content_type="application/xml")
+    assert bad.status_code == 422 and "bpmn" in bad.get_json()["errors"]
+    bomb = '<!DOCTYPE x [<!ENTITY a "aaaa">]>' + undrawn
+    assert _post(designer, f"/studio/{SLUG}/layout", data=bomb, content_type="application/xml").status_code == 422
+    specialist = page_client("tanlap.specialist")
+    refused = specialist.post(f"/studio/{SLUG}/layout", data=undrawn, content_type="application/xml",
+                              headers={"X-CSRF-Token": specialist.csrf})
+    assert refused.status_code in (403, 404)

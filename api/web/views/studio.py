@@ -64,8 +64,18 @@ def studio_edit(slug: str):
 @bp.get("/studio/<slug>/draft.json")
 def studio_draft(slug: str):
     draft = drafts.get_draft(context.session(), slug, actor=actor())
-    return jsonify({"revision": draft.revision, "bpmn": draft.bpmn_text, "forms": draft.forms,
-                    "toml": draft.toml_text})
+    return jsonify({"revision": draft.revision, "bpmn": drafts.drawn(draft.bpmn_text, actor=actor()),
+                    "forms": draft.forms, "toml": draft.toml_text})
+
+
+@bp.post("/studio/<slug>/layout")
+def studio_layout(slug: str):
+    """A diagram opened from a file (the request body), with a drawing laid out when it has none."""
+    try:
+        drafts.get_draft(context.session(), slug, actor=actor())  # the designer of an open draft
+        return Response(drafts.drawn(request.get_data(as_text=True), actor=actor()), mimetype="application/xml")
+    except EngineError as exc:
+        return _json_error(exc)
 
 
 @bp.post("/studio/<slug>/lint")

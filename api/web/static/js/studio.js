@@ -259,7 +259,11 @@
     var file = event.target.files[0];
     if (!file) return;
     if (file.size > Number(root.dataset.maxUpload)) { say(root.dataset.msgTooLarge); return; }  // 413 there too
-    file.text().then(function (xml) { return modeler.importXML(xml); }).then(function () {
+    // the server lays out a drawing when the file has none (bpmn-js draws only what the file places)
+    file.text().then(function (xml) { return post(root.dataset.layout, xml, "application/xml"); }).then(function (response) {
+      if (!response.ok) return response.json().then(function (body) { throw new Error(body.detail || ("HTTP " + response.status)); });
+      return response.text();
+    }).then(function (xml) { return modeler.importXML(xml); }).then(function () {
       modeler.get("canvas").zoom("fit-viewport", "auto"); lint();
     }).catch(function (error) { say(String(error.message || error)); });
   }

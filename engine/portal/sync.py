@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "portal"
 RECORD, PROGRESS = "DongBoHoSoMC", "CapNhatTienDoHoSoMC"
 _SEEN = "portal_queued"
+_OUTBOX_INSERT = insert(Outbox.__table__)  # built once: it runs on every status change
 
 
 def attach(sessions, settings, clock) -> bool:
@@ -65,7 +66,7 @@ def queue_change(session: Session, config: PortalConfig, dossier: Dossier, now: 
     if not state.pending or dossier.status != "received":
         rows.append((PROGRESS, dossier.status))
     # a Core insert, not session.add: engine.writes.flush keeps its fast path for the dossier's own rows
-    session.connection().execute(insert(Outbox.__table__), [
+    session.connection().execute(_OUTBOX_INSERT, [
         dict(channel=CHANNEL, recipient=config.url, subject=dossier.code, created_at=now, attempts=0,
              next_attempt_at=now, body={"service": service, "status": status, "code": STATUS_CODES.get(status, ""),
                                         "at": format_date(now), "new": bool(state.pending)})

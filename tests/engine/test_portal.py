@@ -11,7 +11,7 @@ from support import act
 
 from config import load_settings
 from engine.db import make_sessionmaker
-from engine.models import Dossier, Outbox, PortalDossier, PortalRejected, Rating
+from engine.models import Document, Dossier, Outbox, PortalDossier, PortalRejected, Rating
 from engine.portal import exchange, sync
 from engine.portal.client import PortalClient
 from engine.portal.config import PortalConfig
@@ -105,6 +105,33 @@ def test_every_status_change_reaches_the_portal_in_order_with_national_codes(prt
     assert record["TrangThaiHoSo"] == "10" and record["NgayTra"] == "20260302090000"  # the result, sent
     assert standin.statuses("P-1") == ["2", "4", "9", "10"] and end == "returned"
     assert count(prt, Outbox, Outbox.sent_at.is_(None)) == 0
+
+
+def _result_file(session, dossier, sha256, at, removed=False):
+    session.add(Document(dossier_id=dossier.id, kind="result", sha256=sha256, size=1234, media_type="application/pdf",
+                         pages=1, filename=f"ket-qua-{dossier.code}.pdf", origin="issued", stage="result",
+                         attached_at=at, removed_at=at if removed else None))
+
+
+def test_the_result_record_carries_the_signed_result_files(prt, standin, users):
+    now = prt.clock.now()
+    code = take_dossier(prt, dossier_message("K-1"), now).dossier_code
+    steps, _end = paths(HOUSEHOLD)["happy"]
+    with prt.sessions() as session:
+        dossier = session.scalars(select(Dossier).where(Dossier.code == code)).one()
+        _result_file(session, dossier, "ab" * 32, now)
+        _result_file(session, dossier, "cd" * 32, now, removed=True)  # retention removed its bytes: not offered
+        session.commit()
+        secret, dossier_id = dossier.lookup_secret, dossier.id
+        sync.push(prt, prt.clock.now())
+        assert standin.records["K-1"]["DanhSachGiayToKetQua"] == []  # the first record, before any result
+        for _lane, step, data in steps:
+            act(prt, session, users, dossier_id, step, data)
+    assert sync.push(prt, prt.clock.now()).failed == 0
+    (item,) = standin.records["K-1"]["DanhSachGiayToKetQua"]
+    assert item["TenGiayTo"] == f"ket-qua-{code}.pdf" and item["SHA256"] == "ab" * 32 and item["GiayToId"]
+    assert item["DuongDanTepTinKetQua"] == (f"{prt.settings.public_base_url}/lookup/result?"
+                                            f"code={code}&secret={secret}")
 
 
 @pytest.mark.parametrize("failure", ["fail", "stall", "reject"])

@@ -198,3 +198,39 @@ def test_the_scheduler_pushes_when_a_portal_is_configured(prt, rt):
 
     assert "portal_push" in {j.id for j in scheduler.build(prt).get_jobs()}
     assert "portal_push" not in {j.id for j in scheduler.build(rt).get_jobs()}
+
+
+def test_the_scheduler_pulls_new_dossiers_one_process_at_a_time(prt, standin, rt, clock):
+    from engine import lease, scheduler
+
+    jobs = {j.id: j for j in scheduler.build(prt).get_jobs()}
+    assert jobs["portal_pull"].trigger.interval == dt.timedelta(seconds=60)  # [portal] pull_interval_seconds
+    assert "portal_pull" not in {j.id for j in scheduler.build(rt).get_jobs()}
+    assert exchange.scheduled_pull(rt, clock.now()) is None  # no portal configured: nothing asked
+    for i in range(7):
+        standin.inbox[f"T-{i}"] = dossier_message(f"T-{i}")
+    with lease.held(prt, "portal_pull") as got:  # another process is pulling
+        assert got
+        assert exchange.scheduled_pull(prt, clock.now()) is None
+    assert count(prt, PortalDossier) == 0 and len(standin.inbox) == 7
+    calls = len(standin.calls)
+    report = exchange.scheduled_pull(prt, clock.now())
+    assert report.counts["taken"] == 7 and not standin.inbox  # the same intake: batches of 3, then an empty answer
+    assert standin.calls[calls:].count("LayDanhSachHoSoMoi") == 4
+    with prt.sessions() as s:  # received at the injected clock's time
+        assert set(s.scalars(select(Dossier.received_at))) == {clock.now()}
+    standin.inbox["T-0"] = dossier_message("T-0")  # the portal sends one again: still one dossier
+    assert exchange.scheduled_pull(prt, clock.now()).counts["duplicate"] == 1
+    assert count(prt, PortalDossier) == 7
+
+
+def test_a_scheduled_pull_stops_after_its_batches(prt, standin, clock):
+    settings = load_settings({"database": {"url": prt.settings.database_url}, "portal": {
+        "url": standin.url, "batch": 2, "pull_batches": 2, "pull_interval_seconds": 15}})
+    runtime = Runtime(settings=settings, sessions=prt.sessions, clock=clock)
+    assert PortalConfig.from_settings(settings).pull_interval == 15
+    for i in range(5):
+        standin.inbox[f"U-{i}"] = dossier_message(f"U-{i}")
+    assert exchange.scheduled_pull(runtime, clock.now()).counts["taken"] == 4  # two batches of two
+    assert len(standin.inbox) == 1
+    assert exchange.scheduled_pull(runtime, clock.now()).counts["taken"] == 1  # the rest at the next run

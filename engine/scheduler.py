@@ -54,12 +54,16 @@ def register(scheduler: BaseScheduler, rt: Runtime) -> BaseScheduler:
     scheduler.add_job(_tick(rt, jobs.daily_digest), CronTrigger(hour=s.digest_time.hour, minute=s.digest_time.minute,
                                                                timezone=tz), id="daily_digest", **common)
     scheduler.add_job(_tick(rt, jobs.purge_sessions), CronTrigger(hour=3, timezone=tz), id="purge_sessions", **common)
+    from engine.portal import exchange as portal_exchange
     from engine.portal import sync as portal_sync
     from engine.portal.config import PortalConfig
 
-    if PortalConfig.from_settings(s).url:  # the national portal's status messages, beside the outbox
+    portal = PortalConfig.from_settings(s)
+    if portal.url:  # the national portal's status messages, beside the outbox, and its new dossiers
         scheduler.add_job(_tick(rt, portal_sync.push), IntervalTrigger(seconds=s.outbox_interval), id="portal_push",
                           **common)
+        scheduler.add_job(_tick(rt, portal_exchange.scheduled_pull), IntervalTrigger(seconds=portal.pull_interval),
+                          id="portal_pull", **common)
     return scheduler
 
 

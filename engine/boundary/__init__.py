@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -46,7 +47,8 @@ def _on_behalf(actor: User, agency_id: int):
 
 def receive_elsewhere(rt, session: Session, *, receiving_agency_id: int, competent_agency_id: int, procedure: str,
                       channel: str, applicant: dict, actor: User, now: dt.datetime, data: dict | None = None,
-                      documents: list | None = None) -> tuple[Receipt, BoundaryReception]:
+                      documents: list | None = None,
+                      clock_started_at: dt.datetime | None = None) -> tuple[Receipt, BoundaryReception]:
     """Receive at `receiving_agency_id` a dossier handled by `competent_agency_id` of the same province."""
     receiving, competent = session.get(Agency, receiving_agency_id), session.get(Agency, competent_agency_id)
     if receiving is None or competent is None:
@@ -64,13 +66,67 @@ def receive_elsewhere(rt, session: Session, *, receiving_agency_id: int, compete
         raise InvalidInput(f"[boundary] forward_within: {exc}", {"boundary.forward_within": [str(exc)]}) from None
     receipt = receive_with_receipt(rt, session, procedure=procedure, agency_id=competent.id, channel=channel,
                                    applicant=applicant, actor=_on_behalf(actor, competent.id), now=now, data=data,
-                                   documents=documents)
+                                   documents=documents, clock_started_at=clock_started_at)
     row = BoundaryReception(dossier_id=receipt.dossier.id, receiving_agency_id=receiving.id, received_by_id=actor.id,
                             received_at=now, forward_due_at=rt.calendars.get(session).add(now, within))
     session.add(row)
     session.flush()
     return Receipt(receipt.dossier, receipt.step, receipt.meta, receipt.agency, receipt.documents, receipt.fees,
                    actor), row
+
+
+@dataclass(frozen=True)
+class CompetentChoice:
+    """Where a service point may send a dossier of one procedure: the agencies that handle it."""
+
+    #: agencies of the procedure's agency_kind, of the receiving point's province, that offer the procedure and
+    #: exist today, by name
+    agencies: list[Agency]
+    #: the receiving point is one of them (the desk's default: it receives as usual)
+    receiving_is_competent: bool
+
+
+def competent_agencies(rt, session: Session, procedure: str, receiving_agency_id: int,
+                       now: dt.datetime) -> CompetentChoice:
+    """The agencies a dossier of `procedure` received at `receiving_agency_id` may be received for."""
+    from engine.admin.agencies import valid_on
+    from engine.admin.procedures import offered_by
+    from engine.dossiers import current_version
+
+    receiving = session.get(Agency, receiving_agency_id)
+    if receiving is None:
+        raise NotFound(f"no agency {receiving_agency_id}")
+    kind = current_version(rt, session, procedure).meta.agency_kind
+    today = now.astimezone(ZoneInfo(rt.settings.timezone)).date()
+    province = _root(session, receiving)
+    found = [a for a in session.scalars(select(Agency).where(Agency.kind == kind, valid_on(today))
+                                        .order_by(Agency.name, Agency.id))
+             if _root(session, a) == province and offered_by(session, a.id, procedure)]
+    return CompetentChoice(found, any(a.id == receiving.id for a in found))
+
+
+def receive_at_desk(rt, session: Session, *, receiving_agency_id: int, competent_agency_id: int | None,
+                    procedure: str, channel: str, applicant: dict, actor: User, now: dt.datetime,
+                    data: dict | None = None, documents: list | None = None,
+                    clock_started_at: dt.datetime | None = None) -> Receipt:
+    """The desk's reception: for the receiving point itself when it is competent and no other agency was chosen,
+    else for the chosen competent agency (receive_elsewhere). The choice must be one of competent_agencies."""
+    common = dict(procedure=procedure, channel=channel, applicant=applicant, actor=actor, now=now, data=data,
+                  documents=documents, clock_started_at=clock_started_at)
+    if competent_agency_id is None or competent_agency_id == receiving_agency_id:
+        if competent_agency_id is None:
+            choice = competent_agencies(rt, session, procedure, receiving_agency_id, now)
+            if not choice.receiving_is_competent:
+                raise InvalidInput("this service point does not handle the procedure: choose the competent agency",
+                                   {"competent_agency_id": ["required: the receiving point is not competent"]})
+        return receive_with_receipt(rt, session, agency_id=receiving_agency_id, **common)
+    choice = competent_agencies(rt, session, procedure, receiving_agency_id, now)
+    if competent_agency_id not in {a.id for a in choice.agencies}:
+        raise InvalidInput("the chosen agency does not handle this procedure",
+                           {"competent_agency_id": ["not an agency of the province that handles the procedure "
+                                                    "today"]})
+    return receive_elsewhere(rt, session, receiving_agency_id=receiving_agency_id,
+                             competent_agency_id=competent_agency_id, **common)[0]
 
 
 def _row(session: Session, dossier_id: int) -> BoundaryReception:

@@ -20,6 +20,9 @@ class PortalConfig:
     account: str = "portal"
     #: messages per request (the services take a `data` array)
     batch: int = 100
+    #: the scheduler pulls new dossiers every so many seconds (job portal_pull), at most pull_batches a run
+    pull_interval: int = 60
+    pull_batches: int = 20
 
     @classmethod
     def from_settings(cls, settings) -> PortalConfig:
@@ -29,4 +32,6 @@ class PortalConfig:
                    username=str(raw.get("username", "")), password=str(raw.get("password", "")),
                    unit_code=str(raw.get("unit_code", "")), dstcode=str(raw.get("dstcode", "")),
                    timeout=float(raw.get("timeout_seconds", 10)), account=str(raw.get("account", "portal")),
-                   batch=max(1, int(raw.get("batch", 100))))
+                   batch=max(1, int(raw.get("batch", 100))),
+                   pull_interval=max(1, int(raw.get("pull_interval_seconds", 60))),
+                   pull_batches=max(1, int(raw.get("pull_batches", 20))))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, text
 
-from engine import notify
+from engine import lease, notify
 from engine.models import Dossier, Outbox, PortalDossier, PortalRejected
 from engine.portal.client import PortalClient, PortalError
 from engine.portal.codes import STATUS_CODES
@@ -49,6 +49,21 @@ def pull_dossiers(rt, now_fn, batch: int = 200, max_batches: int | None = None,
                          "MaHoSoMotCua": outcome.dossier_code or "", "LyDo": outcome.reason or ""})
         client.call(ACK_DOSSIERS, data=acks)
     return report
+
+
+def scheduled_pull(rt, now: dt.datetime, client: PortalClient | None = None) -> PullReport | None:
+    """The scheduler's pull (job portal_pull): new dossiers, at most `[portal] pull_batches` batches a run, by
+    one process at a time (lease "portal_pull"); None when no portal is set or another process is pulling.
+
+    The lease only saves asking twice: a dossier pulled twice is one dossier (intake's unique portal id).
+    """
+    config = PortalConfig.from_settings(rt.settings)
+    if not config.url:
+        return None
+    with lease.held(rt, "portal_pull") as got:
+        if not got:
+            return None
+        return pull_dossiers(rt, rt.clock.now, batch=config.batch, max_batches=config.pull_batches, client=client)
 
 
 def pull_ratings(rt, now: dt.datetime, client: PortalClient | None = None) -> Counter:

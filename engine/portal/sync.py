@@ -13,12 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from engine import lease, notify
-from engine.models import Agency, Dossier, Outbox, PortalDossier, Procedure, ProcedureVersion
+from engine.models import Agency, Document, Dossier, Outbox, PortalDossier, Procedure, ProcedureVersion
 from engine.portal.client import PortalClient, PortalError
 from engine.portal.codes import CHANNEL_CODES, RESULT_STATUSES, STATUS_CODES, format_date
 from engine.portal.config import PortalConfig
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 CHANNEL = "portal"
 RECORD, PROGRESS = "DongBoHoSoMC", "CapNhatTienDoHoSoMC"
 _SEEN = "portal_queued"
+#: the citizen's download of the electronic result (the web look-up's, api/web/views/documents.py)
+RESULT_PATH = "/lookup/result"
+_OUTBOX_INSERT = insert(Outbox.__table__)  # built once: it runs on every status change
 
 
 def attach(sessions, settings, clock) -> bool:
@@ -65,7 +69,7 @@ def queue_change(session: Session, config: PortalConfig, dossier: Dossier, now: 
     if not state.pending or dossier.status != "received":
         rows.append((PROGRESS, dossier.status))
     # a Core insert, not session.add: engine.writes.flush keeps its fast path for the dossier's own rows
-    session.connection().execute(insert(Outbox.__table__), [
+    session.connection().execute(_OUTBOX_INSERT, [
         dict(channel=CHANNEL, recipient=config.url, subject=dossier.code, created_at=now, attempts=0,
              next_attempt_at=now, body={"service": service, "status": status, "code": STATUS_CODES.get(status, ""),
                                         "at": format_date(now), "new": bool(state.pending)})
@@ -81,14 +85,30 @@ class PushReport:
     waiting: int
 
 
+def result_documents(session: Session, base_url: str, dossiers: list[Dossier]) -> dict[int, list[dict]]:
+    """Each dossier's electronic results (engine.documents, kind "result", bytes still kept), as
+    DanhSachGiayToKetQua items: the file's name, its id, the citizen's download link (the public look-up's
+    result, opened with the receipt's code and secret) and the file's SHA-256 (motcua's own field)."""
+    by_id = {d.id: d for d in dossiers}
+    out: dict[int, list[dict]] = {}
+    if not by_id:
+        return out
+    rows = session.execute(select(Document.id, Document.dossier_id, Document.filename, Document.sha256).where(
+        Document.dossier_id.in_(by_id), Document.kind == "result", Document.removed_at.is_(None))
+        .order_by(Document.id)).all()
+    for row in rows:
+        d = by_id[row.dossier_id]
+        link = f"{base_url.rstrip('/')}{RESULT_PATH}?{urlencode({'code': d.code, 'secret': d.lookup_secret})}"
+        out.setdefault(row.dossier_id, []).append({
+            "TenGiayTo": row.filename, "MaThanhPhanHoSo": "", "GiayToId": str(row.id),
+            "DuongDanTepTinKetQua": link, "MaGiayToKetQua": "", "SHA256": row.sha256})
+    return out
+
+
 def _record(d, proc_code: str, proc_name: str, field: str, agency_name: str, portal_code: str | None,
-            body: dict) -> dict:
+            body: dict, result_docs: list[dict] | None = None) -> dict:
     """The whole dossier as DongBoHoSoMC carries it (fields as OpenCPS v2 sends them)."""
-    result_docs = []
-    for i, item in enumerate((d.result_delivery or {}).get("documents", []) or []):
-        if isinstance(item, dict):
-            result_docs.append({"TenGiayTo": str(item.get("name", "")), "MaThanhPhanHoSo": "",
-                                "GiayToId": str(i + 1), "DuongDanTepTinKetQua": str(item.get("url", ""))})
+    result_docs = list(result_docs or [])
     return {
         "MaHoSo": portal_code or d.code, "MaTTHC": proc_code, "TenTTHC": proc_name, "MaLinhVuc": "",
         "TenLinhVuc": field, "ChuHoSo": d.applicant_name,
@@ -160,6 +180,8 @@ def _send(rt, client: PortalClient, service: str, chunk) -> tuple[bool, str | No
              .where(Dossier.code.in_(codes)))
         found = {d.code: (d, pc, code, name, agency) for d, pc, code, name, agency in session.execute(q).all()}
         fields = {}
+        results = result_documents(session, rt.settings.public_base_url, [f[0] for f in found.values()]) \
+            if service == RECORD and any(r.body.get("status") in RESULT_STATUSES for r in chunk) else {}
         if service == RECORD:  # a guess: "False" only for dossiers the portal has never seen
             fresh = all(r.body.get("new") and found.get(r.subject, (None, None))[1] is None for r in chunk)
             fields["isUpdating"] = "False" if fresh else "True"
@@ -169,7 +191,8 @@ def _send(rt, client: PortalClient, service: str, chunk) -> tuple[bool, str | No
                 return False, f"dossier {r.subject} not found"
             d, portal_code, proc_code, proc_name, agency_name = found[r.subject]
             if service == RECORD:
-                data.append(_record(d, proc_code, proc_name, "", agency_name, portal_code, r.body))
+                data.append(_record(d, proc_code, proc_name, "", agency_name, portal_code, r.body,
+                                    results.get(d.id)))
             else:
                 data.append(_progress(portal_code or d.code, r.body))
     try:

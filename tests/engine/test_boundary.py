@@ -9,7 +9,7 @@ from support import APPLICANT, TANLAP, VN, agency_id, open_task
 
 from engine import boundary
 from engine.errors import Conflict, Forbidden, InvalidInput
-from engine.models import AuditEvent, BoundaryReception, Dossier
+from engine.models import Agency, AuditEvent, BoundaryReception, Dossier
 
 HOABINH = "000.02.31.H26"
 
@@ -108,3 +108,41 @@ def test_the_forwarding_list_shows_each_side_and_only_to_its_officials(rt, sessi
     assert [(f.received_here, f.receiving_agency_code, f.late) for f in theirs] == [(False, HOABINH, False)]
     with pytest.raises(Forbidden):
         boundary.forwardings(session, agency_id(session, TANLAP), actor=users["hoabinh.reception"], now=clock.now())
+
+
+def test_the_competent_agencies_are_the_procedures_kind_offering_it_today(rt, session, users):
+    from engine.admin.procedures import set_agency_procedure
+
+    province = agency_id(session, "000.00.00.H26")
+    choice = boundary.competent_agencies(rt, session, "household-business", province, rt.clock.now())
+    assert {a.code for a in choice.agencies} == {TANLAP, HOABINH} and not choice.receiving_is_competent
+    assert boundary.competent_agencies(rt, session, "household-business", agency_id(session, TANLAP),
+                                       rt.clock.now()).receiving_is_competent
+    set_agency_procedure(session, agency_id(session, HOABINH), "household-business", actor=None,
+                         now=rt.clock.now(), enabled=False)  # switched off by its administrator
+    session.get(Agency, agency_id(session, TANLAP)).valid_until = dt.date(2025, 6, 30)  # merged away
+    session.flush()
+    assert boundary.competent_agencies(rt, session, "household-business", province, rt.clock.now()).agencies == []
+
+
+def test_the_desk_receives_for_itself_or_for_the_agency_it_chose(rt, session, users):
+    province, tanlap = agency_id(session, "000.00.00.H26"), agency_id(session, TANLAP)
+    common = dict(procedure="household-business", channel="counter", applicant=APPLICANT, now=rt.clock.now())
+    with pytest.raises(InvalidInput) as err:  # the province's centre does not handle it: a choice is required
+        boundary.receive_at_desk(rt, session, receiving_agency_id=province, competent_agency_id=None,
+                                 actor=users["tinh.reception"], **common)
+    assert "competent_agency_id" in err.value.errors
+    police = agency_id(session, "000.11.31.H26")
+    with pytest.raises(InvalidInput) as err:
+        boundary.receive_at_desk(rt, session, receiving_agency_id=province, competent_agency_id=police,
+                                 actor=users["tinh.reception"], **common)
+    assert "competent_agency_id" in err.value.errors
+    assert session.scalar(select(func.count(Dossier.id))) == 0
+    receipt = boundary.receive_at_desk(rt, session, receiving_agency_id=province, competent_agency_id=tanlap,
+                                       actor=users["tinh.reception"], **common)
+    assert receipt.dossier.agency_id == tanlap
+    own = boundary.receive_at_desk(rt, session, receiving_agency_id=tanlap, competent_agency_id=None,
+                                   actor=users["tanlap.reception"], **common)
+    session.commit()
+    assert own.dossier.agency_id == tanlap
+    assert session.scalars(select(BoundaryReception.dossier_id)).all() == [receipt.dossier.id]

@@ -11,7 +11,7 @@ from support import act
 
 from config import load_settings
 from engine.db import make_sessionmaker
-from engine.models import Dossier, Outbox, PortalDossier, PortalRejected, Rating
+from engine.models import Document, Dossier, Outbox, PortalDossier, PortalRejected, Rating
 from engine.portal import exchange, sync
 from engine.portal.client import PortalClient
 from engine.portal.config import PortalConfig
@@ -107,6 +107,33 @@ def test_every_status_change_reaches_the_portal_in_order_with_national_codes(prt
     assert count(prt, Outbox, Outbox.sent_at.is_(None)) == 0
 
 
+def _result_file(session, dossier, sha256, at, removed=False):
+    session.add(Document(dossier_id=dossier.id, kind="result", sha256=sha256, size=1234, media_type="application/pdf",
+                         pages=1, filename=f"ket-qua-{dossier.code}.pdf", origin="issued", stage="result",
+                         attached_at=at, removed_at=at if removed else None))
+
+
+def test_the_result_record_carries_the_signed_result_files(prt, standin, users):
+    now = prt.clock.now()
+    code = take_dossier(prt, dossier_message("K-1"), now).dossier_code
+    steps, _end = paths(HOUSEHOLD)["happy"]
+    with prt.sessions() as session:
+        dossier = session.scalars(select(Dossier).where(Dossier.code == code)).one()
+        _result_file(session, dossier, "ab" * 32, now)
+        _result_file(session, dossier, "cd" * 32, now, removed=True)  # retention removed its bytes: not offered
+        session.commit()
+        secret, dossier_id = dossier.lookup_secret, dossier.id
+        sync.push(prt, prt.clock.now())
+        assert standin.records["K-1"]["DanhSachGiayToKetQua"] == []  # the first record, before any result
+        for _lane, step, data in steps:
+            act(prt, session, users, dossier_id, step, data)
+    assert sync.push(prt, prt.clock.now()).failed == 0
+    (item,) = standin.records["K-1"]["DanhSachGiayToKetQua"]
+    assert item["TenGiayTo"] == f"ket-qua-{code}.pdf" and item["SHA256"] == "ab" * 32 and item["GiayToId"]
+    assert item["DuongDanTepTinKetQua"] == (f"{prt.settings.public_base_url}/lookup/result?"
+                                            f"code={code}&secret={secret}")
+
+
 @pytest.mark.parametrize("failure", ["fail", "stall", "reject"])
 def test_a_failing_portal_is_retried_later_and_nothing_is_lost(prt, standin, clock, failure):
     now = prt.clock.now()
@@ -171,3 +198,39 @@ def test_the_scheduler_pushes_when_a_portal_is_configured(prt, rt):
 
     assert "portal_push" in {j.id for j in scheduler.build(prt).get_jobs()}
     assert "portal_push" not in {j.id for j in scheduler.build(rt).get_jobs()}
+
+
+def test_the_scheduler_pulls_new_dossiers_one_process_at_a_time(prt, standin, rt, clock):
+    from engine import lease, scheduler
+
+    jobs = {j.id: j for j in scheduler.build(prt).get_jobs()}
+    assert jobs["portal_pull"].trigger.interval == dt.timedelta(seconds=60)  # [portal] pull_interval_seconds
+    assert "portal_pull" not in {j.id for j in scheduler.build(rt).get_jobs()}
+    assert exchange.scheduled_pull(rt, clock.now()) is None  # no portal configured: nothing asked
+    for i in range(7):
+        standin.inbox[f"T-{i}"] = dossier_message(f"T-{i}")
+    with lease.held(prt, "portal_pull") as got:  # another process is pulling
+        assert got
+        assert exchange.scheduled_pull(prt, clock.now()) is None
+    assert count(prt, PortalDossier) == 0 and len(standin.inbox) == 7
+    calls = len(standin.calls)
+    report = exchange.scheduled_pull(prt, clock.now())
+    assert report.counts["taken"] == 7 and not standin.inbox  # the same intake: batches of 3, then an empty answer
+    assert standin.calls[calls:].count("LayDanhSachHoSoMoi") == 4
+    with prt.sessions() as s:  # received at the injected clock's time
+        assert set(s.scalars(select(Dossier.received_at))) == {clock.now()}
+    standin.inbox["T-0"] = dossier_message("T-0")  # the portal sends one again: still one dossier
+    assert exchange.scheduled_pull(prt, clock.now()).counts["duplicate"] == 1
+    assert count(prt, PortalDossier) == 7
+
+
+def test_a_scheduled_pull_stops_after_its_batches(prt, standin, clock):
+    settings = load_settings({"database": {"url": prt.settings.database_url}, "portal": {
+        "url": standin.url, "batch": 2, "pull_batches": 2, "pull_interval_seconds": 15}})
+    runtime = Runtime(settings=settings, sessions=prt.sessions, clock=clock)
+    assert PortalConfig.from_settings(settings).pull_interval == 15
+    for i in range(5):
+        standin.inbox[f"U-{i}"] = dossier_message(f"U-{i}")
+    assert exchange.scheduled_pull(runtime, clock.now()).counts["taken"] == 4  # two batches of two
+    assert len(standin.inbox) == 1
+    assert exchange.scheduled_pull(runtime, clock.now()).counts["taken"] == 1  # the rest at the next run

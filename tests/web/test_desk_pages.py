@@ -283,3 +283,47 @@ def test_the_desk_lists_dossiers_waiting_for_a_supplement(page_client, rt, sessi
     session.commit()
     html = _html(page_client("tanlap.reception").get("/tiep-nhan"))
     assert "Chờ công dân bổ sung" in html and d.code in html and "Ghi nhận hồ sơ bổ sung" in html
+
+
+# -- reception regardless of administrative boundary: the competent agency -----------------------------------
+
+def _competent_options(html: str) -> str:
+    return html.split('id="f-competent_agency_id"', 1)[1].split("</select>", 1)[0]
+
+
+def test_a_desk_that_is_not_competent_chooses_the_competent_agency(page_client, session):
+    from engine.models import BoundaryReception
+
+    official = page_client("tinh.reception")  # the province's service centre; the procedure is a commune's
+    options = _competent_options(_html(official.get(f"/tiep-nhan/thu-tuc/{SLUG}")))
+    assert "UBND xã Tân Lập" in options and "UBND phường Hòa Bình" in options
+    assert "Công an" not in options and "selected" not in options and 'value=""' in options
+    refused = official.post(f"/tiep-nhan/thu-tuc/{SLUG}", data=_form(official))
+    assert refused.status_code == 422 and 'class="error">Chọn cơ quan có thẩm quyền:' in _html(refused)
+    police = official.post(f"/tiep-nhan/thu-tuc/{SLUG}",
+                           data=_form(official, competent_agency_id=str(agency_id(session, "000.11.31.H26"))))
+    assert police.status_code == 422 and _count(session) == 0
+    tanlap = agency_id(session)
+    response = official.post(f"/tiep-nhan/thu-tuc/{SLUG}", data=_form(official, competent_agency_id=str(tanlap)))
+    assert response.status_code == 302 and response.headers["Location"].endswith("/chuyen-ho-so")
+    session.expire_all()
+    dossier = session.scalars(select(Dossier)).one()
+    row = session.scalars(select(BoundaryReception)).one()
+    assert dossier.agency_id == tanlap and row.receiving_agency_id == agency_id(session, "000.00.00.H26")
+    page = _html(official.get("/chuyen-ho-so"))
+    assert dossier.code in page and "Chờ chuyển" in page
+
+
+def test_a_competent_desk_receives_for_itself_by_default_or_for_another(page_client, session):
+    from engine.models import BoundaryReception
+
+    official = page_client("tanlap.reception")
+    options = _competent_options(_html(official.get(f"/tiep-nhan/thu-tuc/{SLUG}")))
+    assert f'value="{agency_id(session)}" selected' in options and "UBND phường Hòa Bình" in options
+    assert 'value=""' not in options
+    hoabinh = agency_id(session, "000.02.31.H26")
+    response = official.post(f"/tiep-nhan/thu-tuc/{SLUG}", data=_form(official, competent_agency_id=str(hoabinh)))
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.scalars(select(Dossier.agency_id)).one() == hoabinh
+    assert session.scalar(select(func.count(BoundaryReception.id))) == 1

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from api import context
 from api.web import bp, forms, i18n, labels
 from api.web.pages import actor
 from api.web.views import returns
-from engine import accounts, catalog, dossier_views, dossiers, reception
-from engine.errors import Conflict, InvalidInput
+from engine import accounts, boundary, catalog, dossier_views, dossiers, reception
+from engine.errors import Conflict, InvalidInput, NotFound
 from engine.search import fold
 
 RECEPTION_FORM = dossiers.RECEPTION_FORM
@@ -77,6 +77,22 @@ def desk():
                            agencies=_reception_agencies(), waiting=waiting)
 
 
+def _competent(slug: str, agencies, agency_id: int | None):
+    """The competent agencies the desk may receive for (engine.boundary), from the receiving point chosen or,
+    before a choice, from each of the official's desks; and whether the receiving point itself is one."""
+    rt, session = context.runtime(), context.session()
+    points = [agency_id] if agency_id is not None else [a.id for a in agencies]
+    found, own = {}, False
+    for point in points:
+        try:
+            choice = boundary.competent_agencies(rt, session, slug, point, context.now())
+        except NotFound:  # a forged receiving point: the engine refuses it on receiving
+            continue
+        found.update((a.id, a) for a in choice.agencies)
+        own = own or (len(points) == 1 and choice.receiving_is_competent)
+    return sorted(found.values(), key=lambda a: (a.name, a.id)), own
+
+
 def _page(slug: str, values: dict | None = None, errors: dict | None = None, status: int = 200,
           message: str | None = None, slip_values: dict | None = None, slip_errors: dict | None = None):
     entry = catalog.get_procedure(context.runtime(), context.session(), slug)
@@ -100,12 +116,21 @@ def _page(slug: str, values: dict | None = None, errors: dict | None = None, sta
                    if d.required and not d.when and (not d.one_of or firsts[d.one_of] == i)]
     documents = [{"index": i, "doc": d, "checked": i in checked,
                   "copies": (values.get("copies") or {}).get(i, d.copies)} for i, d in enumerate(meta.documents)]
+    agencies = _reception_agencies()
+    agency_id = values.get("agency_id") or (agencies[0].id if len(agencies) == 1 else None)
+    competent, own_competent = _competent(slug, agencies, agency_id) if agencies else ([], False)
+    competent_id = values.get("competent_agency_id") or (agency_id if own_competent else None)
     return render_template(
         "desk_procedure.html", title=meta.name_vi, section="desk", entry=entry, meta=meta,
         applicant_fields=applicant_fields, channel_fields=channel_fields, data_fields=data_fields,
-        documents=documents, agencies=_reception_agencies(), agency_id=values.get("agency_id"),
+        documents=documents, agencies=agencies, agency_id=values.get("agency_id"),
+        competent=competent, competent_id=competent_id, own_competent=own_competent,
+        competent_errors=[_("Choose the competent agency: this service point does not handle the procedure.")
+                          if m.startswith("required") else _("The chosen agency does not handle this procedure.")
+                          for m in errors.get("competent_agency_id", [])],
         document_errors=[forms.message(m) for k, ms in errors.items() if k.startswith("documents") for m in ms],
-        unplaced=[m for m in forms.unplaced(errors, drawn) if not m.startswith(("documents", "agency_id"))],
+        unplaced=[m for m in forms.unplaced(errors, drawn)
+                  if not m.startswith(("documents", "agency_id", "competent_agency_id"))],
         agency_errors=[forms.message(m) for m in errors.get("agency_id", [])],
         message=message, slip=slip_values or {}, slip_errors=slip_errors or {},
         fees_total=sum(f.amount for f in meta.fees),
@@ -123,8 +148,9 @@ def _read_common(meta) -> dict:
     outer = {"type": "object", "properties": {"applicant": applicant_schema()}}
     values = forms.parse(outer, request.form, zone)
     values.update(forms.parse(_channel_schema(meta), request.form, zone))
-    raw_agency = request.form.get("agency_id", "")
-    values["agency_id"] = int(raw_agency) if raw_agency.isdigit() else None
+    for key in ("agency_id", "competent_agency_id"):
+        raw = request.form.get(key, "").strip()
+        values[key] = int(raw) if raw.isdigit() else None
     return values
 
 
@@ -161,11 +187,15 @@ def receive(slug: str):
     started = _instant(values.get("clock_started_at"), errors)
     if not errors:
         try:
-            receipt = reception.receive_with_receipt(
-                rt, session, procedure=slug, agency_id=agency_id, channel=values.get("channel", ""),
-                applicant=values.get("applicant") or {}, actor=actor(), now=context.now(), data=data,
-                clock_started_at=started, documents=documents)
+            receipt = boundary.receive_at_desk(
+                rt, session, receiving_agency_id=agency_id, competent_agency_id=values.get("competent_agency_id"),
+                procedure=slug, channel=values.get("channel", ""), applicant=values.get("applicant") or {},
+                actor=actor(), now=context.now(), data=data, clock_started_at=started, documents=documents)
             context.commit()
+            if receipt.dossier.agency_id != agency_id:  # received for another agency: the desk forwards it
+                flash(_("Dossier %(code)s received for %(agency)s: forward it to that agency.",
+                        code=receipt.dossier.code, agency=receipt.agency.name))
+                return redirect(url_for("web.forwardings"))
             return redirect(url_for("web.desk_received", dossier_id=receipt.dossier.id))
         except InvalidInput as exc:
             session.rollback()

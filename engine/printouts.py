@@ -23,6 +23,7 @@ from engine.models import (
     Agency,
     ApologyLetter,
     AuditEvent,
+    BoundaryReception,
     DeskRecord,
     Dossier,
     Procedure,
@@ -61,8 +62,18 @@ def received_documents(session: Session, dossier: Dossier) -> list[dict] | None:
 
 def receipt(rt: Runtime, session: Session, dossier_id: int, *, actor: User, now: dt.datetime,
             log: bool = True) -> Receipt:
-    """The receipt (form 01) as issued at reception, with the look-up secret, to print it again."""
-    dossier = printable(session, dossier_id, actor)
+    """The receipt (form 01) as issued at reception, with the look-up secret, to print it again: for the
+    dossier's officials, and for the service point that received it for its competent agency (Decree
+    118/2025), which hands the receipt to the citizen but does not follow the processing."""
+    try:
+        dossier = printable(session, dossier_id, actor)
+    except NotFound:
+        received_here = session.scalar(select(BoundaryReception.id).where(
+            BoundaryReception.dossier_id == dossier_id,
+            BoundaryReception.receiving_agency_id.in_(member_agency_ids(actor))))
+        if received_here is None:
+            raise
+        dossier = session.get(Dossier, dossier_id)
     meta = rt.compiled(session, dossier).meta
     documents = received_documents(session, dossier)
     if documents is None:  # received without a list (engine callers): the catalog's required documents

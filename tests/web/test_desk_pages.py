@@ -310,7 +310,13 @@ def test_a_desk_that_is_not_competent_chooses_the_competent_agency(page_client, 
     dossier = session.scalars(select(Dossier)).one()
     row = session.scalars(select(BoundaryReception)).one()
     assert dossier.agency_id == tanlap and row.receiving_agency_id == agency_id(session, "000.00.00.H26")
+    # the receiving desk prints the receipt (only that: the dossier itself is the competent agency's)
+    pdf = official.get(f"/api/v1/dossiers/{dossier.id}/receipt.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert official.get(f"/api/v1/dossiers/{dossier.id}").status_code == 404
+    assert page_client("hoabinh.reception").get(f"/api/v1/dossiers/{dossier.id}/receipt.pdf").status_code == 404
     page = _html(official.get("/chuyen-ho-so"))
+    assert f"/api/v1/dossiers/{dossier.id}/receipt.pdf" in page
     assert dossier.code in page and "Chờ chuyển" in page
 
 

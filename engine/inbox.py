@@ -218,7 +218,7 @@ def _risk_expr(now, task=Task):
     )
 
 
-def _parts(sort: str, after: str | None) -> list[tuple[object, list]]:
+def _parts(sort: str, after: str | None, hidden: bool = False) -> list[tuple[object, list]]:
     """(where, order by) of each part of an arm that an index returns in sort order, beyond the cursor.
 
     `after` is None (first page), "value" (after_value, after_id) or "undated" (after_id among the rows
@@ -240,7 +240,9 @@ def _parts(sort: str, after: str | None) -> list[tuple[object, list]]:
         return [(and_(where, later_id), order_by) for where, order_by in undated]
     # One row comparison: both databases read it as a range of (due_at, id) in the arm's index. (A redundant
     # `due_at >= ?` beside it would make PostgreSQL count that selectivity twice and misjudge the arm.)
-    bound = tuple_(bindparam("after_value", type_=column.type), after_id)
+    value = bindparam("after_value", type_=column.type)
+    # hidden: as a one-row subquery, planned without its value (see _risk_parts)
+    bound = tuple_(select(value).scalar_subquery() if hidden else value, after_id)
     return [(tuple_(*key) < bound if descending else tuple_(*key) > bound, order), *undated]
 
 
@@ -379,10 +381,14 @@ def _risk_parts(now, rank: int, after: str | None, any_status: bool) -> list[tup
     running ones are those of the other dossiers (an anti-join on that short list, not a dossier read per
     row). With a status asked for (closed tasks are never running), each part is read whole as before.
     """
-    parts = _parts("risk", after)
+    parts = _parts("risk", after, hidden=not any_status)
     if any_status:
         level = _risk_expr(now) == literal(RISK_ORDER[rank])
         return [(and_(level, where), order) for where, order in parts]
+    # Now as a one-row subquery: PostgreSQL then plans without its value. With it, the planner takes the
+    # share of tasks due after now among all tasks (the completed ones were due long ago) for the share
+    # among open tasks, judges an arm's range a few rows, and reads and sorts the whole arm.
+    now = select(now).scalar_subquery()
     paused_dossier = aliased(Dossier)
     paused = select(paused_dossier.id).where(paused_dossier.paused_at.isnot(None))
     running = and_(_running_level(now, rank), Task.dossier_id.not_in(paused))

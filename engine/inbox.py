@@ -16,7 +16,7 @@ import binascii
 import datetime as dt
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import (
     Integer,
@@ -42,7 +42,7 @@ from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import OPEN_TASK_STATES, Dossier, Procedure, ProcedureVersion, Task, User
 from engine.runtime import Runtime
 from engine.search import ESCAPE, contains_pattern
-from engine.time_left import TimeLeft, time_left
+from engine.time_left import TimeLeft, split_working_seconds
 
 SCOPES = ("mine", "groups", "all")
 SORTS = ("due_at", "-due_at", "created_at", "-created_at", "risk")
@@ -189,12 +189,12 @@ def _arms(actor: User, scope: str) -> tuple[tuple[_Arm, ...], dict]:
     return tuple(arms) or (_Arm("nothing"),), params
 
 
-def _arm_clause(i: int, arm: _Arm):
+def _arm_clause(i: int, arm: _Arm, prefix: str = ""):
     me = bindparam("me", type_=Integer)
     where = {"mine": lambda: Task.assignee_id == me,
-             "group": lambda: and_(Task.agency_id == bindparam(f"agency_{i}", type_=Integer),
-                                   Task.role == bindparam(f"role_{i}", type_=String)),
-             "agency": lambda: Task.agency_id == bindparam(f"agency_{i}", type_=Integer),
+             "group": lambda: and_(Task.agency_id == bindparam(f"{prefix}agency_{i}", type_=Integer),
+                                   Task.role == bindparam(f"{prefix}role_{i}", type_=String)),
+             "agency": lambda: Task.agency_id == bindparam(f"{prefix}agency_{i}", type_=Integer),
              "everything": true, "nothing": false}[arm.kind]()
     return and_(where, Task.assignee_id.is_(None)) if arm.nobody else where
 
@@ -218,7 +218,7 @@ def _risk_expr(now, task=Task):
     )
 
 
-def _parts(sort: str, after: str | None) -> list[tuple[object, list]]:
+def _parts(sort: str, after: str | None, hidden: bool = False) -> list[tuple[object, list]]:
     """(where, order by) of each part of an arm that an index returns in sort order, beyond the cursor.
 
     `after` is None (first page), "value" (after_value, after_id) or "undated" (after_id among the rows
@@ -240,7 +240,9 @@ def _parts(sort: str, after: str | None) -> list[tuple[object, list]]:
         return [(and_(where, later_id), order_by) for where, order_by in undated]
     # One row comparison: both databases read it as a range of (due_at, id) in the arm's index. (A redundant
     # `due_at >= ?` beside it would make PostgreSQL count that selectivity twice and misjudge the arm.)
-    bound = tuple_(bindparam("after_value", type_=column.type), after_id)
+    value = bindparam("after_value", type_=column.type)
+    # hidden: as a one-row subquery, planned without its value (see _risk_parts)
+    bound = tuple_(select(value).scalar_subquery() if hidden else value, after_id)
     return [(tuple_(*key) < bound if descending else tuple_(*key) > bound, order), *undated]
 
 
@@ -291,14 +293,15 @@ def _rows(rt: Runtime, session: Session, result, now: dt.datetime, actor: User) 
         hours = left = None
         if r.due_at is not None and r.state in OPEN_TASK_STATES and r.paused_at is None:
             calendar = calendar or rt.calendars.get(session)  # cached; re-read at most once a minute
-            hours = round(calendar.between(now, r.due_at).total_seconds() / 3600, 2)
-            left = time_left(calendar, now, r.due_at)
+            seconds = calendar.between(now, r.due_at).total_seconds()  # once: both figures are of it
+            hours = round(seconds / 3600, 2)
+            left = split_working_seconds(seconds, calendar.working_day_seconds)
         out.append(_row(r, hours, left, not actor.is_admin or r.agency_id in mine or r.assignee_id == actor.id))
     return out
 
 
 @functools.lru_cache(maxsize=256)
-def _page_statement(arms: tuple[_Arm, ...], sort: str, after: str | None, given: frozenset[str]):
+def _page_statement(arms: tuple[_Arm, ...], sort: str, after: str | tuple | None, given: frozenset[str]):
     """The page's statement for one shape of query; the values are parameters (built once: it is not cheap).
 
     Each arm of the scope and each part of the sort is read in index order and stops after a page; the
@@ -309,7 +312,8 @@ def _page_statement(arms: tuple[_Arm, ...], sort: str, after: str | None, given:
     # Open tasks: the very predicate of the partial inbox indexes (literal, so both planners match it).
     stmt = stmt.where(Task.state == bindparam("status", type_=String) if "status" in given else OPEN_TASK)
     # The dossier is joined in the arms only when a filter asks about it: each join is planned once per arm.
-    if given & {"procedure", "risk"} or sort == "risk":  # the risk of a task reads its dossier's pause
+    # the risk of a task reads its dossier's pause (the risk sort reads the paused dossiers apart)
+    if given & {"procedure", "risk"} or (sort == "risk" and "status" in given):
         stmt = stmt.join(Dossier, Dossier.id == Task.dossier_id)
     if "procedure" in given:
         stmt = (stmt.join(ProcedureVersion, ProcedureVersion.id == Dossier.procedure_version_id)
@@ -338,13 +342,13 @@ def _page_statement(arms: tuple[_Arm, ...], sort: str, after: str | None, given:
     # the page size in the SQL text: PostgreSQL's generic plan of a prepared statement then knows it
     limit = bindparam("limit", type_=Integer, literal_execute=True)
     if sort == "risk":
-        # One more split: each level is read in due order on its own, from the cursor's level on; the level
-        # of the cursor from the cursor, the later ones from their start.
-        (after, rank) = after if after is not None else (None, 0)
-        branches = [select(stmt.add_columns(literal(r).label("risk_rank")).where(
+        # One more split: one level a statement (list_tasks asks for the next level only while the page is
+        # not full), each read in due order on its own; the cursor's level from the cursor.
+        (after, rank) = after
+        branches = [select(stmt.add_columns(literal(rank).label("risk_rank")).where(
                         _arm_clause(i, arm), where).order_by(*order).limit(limit).subquery())
-                    for i, arm in enumerate(arms) for r in range(rank, len(RISK_ORDER))
-                    for where, order in _risk_parts(now, r, after if r == rank else None, "status" in given)]
+                    for i, arm in enumerate(arms)
+                    for where, order in _risk_parts(now, rank, after, "status" in given)]
     else:
         branches = [select(stmt.where(_arm_clause(i, arm), where).order_by(*order).limit(limit).subquery())
                     for i, arm in enumerate(arms) for where, order in _parts(sort, after)]
@@ -354,29 +358,49 @@ def _page_statement(arms: tuple[_Arm, ...], sort: str, after: str | None, given:
     return rows.order_by(*_page_order(page, sort))
 
 
+def _running_level(now, rank: int):
+    """_risk_expr's level `RISK_ORDER[rank]` for a running task (open, its dossier not paused) on the side of
+    now that level lies on (before now overdue, the others from now on or undated), in plain comparisons of
+    the task's own columns: the planners then read each part in index order and stop after a page (a CASE
+    over the dossier's pause hides how many rows match, and PostgreSQL read them all)."""
+    level = RISK_ORDER[rank]
+    if level == "overdue":
+        return true()
+    if level == "at_risk":
+        return or_(Task.warn_at <= now, Task.risk == "at_risk")
+    return and_(or_(Task.warn_at > now, Task.warn_at.is_(None)), Task.risk != "at_risk")
+
+
 def _risk_parts(now, rank: int, after: str | None, any_status: bool) -> list[tuple[object, list]]:
     """(where, order by) of the parts of one risk level, as _parts, each read in (due_at, id) order.
 
     A running task's level follows from its due time (overdue before now, the others from now on), so its
     rows at one level are one range of the arm's index that starts or stops at now: the overdue rows are not
     read again to find the first row on track. A paused dossier's tasks keep the level the scan stored,
-    whatever their due time: they are read apart, from the few paused dossiers (ix_dossier_paused). With a
-    status asked for (closed tasks are never running), each part is read whole as before.
+    whatever their due time: they are read apart, from the few paused dossiers (ix_dossier_paused), and the
+    running ones are those of the other dossiers (an anti-join on that short list, not a dossier read per
+    row). With a status asked for (closed tasks are never running), each part is read whole as before.
     """
-    level = _risk_expr(now) == literal(RISK_ORDER[rank])
-    parts = _parts("risk", after)
+    parts = _parts("risk", after, hidden=not any_status)
     if any_status:
+        level = _risk_expr(now) == literal(RISK_ORDER[rank])
         return [(and_(level, where), order) for where, order in parts]
+    # Now as a one-row subquery: PostgreSQL then plans without its value. With it, the planner takes the
+    # share of tasks due after now among all tasks (the completed ones were due long ago) for the share
+    # among open tasks, judges an arm's range a few rows, and reads and sorts the whole arm.
+    now = select(now).scalar_subquery()
+    paused_dossier = aliased(Dossier)
+    paused = select(paused_dossier.id).where(paused_dossier.paused_at.isnot(None))
+    running = and_(_running_level(now, rank), Task.dossier_id.not_in(paused))
+    kept = and_(Task.risk == literal(RISK_ORDER[rank]), Task.dossier_id.in_(paused))
     out = []
     for i, (where, order) in enumerate(parts):
-        if i > 0 or after == "undated":  # the rows without a due time: never overdue, no range to start at
-            out.append((and_(level, where), order))
-            continue
-        bound = Task.due_at < now if RISK_ORDER[rank] == "overdue" else Task.due_at >= now
-        paused_dossier = aliased(Dossier)
-        paused = select(paused_dossier.id).where(paused_dossier.paused_at.isnot(None))
-        out.append((and_(level, where, Dossier.paused_at.is_(None), bound), order))
-        out.append((and_(level, where, Task.dossier_id.in_(paused)), order))
+        undated = i > 0 or after == "undated"
+        # the rows with a due time: a level is one side of now (the undated are never overdue)
+        bound = [] if undated else [Task.due_at < now if RISK_ORDER[rank] == "overdue" else Task.due_at >= now]
+        if not (undated and RISK_ORDER[rank] == "overdue"):
+            out.append((and_(where, running, *bound), order))
+        out.append((and_(where, kept), order))
     return out
 
 
@@ -418,10 +442,18 @@ def list_tasks(rt: Runtime, session: Session, filters: InboxFilter, *, actor: Us
             optional["q"], optional["dossier_ids"] = None, found
     params.update((name, value) for name, value in optional.items() if value is not None and name != "q_code")
     cursor = None if after is None else "value" if after.value is not None else "undated"
-    if filters.sort == "risk" and cursor is not None:
-        cursor = (cursor, after.rank)
-    stmt = _page_statement(arms, filters.sort, cursor, frozenset(k for k, v in optional.items() if v is not None))
-    result = session.execute(stmt, params).all()
+    given = frozenset(k for k, v in optional.items() if v is not None)
+    if filters.sort == "risk":
+        # The most urgent level first: a level is read only when the ones before it leave the page short
+        # (a busy inbox's first pages are all overdue, and the other levels cost nothing then).
+        result = []
+        for rank in range(after.rank if after is not None else 0, len(RISK_ORDER)):
+            start = cursor if after is not None and rank == after.rank else None
+            result += session.execute(_page_statement(arms, "risk", (start, rank), given), params).all()
+            if len(result) > limit:
+                break
+    else:
+        result = session.execute(_page_statement(arms, filters.sort, cursor, given), params).all()
     rows = _rows(rt, session, result[:limit], now, actor)
     next_cursor = None
     if len(result) > limit:
@@ -467,19 +499,28 @@ class InboxCounts:
     mine: int
     groups: int
     new: int
+    #: the newest task's id when counted (latest_task_id): the mark for the next "new work" question; a mark,
+    #: not a count, so left out of comparisons
+    latest_id: int = field(default=0, compare=False)
 
 
-def _count(session: Session, scope: str, actor: User) -> int:
-    arms, params = _arms(actor, scope)
-    # Nobody's open tasks are the ready ones (claiming or assigning makes a task claimed): saying so lets
-    # the index on (agency, role, state) start at them instead of reading every claimed task first.
-    ready = [Task.state == "ready"] if scope == "groups" else []
-    # each arm a subquery (SQLite takes no LIMIT inside a bare UNION member)
-    branches = [select(select(Task.id).where(OPEN_TASK, _arm_clause(i, arm), *ready).limit(COUNT_CAP).subquery())
-                for i, arm in enumerate(arms)]
-    ids = (branches[0] if len(branches) == 1 else union(*branches)).subquery()
-    capped = select(ids.c.id).limit(COUNT_CAP).subquery()
-    return session.execute(select(func.count()).select_from(capped), params).scalar_one()
+@functools.lru_cache(maxsize=256)
+def _count_statement(mine: tuple[_Arm, ...], groups: tuple[_Arm, ...]):
+    """Both counters and the newest task id in one statement (one round trip), built once per shape."""
+    def capped(scope: str, arms: tuple[_Arm, ...]):
+        # Nobody's open tasks are the ready ones (claiming or assigning makes a task claimed): saying so lets
+        # the index on (agency, role, state) start at them instead of reading every claimed task first.
+        ready = [Task.state == "ready"] if scope == "groups" else []
+        # each arm a subquery (SQLite takes no LIMIT inside a bare UNION member); the parameters of the
+        # `groups` arms are named g_agency_<i>, g_role_<i> (both scopes number their arms from 0)
+        branches = [select(select(Task.id).where(OPEN_TASK, _arm_clause(i, arm, "g_" if scope == "groups" else ""),
+                                                 *ready).limit(COUNT_CAP).subquery())
+                    for i, arm in enumerate(arms)]
+        ids = (branches[0] if len(branches) == 1 else union(*branches)).subquery()
+        return select(func.count()).select_from(select(ids.c.id).limit(COUNT_CAP).subquery()).scalar_subquery()
+
+    return select(capped("mine", mine).label("mine"), capped("groups", groups).label("groups"),
+                  select(func.max(Task.id)).scalar_subquery().label("latest"))
 
 
 def _in_scope(actor: User, agency_id: int, role: str, assignee_id: int | None) -> bool:
@@ -499,7 +540,11 @@ def counts(session: Session, *, actor: User, since_id: int | None = None) -> Inb
         recent = session.execute(select(Task.agency_id, Task.role, Task.assignee_id).where(
             Task.id > since_id, Task.state.in_(OPEN_TASK_STATES)).order_by(Task.id).limit(COUNT_CAP * 10)).all()
         new = min(COUNT_CAP, sum(1 for r in recent if _in_scope(actor, r.agency_id, r.role, r.assignee_id)))
-    return InboxCounts(_count(session, "mine", actor), _count(session, "groups", actor), new)
+    mine, params = _arms(actor, "mine")
+    groups, group_params = _arms(actor, "groups")
+    params.update((f"g_{k}", v) for k, v in group_params.items() if k != "me")
+    row = session.execute(_count_statement(mine, groups), params).one()
+    return InboxCounts(row.mine, row.groups, new, row.latest or 0)
 
 
 def latest_task_id(session: Session) -> int:

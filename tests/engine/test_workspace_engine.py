@@ -55,7 +55,10 @@ def test_counts_mine_groups_and_new(rt, session, users):
     first = receive(rt, session, users)
     receive(rt, session, users)
     specialist = users["tanlap.specialist"]
-    assert inbox.counts(session, actor=specialist, since_id=before) == inbox.InboxCounts(0, 2, 2)
+    counted = inbox.counts(session, actor=specialist, since_id=before)
+    assert counted == inbox.InboxCounts(0, 2, 2)
+    # the same statement reads the mark the page's poll starts from
+    assert counted.latest_id == inbox.latest_task_id(session) > before
     from engine import dossiers
 
     dossiers.claim_task(rt, session, first.created[0].id, actor=specialist, now=rt.clock.now())
@@ -207,9 +210,14 @@ def test_the_risk_sort_reads_paused_dossiers_apart_and_keeps_the_order(rt, sessi
               (10, 8, "overdue", False),  # a stale overdue: on track
               (None, None, "at_risk", False),  # no due time, at risk on its path
               (None, None, "on_track", False),
-              (1, 0.5, "on_track", False)]  # on track
+              (1, 0.5, "on_track", False),  # on track
+              (None, None, "at_risk", True),  # paused, no due time, stored at risk: at risk
+              (None, -1, "on_track", True),  # paused, no due time, warned but stored on track: on track
+              (None, -1, "on_track", False),  # no due time, warned: at risk
+              (3, None, "on_track", False),  # no warning time: on track
+              (0, -1, "on_track", False)]  # due this instant: not yet overdue, at risk
     expected_level = ["overdue", "overdue", "at_risk", "overdue", "at_risk", "at_risk", "on_track", "on_track",
-                      "at_risk", "on_track", "on_track"]
+                      "at_risk", "on_track", "on_track", "at_risk", "on_track", "at_risk", "on_track", "at_risk"]
     tasks = []
     for i, (due, warn, risk, paused) in enumerate(shapes):
         dossier = dossiers.receive_dossier(rt, session, procedure="household-business", agency_id=agency_id(session),

@@ -28,10 +28,14 @@ def _hoabinh_dossier(rt, session, users):
 # -- inbox ---------------------------------------------------------------------------------------------------
 
 def test_inbox_lists_tasks_with_time_left_in_words(page_client, receive):
-    receive(applicant_name="Nguyễn Văn A")
+    result = receive(applicant_name="Nguyễn Văn A")
     html = _html(page_client("tanlap.specialist").get("/hop-viec"))
     assert "Hộp việc" in html and "Việc của tôi" in html and "Việc của nhóm" in html
     assert "Nguyễn Văn A" in html and "Thẩm định hồ sơ" in html
+    # the row's links and words (looked up once a page, not once a row)
+    assert f'href="/ho-so/{result.dossier.id}" class="code"' in html
+    assert f'<a href="/cong-viec/{result.created[0].id}">Thẩm định hồ sơ</a>' in html
+    assert "Nhóm: Chuyên viên" in html and "Chờ nhận xử lý" in html and ">Trong hạn</span>" in html
     # received Monday 09:00, a P1DT4H step: twelve working hours, one working day of eight and four hours
     assert "còn 1 ngày 4 giờ làm việc" in html
     assert 'class="risk-on_track"' in html

@@ -13,7 +13,7 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from api import context
-from api.web import bp, i18n
+from api.web import bp, i18n, labels
 from api.web.pages import actor
 from engine import catalog, inbox, saved_filters
 
@@ -82,8 +82,20 @@ def inbox_page():
         saved=saved_filters.list_filters(session, me), query=query, first_page=after is None,
         next_url=url_for("web.inbox", **query, after=page.next_cursor) if page.next_cursor else None,
         # the last task when the page was drawn: the poll announces the visible ones that came after it
-        since_id=inbox.latest_task_id(session),
+        since_id=counts.latest_id, row_links=_row_links(), words=_row_words(),
     )
+
+
+def _row_links() -> dict[str, str]:
+    """Where a row's links start: url_for once a page, not twice a row (each row appends its id)."""
+    return {"dossier": url_for("web.dossier", dossier_id=0)[:-1], "task": url_for("web.task", task_id=0)[:-1]}
+
+
+def _row_words() -> dict[str, dict[str, str]]:
+    """The words a row shows for its codes, looked up once a page (fifty rows ask the same few)."""
+    return {"risk": {r: labels.label(labels.RISKS, r) for r in inbox.RISKS},
+            "state": {s: labels.label(labels.TASK_STATES, s) for s in labels.TASK_STATES},
+            "group": {r: _("Group: %(role)s", role=labels.label(labels.ROLES, r)) for r in labels.ROLES}}
 
 
 @bp.get("/hop-viec/moi")

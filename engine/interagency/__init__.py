@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bpmn.durations import parse_duration
 from engine import audit
 from engine.access import roles_in
 from engine.errors import Conflict, Forbidden, NotFound
@@ -144,7 +145,7 @@ def shares(session: Session, calendar: WorkCalendar, dossier: Dossier, meta, now
     agency_ids = {r.to_agency_id for r in rows} | {r.from_agency_id for r in rows if r.from_agency_id}
     agencies = {a.id: a for a in session.scalars(select(Agency).where(Agency.id.in_(agency_ids)))}
     user_ids = {r.sent_by_id for r in rows} | {r.confirmed_by_id for r in rows}
-    names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids - {None})))) \
+    names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids - {None}))).all()) \
         if user_ids - {None} else {}
     out = []
     for r in rows:
@@ -169,3 +170,13 @@ def waiting_for(session: Session, actor: User, dossier_id: int) -> list[int]:
         AgencyHandover.dossier_id == dossier_id, AgencyHandover.to_agency_id.in_(agency_ids),
         AgencyHandover.confirmed_at.is_(None))))
 
+
+
+def working_time_vi(iso: str | None) -> str:
+    """A share's budget in words for the printed form 05: P1DT4H -> "1 ngày làm việc 4 giờ"."""
+    if not iso:
+        return ""
+    d = parse_duration(iso)
+    hours, rest = divmod(d.seconds, 3600)
+    return " ".join(([f"{d.days} ngày làm việc"] if d.days else []) + ([f"{hours} giờ"] if hours else [])
+                    + ([f"{rest // 60} phút"] if rest // 60 else []))

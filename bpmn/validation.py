@@ -600,8 +600,8 @@ def lint_xml(text: str | bytes, *, filename: str = "diagram.bpmn", meta=None, fo
                        process_id=meta.process_id if meta is not None else None,
                        forms=frozenset(forms) if forms is not None else None,
                        deadline=meta.deadline if meta is not None else None, form_schemas=forms,
-                       organisation=organisation, shares=meta.shares if meta is not None else (),
-                       lead_kind=meta.agency_kind if meta is not None else None)
+                       organisation=organisation, shares=getattr(meta, "shares", ()),
+                       lead_kind=getattr(meta, "agency_kind", None))
         problems = lint_diagram(text, filename, ctx)
     return [{"element_id": p.element_id, "line": p.line, "severity": p.severity, "message": p.message,
              "file": Path(p.file).name}

@@ -260,7 +260,7 @@ def claim_task(rt: Runtime, session: Session, task_id: int, *, actor: User, now:
     task, dossier = _load_task(session, task_id)
     require_work_on(actor, task)
     _require_open(task)
-    interagency.require_confirmed(session, task)
+    interagency.require_confirmed(session, task, rt.compiled(session, dossier).meta)
     if task.assignee_id not in (None, actor.id):
         raise Conflict(f"task {task.id} is already claimed by another official")
     if task.assignee_id == actor.id and task.state == "claimed":
@@ -311,10 +311,10 @@ def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, ac
     task, dossier, others = _load_task_with_siblings(session, task_id)
     require_work_on(actor, task)
     _require_open(task)
-    interagency.require_confirmed(session, task)
     if task.assignee_id not in (None, actor.id):
         raise Conflict(f"task {task.id} is claimed by another official")
     compiled = rt.compiled(session, dossier)
+    interagency.require_confirmed(session, task, compiled.meta)
     data = _validate_form(compiled, task.bpmn_id, data)
     resumed_at = _supplement_received_at(dossier, task, data, now)
     status_before, paused_before = dossier.status, dossier.paused_at is not None

@@ -80,8 +80,11 @@ def after_step(session: Session, calendar: WorkCalendar, dossier: Dossier, compi
     session.flush()
 
 
-def require_confirmed(session: Session, task: Task) -> None:
-    """Refuse (Conflict) work on a step whose agency has not confirmed the hand-over of its dossier."""
+def require_confirmed(session: Session, task: Task, meta) -> None:
+    """Refuse (Conflict) work on a bundle's step whose agency has not confirmed the hand-over of its dossier
+    (no query for other procedures)."""
+    if not meta.shares:
+        return
     waiting = session.scalars(select(AgencyHandover).where(
         AgencyHandover.dossier_id == task.dossier_id, AgencyHandover.to_agency_id == task.agency_id,
         AgencyHandover.confirmed_at.is_(None))).first()

@@ -221,3 +221,25 @@ def test_bad_share_fields_are_named(bundle):
     _edit(bundle, 'budget = "PT4H"', 'budget = "four hours"')
     errors = _errors(bundle)
     assert any("shares #1" in e and "budget" in e for e in errors), errors
+
+
+def test_deploy_refuses_a_share_whose_agencies_have_all_ended(rt, session, bundle):
+    from support import keep_organisation
+
+    from engine.deploy import deploy_path
+    from engine.errors import InvalidInput
+    from engine.models import ProcedureVersion
+
+    _edit(bundle, 'name_vi = "Liên thông', 'name_vi = "(bản mới) Liên thông')  # a change to deploy
+    versions = session.query(ProcedureVersion).count()
+    with keep_organisation(rt):
+        insurance = session.scalars(select(Agency).where(Agency.kind == "social_insurance")).one()
+        insurance.valid_until = rt.clock.now().date() - dt.timedelta(days=1)
+        session.commit()
+        with pytest.raises(InvalidInput) as refused:
+            deploy_path(rt, session, bundle, actor=None, now=rt.clock.now())
+        session.rollback()
+        problems = " ".join(refused.value.errors["problems"])
+        assert "shares #3: kind" in problems and "'social_insurance'" in problems, problems
+        assert "lane 'social_insurance:specialist'" in problems  # the lane rule says it too
+    assert session.query(ProcedureVersion).count() == versions  # nothing deployed

@@ -42,6 +42,8 @@ ACTION_VI = {
     "claimed": "Nhận xử lý", "unclaimed": "Trả về nhóm xử lý", "assigned": "Phân công xử lý",
     "completed": "Hoàn thành bước", "sent_back": "Trả lại bước trước", "withdrawn": "Công dân rút hồ sơ",
     "viewed": "Xem hồ sơ", "printed": "In biểu mẫu", "rated": "Công dân đánh giá mức độ hài lòng",
+    "handed_over": "Chuyển hồ sơ liên thông sang cơ quan khác",
+    "handover_confirmed": "Cơ quan nhận xác nhận đã nhận hồ sơ liên thông",
 }
 #: the reception desk as the first party of the first handover: it is no task of the diagram
 RECEPTION_STEP = ("reception", "Tiếp nhận hồ sơ")

@@ -488,6 +488,7 @@ def after_step(rt: Runtime, session: Session, dossier: Dossier, compiled: Compil
         pauses = whole_minutes.pauses((p.paused_at, p.resumed_at) for p in _pauses(session, dossier.id)
                                       if p.resumed_at)
         _move_due_times(rt, session, calendar, dossier, compiled, [t for t in open_rows if t not in cancelled], pauses)
+        interagency.move_share_due(session, calendar, dossier, compiled, pauses)
     _open_pause_if_waiting(session, dossier, created, now)
     interagency.after_step(session, calendar, dossier, compiled, created, now,
                            sent_by_id=done.completed_by_id if done is not None else None, finished=workflow.completed)

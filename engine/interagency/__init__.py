@@ -80,6 +80,21 @@ def after_step(session: Session, calendar: WorkCalendar, dossier: Dossier, compi
     session.flush()
 
 
+def move_share_due(session: Session, calendar: WorkCalendar, dossier: Dossier, compiled: CompiledVersion,
+                   pauses: Sequence[tuple[dt.datetime, dt.datetime]]) -> None:
+    """After a supplement arrived: the open share's due time moves by the paused time, as the steps' do."""
+    if not compiled.meta.shares:
+        return
+    rows = _rows(session, dossier.id)
+    if not rows or rows[-1].share_ended_at is not None:
+        return
+    row = rows[-1]
+    share = compiled.meta.share_of(session.get(Agency, row.to_agency_id).kind)
+    if share is not None:
+        row.share_due_at = task_deadlines(calendar, row.sent_at, share.budget, 1.0,
+                                          [p for p in pauses if p[1] > row.sent_at])[0]
+
+
 def require_confirmed(session: Session, task: Task, meta) -> None:
     """Refuse (Conflict) work on a bundle's step whose agency has not confirmed the hand-over of its dossier
     (no query for other procedures)."""

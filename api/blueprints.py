@@ -13,6 +13,7 @@ def register_blueprints(api: Api) -> None:
         documents,
         dossiers,
         escalations,
+        interagency,
         procedures,
         public,
         studio,
@@ -23,7 +24,7 @@ def register_blueprints(api: Api) -> None:
     from api.query import refuse_unknown_query
 
     for module in (auth, procedures, dossiers, public, tasks, calendar, escalations, supervision, admin,
-                   oversight_api, documents, studio, boundary):
+                   oversight_api, documents, studio, boundary, interagency):
         if refuse_unknown_query not in module.blp.before_request_funcs.get(None, ()):  # once per process
             module.blp.before_request(refuse_unknown_query)  # after the blueprint's own login check
         api.register_blueprint(module.blp)

@@ -27,7 +27,7 @@ CHANNELS = ("counter", "online", "postal")
 PAUSE_RULES = ("resume", "restart")
 _TOP_KEYS = ("slug", "code", "local_code", "process_id", "name_vi", "name_en", "level", "field", "agency_kind",
              "pause_rule", "channels", "result_delivery", "deadline", "fees", "documents", "extension",
-             "uses", "consultations")
+             "uses", "consultations", "shares")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _PROCESS_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 #: (table or None, key or None, message, severity): a finding in procedure.toml before it gets a file name.
@@ -119,6 +119,21 @@ class Consultation:
 
 
 @dataclass(frozen=True)
+class Share:
+    """One agency's share of an inter-agency bundle ([[shares]] in procedure.toml, engine.interagency).
+
+    `kind` is the agency kind of the lanes it covers ("" or the procedure's agency_kind: the lead agency,
+    whose lanes carry no prefix); `budget` its working time, counted from the hand-over to it.
+    """
+
+    kind: str
+    budget: Duration
+    name_vi: str
+    basis: str | None = None
+    sure: bool = False
+
+
+@dataclass(frozen=True)
 class ProcedureMeta:
     """The catalog entry of procedure.toml, typed (see workflows/README.md)."""
 
@@ -141,6 +156,12 @@ class ProcedureMeta:
     extension: LegalExtension | None = None  # [extension] in procedure.toml
     uses: tuple[str, ...] = ()  # slugs of sibling packages whose processes this diagram calls (call activity)
     consultations: tuple[Consultation, ...] = ()  # [[consultations]]: steps asking other agencies
+    shares: tuple[Share, ...] = ()  # [[shares]]: an inter-agency bundle's agencies and their time
+
+    def share_of(self, kind: str | None) -> Share | None:
+        """The share of the lanes of `kind` (None or "": the lead agency's unprefixed lanes)."""
+        want = kind or self.agency_kind
+        return next((s for s in self.shares if (s.kind or self.agency_kind) == want), None)
 
 
 @dataclass(frozen=True)
@@ -466,6 +487,7 @@ def read_meta(table: Mapping, folder_name: str | None) -> tuple[ProcedureMeta | 
         r.note("uses", f"{slug!r} cannot use itself")
         uses = []
     consultations = _read_consultations(r, findings)
+    shares = _read_shares(r, findings, values["agency_kind"])
     if any(severity == "error" for *_rest, severity in findings):
         return None, findings
     meta = ProcedureMeta(slug=slug, code=values["code"], local_code=local_code, process_id=process_id,
@@ -473,8 +495,39 @@ def read_meta(table: Mapping, folder_name: str | None) -> tuple[ProcedureMeta | 
                          field=values["field"], agency_kind=values["agency_kind"], deadline=deadline,
                          same_day_cutoff=cutoff, pause_rule=pause_rule, channels=channels,
                          result_delivery=result_delivery, fees=tuple(fees), documents=tuple(documents),
-                         extension=extension, uses=tuple(uses), consultations=consultations)
+                         extension=extension, uses=tuple(uses), consultations=consultations,
+                         shares=shares)
     return meta, findings
+
+
+def _read_shares(top: _Reader, findings: list[Finding], lead_kind: str | None) -> tuple[Share, ...]:
+    out: list[Share] = []
+    for i, item in enumerate(top.tables("shares"), 1):
+        r = _Reader(item, f"shares #{i}", findings)
+        r.unknown(("kind", "budget", "name_vi", "basis", "sure"))
+        kind = item.get("kind", "")
+        if not isinstance(kind, str):
+            r.note("kind", f"must be an agency kind (\"\" for the lead agency), got {kind!r}")
+            kind = ""
+        kind = kind.strip()
+        if any((seen.kind or lead_kind) == (kind or lead_kind) for seen in out):
+            r.note("kind", f"{kind or lead_kind!r} already has a share above")
+        text = r.text("budget")
+        budget = None
+        if text is not None:
+            try:
+                budget = parse_duration(text)
+            except ValueError as exc:
+                r.note("budget", str(exc))
+            else:
+                if budget.is_zero:
+                    r.note("budget", "must be more than zero working time")
+        sure = item.get("sure", False)
+        if not isinstance(sure, bool):
+            r.note("sure", f"must be true or false, got {sure!r}")
+        out.append(Share(kind, budget or Duration(0, 0), r.text("name_vi") or "", r.text("basis", False),
+                         sure is True))
+    return tuple(out)
 
 
 def _read_consultations(top: _Reader, findings: list[Finding]) -> tuple[Consultation, ...]:
@@ -570,6 +623,8 @@ def meta_to_table(meta: ProcedureMeta) -> dict[str, Any]:
         "uses": list(meta.uses) or None,
         "consultations": [clean({"task": c.task, "on_silence": c.on_silence, "basis": c.basis, "sure": c.sure})
                           for c in meta.consultations] or None,
+        "shares": [clean({"kind": s.kind, "budget": s.budget.isoformat(), "name_vi": s.name_vi, "basis": s.basis,
+                          "sure": s.sure}) for s in meta.shares] or None,
         "slug": meta.slug, "code": meta.code, "local_code": meta.local_code, "process_id": meta.process_id,
         "name_vi": meta.name_vi, "name_en": meta.name_en, "level": meta.level, "field": meta.field,
         "agency_kind": meta.agency_kind, "pause_rule": meta.pause_rule, "channels": list(meta.channels),

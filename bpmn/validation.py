@@ -84,6 +84,8 @@ class _Context:
     organisation: rules.Organisation | None = None  # given: lanes are checked against the agencies that exist
     called: Mapping[str, dict] | None = None  # package mode: the used packages' diagrams (procedure.toml `uses`)
     consultations: tuple = ()  # package mode: procedure.toml [[consultations]] (bpmn.package.Consultation)
+    shares: tuple = ()  # package mode: procedure.toml [[shares]] (bpmn.package.Share)
+    lead_kind: str | None = None  # package mode: procedure.toml agency_kind
 
 
 #: the form the desk fills at reception (engine.dossiers reads it); no task needs to use it
@@ -117,7 +119,8 @@ def validate_package(folder: Path, *, roles=DEFAULT_ROLES, agency_kinds=DEFAULT_
                        deadline=meta.deadline if meta else None,
                        toml_file=parts.toml_file, toml_text=parts.toml_text, form_schemas=parts.forms,
                        organisation=organisation, called=parts.called,
-                       consultations=meta.consultations if meta else ())
+                       consultations=meta.consultations if meta else (),
+                       shares=meta.shares if meta else (), lead_kind=meta.agency_kind if meta else None)
         problems += lint_diagram(parts.bpmn_text, str(parts.folder / parts.bpmn_filename), ctx)
     return sorted(problems, key=lambda p: (p.file, p.line or 0))
 
@@ -220,7 +223,59 @@ def lint_diagram(text: str, filename: str, ctx: _Context) -> list[Problem]:
     if ctx.consultations:
         problems += rules.consultation_steps(d, ctx.consultations, ctx.toml_file,
                                              toml_line(ctx.toml_text, None, "consultations") if ctx.toml_text else None)
+    if ctx.shares and ctx.process_id in active:
+        problems += _shares(d, ctx, active)
     return problems
+
+
+def _shares(d: Diagram, ctx: _Context, active: set[str]) -> list[Problem]:
+    """procedure.toml [[shares]] (an inter-agency bundle): every lane's agency kind has a share, each kind
+    has an agency today (given the organisation), the shares fit in the legal deadline and each share holds
+    its steps' budgets (along the longest path)."""
+    out, wds, lead = [], ctx.working_day_seconds, ctx.lead_kind
+
+    def kind_of(lane: str | None) -> str | None:
+        return split_lane(lane)[0] or lead if lane else None
+
+    def at(i: int | None, key: str | None) -> tuple[str, str | None, int | None]:
+        where = f"shares #{i}" if i else None
+        return (ctx.toml_file or d.filename, where, toml_line(ctx.toml_text, where, key) if ctx.toml_text else None)
+
+    kinds = {(s.kind or lead): i for i, s in enumerate(ctx.shares, 1)}
+    lanes = [la for la in d.lanes if la.is_leaf and la.container in active and la.name]
+    for lane in lanes:
+        if kind_of(lane.name) not in kinds:
+            out.append(_p(d, lane.id, f"lane {lane.name!r}: procedure.toml has no [[shares]] entry for the agency "
+                                      f"kind {kind_of(lane.name)!r}: add one with its budget"))
+    used = {kind_of(la.name) for la in lanes}
+    for kind, i in kinds.items():
+        if ctx.organisation is not None and kind not in ctx.organisation.agency_kinds:
+            out.append(Problem(*at(i, "kind"), f"shares #{i}: kind: no agency of kind {kind!r} exists in this "
+                                               f"organisation today (kinds present: "
+                                               f"{', '.join(sorted(ctx.organisation.agency_kinds)) or 'none'}), so "
+                                               f"the hand-over to it could not be made: create one or remove the "
+                                               f"share"))
+        elif kind not in used:
+            out.append(Problem(*at(i, "kind"), f"shares #{i}: kind: no lane of kind {kind!r} in the diagram",
+                               "warning"))
+    total = sum(s.budget.days * wds + s.budget.seconds for s in ctx.shares)
+    if ctx.deadline is not None and total > (limit := deadline_seconds(ctx.deadline, wds)):
+        out.append(Problem(*at(None, "shares"), f"shares: the agencies' budgets sum to {describe_seconds(total, wds)}, "
+                                                f"more than the legal deadline ({describe_seconds(limit, wds)})"))
+    _total, path = longest_path(d, ctx.process_id, wds)
+    spent: dict[str, int] = {}
+    for nid, weight in path:
+        kind = kind_of(d.nodes[nid].lane) if nid in d.nodes else None
+        if kind is not None:
+            spent[kind] = spent.get(kind, 0) + weight
+    for kind, i in kinds.items():
+        share = ctx.shares[i - 1]
+        budget = share.budget.days * wds + share.budget.seconds
+        if spent.get(kind, 0) > budget:
+            out.append(Problem(*at(i, "budget"), f"shares #{i}: budget: the steps of kind {kind!r} on the longest "
+                                                 f"path take {describe_seconds(spent[kind], wds)}, more than the "
+                                                 f"share's {share.budget.isoformat()}"))
+    return out
 
 
 def _p(d: Diagram, element_id: str | None, message: str, severity: str = "error") -> Problem:
@@ -545,7 +600,8 @@ def lint_xml(text: str | bytes, *, filename: str = "diagram.bpmn", meta=None, fo
                        process_id=meta.process_id if meta is not None else None,
                        forms=frozenset(forms) if forms is not None else None,
                        deadline=meta.deadline if meta is not None else None, form_schemas=forms,
-                       organisation=organisation)
+                       organisation=organisation, shares=getattr(meta, "shares", ()),
+                       lead_kind=getattr(meta, "agency_kind", None))
         problems = lint_diagram(text, filename, ctx)
     return [{"element_id": p.element_id, "line": p.line, "severity": p.severity, "message": p.message,
              "file": Path(p.file).name}

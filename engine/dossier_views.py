@@ -7,7 +7,7 @@ and every opening of a dossier's detail is logged as a "viewed" audit event (Dec
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, defer
 
 from bpmn.layout import with_drawing
 from bpmn.package import ProcedureMeta
-from engine import audit
+from engine import audit, interagency
 from engine.access import dossier_in_scope
 from engine.csvfile import document, local, text
 from engine.errors import Forbidden, InvalidInput, NotFound
@@ -43,6 +43,8 @@ ACTION_VI = {
     "claimed": "Nhận xử lý", "unclaimed": "Trả về nhóm xử lý", "assigned": "Phân công xử lý",
     "completed": "Hoàn thành bước", "sent_back": "Trả lại bước trước", "withdrawn": "Công dân rút hồ sơ",
     "viewed": "Xem hồ sơ", "printed": "In biểu mẫu", "rated": "Công dân đánh giá mức độ hài lòng",
+    "handed_over": "Chuyển hồ sơ liên thông sang cơ quan khác",
+    "handover_confirmed": "Cơ quan nhận xác nhận đã nhận hồ sơ liên thông",
 }
 #: the reception desk as the first party of the first handover: it is no task of the diagram
 RECEPTION_STEP = ("reception", "Tiếp nhận hồ sơ")
@@ -221,6 +223,9 @@ class ControlSheet:
     #: the dossier against its legal due time (the appointment moved only by lawful pauses)
     mark: str | None
     handovers: list[Handover]
+    #: an inter-agency bundle's agencies in turn, each with its share of the time and the hand-over to it
+    #: (engine.interagency.ShareLine); empty for other dossiers
+    shares: list = field(default_factory=list)
 
     @property
     def mark_vi(self) -> str | None:
@@ -280,7 +285,7 @@ def _facts(rt: Runtime, session: Session, dossier: Dossier) -> _Facts:
                   session.get(Agency, dossier.agency_id), tasks, events, names, agencies)
 
 
-def _control_sheet(f: _Facts, tz: dt.tzinfo, now: dt.datetime) -> ControlSheet:
+def _control_sheet(f: _Facts, tz: dt.tzinfo, now: dt.datetime, shares: list | None = None) -> ControlSheet:
     d = f.dossier
     # who ended a step: its completer, or for a step sent back the official who sent it back
     ended_by = {e.task_id: e.actor_id for e in f.events if e.task_id and e.action in ("completed", "sent_back")}
@@ -314,7 +319,7 @@ def _control_sheet(f: _Facts, tz: dt.tzinfo, now: dt.datetime) -> ControlSheet:
         due_at=d.due_at, finished_at=finished, status=d.status,
         # scored against the legal time: an apology's new date does not turn late into on time
         mark=mark(finished, d.legal_due_at, tz, now if d.closed_at is None and d.paused_at is None else None),
-        handovers=lines,
+        handovers=lines, shares=shares or [],
     )
 
 
@@ -340,7 +345,12 @@ def _audit_trail(f: _Facts) -> list[AuditEntry]:
 def control_sheet(rt: Runtime, session: Session, dossier_id: int, *, actor: User, now: dt.datetime) -> ControlSheet:
     """The process control sheet (form 05) of a dossier the caller may open."""
     dossier, _ = load_visible(session, dossier_id, actor)
-    return _control_sheet(_facts(rt, session, dossier), local_zone(rt), now)
+    f = _facts(rt, session, dossier)
+    return _control_sheet(f, local_zone(rt), now, _shares(rt, session, f, now))
+
+
+def _shares(rt: Runtime, session: Session, f: _Facts, now: dt.datetime) -> list:
+    return interagency.shares(session, rt.calendars.get(session), f.dossier, f.meta, now)
 
 
 # --- the detail --------------------------------------------------------------------------------------------
@@ -407,7 +417,7 @@ def dossier_detail(rt: Runtime, session: Session, dossier_id: int, *, actor: Use
         documents_received=(receipt.detail or {}).get("documents") if receipt else None,
         result_delivery=delivery,
         rating=session.scalars(select(Rating).where(Rating.dossier_id == dossier.id)).first(),
-        timeline=_timeline(f), control_sheet=_control_sheet(f, local_zone(rt), now), audit_trail=_audit_trail(f),
+        timeline=_timeline(f), control_sheet=_control_sheet(f, local_zone(rt), now, _shares(rt, session, f, now)), audit_trail=_audit_trail(f),
     )
 
 

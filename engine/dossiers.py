@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bpmn.durations import parse_duration
 from bpmn.validation import RECEPTION_FORM
-from engine import applicant_notices, audit, bounds, forms, runtime, search, whole_minutes
+from engine import applicant_notices, audit, bounds, forms, interagency, runtime, search, whole_minutes
 from engine.access import (
     ASSIGNING_ROLES,
     dossier_in_scope,
@@ -214,6 +214,8 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
     created, _ = sync_tasks(session, calendar, rt.settings.risk_threshold, dossier, lambda: agency, compiled,
                             workflow, [], now)
     _open_pause_if_waiting(session, dossier, created, now)
+    interagency.after_step(session, calendar, dossier, compiled, created, now, sent_by_id=actor.id if actor else None,
+                           finished=workflow.completed)
     _require_something_to_wait_for(dossier, workflow, created)
     dossier.status = _dossier_status(compiled, workflow, created)
     audit.record(session, "received", dossier=dossier, actor=actor, at=now, channel=channel,
@@ -258,6 +260,7 @@ def claim_task(rt: Runtime, session: Session, task_id: int, *, actor: User, now:
     task, dossier = _load_task(session, task_id)
     require_work_on(actor, task)
     _require_open(task)
+    interagency.require_confirmed(session, task, rt.compiled(session, dossier).meta)
     if task.assignee_id not in (None, actor.id):
         raise Conflict(f"task {task.id} is already claimed by another official")
     if task.assignee_id == actor.id and task.state == "claimed":
@@ -311,6 +314,7 @@ def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, ac
     if task.assignee_id not in (None, actor.id):
         raise Conflict(f"task {task.id} is claimed by another official")
     compiled = rt.compiled(session, dossier)
+    interagency.require_confirmed(session, task, compiled.meta)
     data = _validate_form(compiled, task.bpmn_id, data)
     resumed_at = _supplement_received_at(dossier, task, data, now)
     status_before, paused_before = dossier.status, dossier.paused_at is not None
@@ -484,7 +488,10 @@ def after_step(rt: Runtime, session: Session, dossier: Dossier, compiled: Compil
         pauses = whole_minutes.pauses((p.paused_at, p.resumed_at) for p in _pauses(session, dossier.id)
                                       if p.resumed_at)
         _move_due_times(rt, session, calendar, dossier, compiled, [t for t in open_rows if t not in cancelled], pauses)
+        interagency.move_share_due(session, calendar, dossier, compiled, pauses)
     _open_pause_if_waiting(session, dossier, created, now)
+    interagency.after_step(session, calendar, dossier, compiled, created, now,
+                           sent_by_id=done.completed_by_id if done is not None else None, finished=workflow.completed)
     still_open = [t for t in open_rows if t not in cancelled] + created
     dossier.status = _dossier_status(compiled, workflow, still_open)
     if workflow.completed:

@@ -629,3 +629,28 @@ class BoundaryReception(Base):
     #: the competent agency's reception confirms it got the dossier (paper parts included)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class AgencyHandover(Base):
+    """Inter-agency bundles (liên thông): the dossier handed from one agency to the next, and the share of the
+    legal time this opens for the receiving agency (engine.interagency).
+
+    The first row of a bundle dossier is the lead agency's share, opened at reception (no sender agency,
+    confirmed at once). Each later row is a hand-over: the receiving agency confirms it got the dossier
+    before its officials may take its steps; its share runs from the sending (a slow confirmation is the
+    receiver's time) to the hand-over out of it, or the end of the dossier.
+    """
+
+    __tablename__ = "agency_handover"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    from_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    to_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: the receiving agency's share ([[shares]] budget, working time), its due time and its end
+    share_budget: Mapped[str | None] = mapped_column(String(32))
+    share_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    share_ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -12,6 +12,11 @@ For a period [start, end] of local dates, per agency and procedure (or per offic
 Every dossier received before the end and not finished before the start is counted once as received and
 once as an outcome, so received = resolved + in progress + withdrawn + refused + stopped, row by row.
 Per official, a dossier counts for each official who completed or holds one of its steps (rows overlap).
+
+Inter-agency bundles (engine.interagency): besides the competent agency's row, which counts the dossier as a
+whole, each participating agency has a row (`share` true) counting its share: received when the hand-over to
+it was sent, resolved when it handed the dossier on (or the dossier ended there) against its share's due
+time, in progress within or past it. Share rows are not added to the total (the dossier is counted once).
 """
 from __future__ import annotations
 
@@ -26,9 +31,11 @@ from sqlalchemy import and_, case, func, literal, not_, null, or_, select
 from sqlalchemy.orm import Session
 
 from engine.db import local_date
-from engine.models import Agency, Dossier, Payment, Procedure, ProcedureVersion, Task, User
+from engine.models import Agency, AgencyHandover, Dossier, Payment, Procedure, ProcedureVersion, Task, User
 
 RESOLVED = ("returned", "processed")
+#: added to the agency's name on its rows of shares of inter-agency bundles (every rendering of the report)
+SHARE_LABEL = " (phần liên thông)"
 LOCAL_OUTCOMES = ("withdrawn", "refused", "stopped")
 
 
@@ -78,6 +85,8 @@ class ReportRow:
     procedure_name: str
     official: str | None
     figures: Figures
+    #: an inter-agency bundle's participating agency: the row counts its share of the dossiers, not them whole
+    share: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,14 +114,18 @@ def handling_report(session: Session, *, start: dt.date, end: dt.date, now: dt.d
     agencies = None if agency_ids is None else list(agency_ids)
     rows = [ReportRow(*labels, figures) for *labels, figures in
             _grouped(session, start_at, end_at, as_of, timezone, agencies, by_official)]
+    if not by_official:
+        rows += [ReportRow(code, name + SHARE_LABEL, *labels, figures, share=True) for code, name, *labels, figures in
+                 _shares_grouped(session, start_at, end_at, as_of, timezone, agencies)]
     rows.sort(key=lambda row: tuple("" if v is None else v for v in (
-        row.agency_code, row.agency_name, row.procedure_code, row.procedure_name, row.official)))
+        row.agency_code, row.agency_name, row.procedure_code, row.procedure_name, row.official)) + (row.share,))
     parts = rows if not by_official else [  # officials overlap: the total counts each dossier once
         ReportRow(*labels, figures) for *labels, figures in
         _grouped(session, start_at, end_at, as_of, timezone, agencies, False)]
     total = Figures()
     for row in parts:
-        total += row.figures
+        if not row.share:
+            total += row.figures
     return Report(start, end, tuple(rows), total)
 
 
@@ -148,6 +161,42 @@ def _grouped(session: Session, start_at: dt.datetime, end_at: dt.datetime, as_of
         labels.append(null())
     query = query.with_only_columns(*labels, *_figures_columns(start_at, end_at, as_of, timezone, paid))
     query = query.group_by(*labels[:4], *labels[4:] if by_official else ())
+    return [(*row[:5], Figures(*(int(v) for v in row[5:]))) for row in session.execute(query)]
+
+
+def _shares_grouped(session: Session, start_at: dt.datetime, end_at: dt.datetime, as_of: dt.datetime,
+                    timezone: str, agency_ids: list[int] | None) -> list[tuple]:
+    """(agency code, agency name, procedure code, procedure name, None, Figures) per participating agency of
+    the bundles: one share per hand-over to an agency other than the competent one."""
+    h = AgencyHandover
+    end = func.coalesce(h.share_ended_at, Dossier.closed_at)
+    carried = h.sent_at < start_at
+    in_progress = or_(end.is_(None), end >= end_at)
+    overdue = and_(h.share_due_at < as_of, or_(Dossier.paused_at.is_(None), Dossier.paused_at > as_of))
+    resolved = and_(not_(in_progress), or_(h.share_ended_at.is_not(None), Dossier.status.not_in(LOCAL_OUTCOMES)))
+    done, due = _local_day(end, timezone), _local_day(func.coalesce(h.share_due_at, end), timezone)
+
+    def count(*conditions):
+        return func.coalesce(func.sum(case((and_(*conditions), 1), else_=0)), 0)
+
+    labels = [Agency.code, Agency.name, Procedure.code, Procedure.name_vi]
+    query = (select(*labels, null(),
+                    count(carried), count(not_(carried), Dossier.channel == "online"),
+                    count(not_(carried), or_(Dossier.channel.is_(None), Dossier.channel != "online")),
+                    count(resolved, done < due), count(resolved, done == due), count(resolved, done > due),
+                    count(in_progress, not_(overdue)), count(in_progress, overdue),
+                    *(count(not_(in_progress), h.share_ended_at.is_(None), Dossier.status == outcome)
+                      for outcome in LOCAL_OUTCOMES),
+                    literal(0), literal(0), literal(0))
+             .select_from(h).join(Dossier, Dossier.id == h.dossier_id)
+             .join(Agency, Agency.id == h.to_agency_id)
+             .join(ProcedureVersion, ProcedureVersion.id == Dossier.procedure_version_id)
+             .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+             .where(h.from_agency_id.is_not(None), h.to_agency_id != Dossier.agency_id, h.sent_at < end_at,
+                    or_(end.is_(None), end >= start_at))
+             .group_by(*labels))
+    if agency_ids is not None:
+        query = query.where(h.to_agency_id.in_(agency_ids))
     return [(*row[:5], Figures(*(int(v) for v in row[5:]))) for row in session.execute(query)]
 
 

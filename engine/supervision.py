@@ -272,12 +272,13 @@ def period_report(rt: Runtime, session: Session, *, actor: User, start: dt.date,
     report = reports.handling_report(session, start=start, end=end, now=now, timezone=rt.settings.timezone,
                                      by_official=by == "official", agency_ids=agencies)
     if by == "agency":
-        groups: dict[tuple[str, str], reports.Figures] = {}
-        for row in report.rows:
-            key = (row.agency_code, row.agency_name)
+        groups: dict[tuple[str, str, bool], reports.Figures] = {}
+        for row in report.rows:  # an agency's shares of inter-agency bundles stay a row of their own
+            key = (row.agency_code, row.agency_name, row.share)
             groups[key] = groups.get(key, reports.Figures()) + row.figures
-        report = reports.Report(start, end, tuple(reports.ReportRow(code, name, "", "", None, figures)
-                                                  for (code, name), figures in sorted(groups.items())), report.total)
+        report = reports.Report(start, end, tuple(reports.ReportRow(code, name, "", "", None, figures, share)
+                                                  for (code, name, share), figures in sorted(groups.items())),
+                                report.total)
     return PeriodReport(by, report)
 
 

@@ -18,7 +18,7 @@ WORKFLOWS = ROOT / "workflows"
 PASSWORD = "demo-pass-123"
 POSTGRES_URL = os.environ.get("MOTCUA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 #: rows that tests create, children first; the organisation and the deployed procedures stay
-DYNAMIC_TABLES = ("boundary_reception", "portal_rejected", "portal_dossier", "payment", "document", "oversight_official_year", "oversight_refresh",
+DYNAMIC_TABLES = ("agency_handover", "boundary_reception", "portal_rejected", "portal_dossier", "payment", "document", "oversight_official_year", "oversight_refresh",
                   "outbox", "escalation", "apology_letter", "extension", "rating", "desk_record", "audit_event",
                   "pause", "task", "dossier", "day_sequence", "calendar_override", "api_token", "lease", "saved_filter",
                   "agency_procedure", "procedure_draft")

@@ -291,6 +291,26 @@ class HandoverSchema(Schema):
     mark_vi = fields.String(allow_none=True)
 
 
+class ShareSchema(Schema):
+    """An inter-agency bundle's agency: its share of the time and the hand-over to it (engine.interagency)."""
+
+    handover_id = fields.Integer()
+    agency_id = fields.Integer()
+    agency_name = fields.String()
+    share_name = fields.String()
+    budget = fields.String(allow_none=True, metadata={"description": "ISO 8601 working time"})
+    started_at = LocalDateTime()
+    due_at = LocalDateTime(allow_none=True)
+    ended_at = LocalDateTime(allow_none=True)
+    used_minutes = fields.Function(lambda s: int(s.used.total_seconds() // 60),
+                                   metadata={"description": "working minutes used"})
+    mark = fields.String(allow_none=True, metadata={"description": "early | on_time | late"})
+    from_agency_name = fields.String(allow_none=True)
+    sent_by = fields.String(allow_none=True)
+    confirmed_at = LocalDateTime(allow_none=True)
+    confirmed_by = fields.String(allow_none=True)
+
+
 class ControlSheetSchema(Schema):
     """Form 05 — phiếu kiểm soát quá trình giải quyết hồ sơ."""
 
@@ -310,6 +330,7 @@ class ControlSheetSchema(Schema):
     mark = fields.String(allow_none=True)
     mark_vi = fields.String(allow_none=True)
     handovers = fields.List(fields.Nested(HandoverSchema))
+    shares = fields.List(fields.Nested(ShareSchema))
 
 
 class TimelineEntrySchema(Schema):

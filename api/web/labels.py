@@ -65,6 +65,8 @@ AUDIT_ACTIONS = {
     "printed": _l("Form printed"),
     "rated": _l("Rated by the applicant"),
     "applicant_notified": _l("Applicant notified (e-mail or SMS)"),
+    "handed_over": _l("Handed over to another agency (inter-agency)"),
+    "handover_confirmed": _l("Hand-over confirmed by the receiving agency"),
 }
 
 CHANNELS = {

@@ -4,7 +4,9 @@ A scenario names the reception (when, by which channel, at which agency, with wh
 the task met, the role that acts, the working time spent on it (`spent`, ISO 8601 working time, counted on the
 organisation's calendar from the previous step) or the instant it is done (`at`), and the data entered; a step
 may instead record an extension the law allows (`action = "extend"`), or run the scheduler's consultation job
-at that instant (`action = "scheduler"`: a consulted agency silent past its deadline gets its silence rule). `[expect]` gives the end status and the
+at that instant (`action = "scheduler"`: a consulted agency silent past its deadline gets its silence rule), or
+confirm, as an official of the agency of the open step `task`, the inter-agency hand-over to it
+(`action = "confirm"`, engine.interagency). `[expect]` gives the end status and the
 dates: the appointment on the receipt, the final due times, whether it ended on time, the fees due and paid.
 The runner drives the engine itself (receive_dossier, complete_task, record_extension) on a database with an
 organisation and the procedure deployed, with the injected clock; it returns every mismatch instead of
@@ -18,21 +20,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bpmn.durations import parse_duration
-from engine import consultations, dossiers, fees, letters
+from engine import consultations, dossiers, fees, interagency, letters
 from engine.clock import FrozenClock
 from engine.errors import EngineError
-from engine.models import OPEN_TASK_STATES, Agency, AuditEvent, Membership, Task, User
+from engine.models import OPEN_TASK_STATES, Agency, AgencyHandover, AuditEvent, Membership, Task, User
 
 SCENARIOS_DIR = "scenarios"
 _TOP = ("name", "description", "reception", "steps", "expect")
 _RECEPTION = ("at", "channel", "agency", "clock_started_at", "applicant", "data")
 _STEP = ("task", "role", "spent", "at", "data", "action", "duration", "reason")
 _EXPECT = ("status", "appointment_at", "due_at", "legal_due_at", "closed_at", "on_time", "fees_due", "paid",
-           "error", "silent")
+           "error", "silent", "handovers", "shares_on_time")
 DEFAULT_APPLICANT = {"name": "Nguyễn Văn An"}
 
 
@@ -100,8 +102,8 @@ def load_scenario(path: Path) -> Scenario:
     for i, step in enumerate(steps, 1):
         where = f"{name} [[steps]] #{i}"
         _check_keys(step, _STEP, where)
-        if step.get("action", "complete") not in ("complete", "extend", "scheduler"):
-            raise ScenarioError(f"{where} action: {step['action']!r} is not complete, extend or scheduler")
+        if step.get("action", "complete") not in ("complete", "extend", "scheduler", "confirm"):
+            raise ScenarioError(f"{where} action: {step['action']!r} is not complete, extend, scheduler or confirm")
         if step.get("action") not in ("extend", "scheduler") and not isinstance(step.get("task"), str):
             raise ScenarioError(f"{where} task: the id of the task met is required")
         if "at" in step:
@@ -192,6 +194,11 @@ def run_scenario(rt, session: Session, slug: str, scenario: Scenario) -> Outcome
             if step.get("role") and step["role"] != task.role:
                 out.failures.append(f"step {i} ({task.bpmn_id}): acted by {task.role}, not {step['role']}")
             actor = _official(session, task.agency_id, task.role)
+            if step.get("action") == "confirm":
+                for handover_id in interagency.waiting_for(session, actor, dossier.id):
+                    interagency.confirm(session, handover_id, actor=actor, now=now)
+                session.commit()
+                continue
             dossiers.complete_task(rt, session, task.id, dict(step.get("data", {})), actor=actor, now=now)
             session.commit()
     except EngineError as exc:
@@ -209,7 +216,13 @@ def run_scenario(rt, session: Session, slug: str, scenario: Scenario) -> Outcome
               "fees_due": fees.fees_due(meta, data, channel), "paid": fees.paid_total(session, dossier.id),
               "silent": sorted(e.detail["step"] for e in session.scalars(
                   select(AuditEvent).where(AuditEvent.dossier_id == dossier.id,
-                                           AuditEvent.action == "consultation_silence")))}
+                                           AuditEvent.action == "consultation_silence"))),
+              "handovers": session.scalar(select(func.count(AgencyHandover.id)).where(
+                  AgencyHandover.dossier_id == dossier.id, AgencyHandover.from_agency_id.is_not(None))),
+              "shares_on_time": all(r.share_due_at is None or (r.share_ended_at is not None
+                                                               and r.share_ended_at <= r.share_due_at)
+                                    for r in session.scalars(select(AgencyHandover).where(
+                                        AgencyHandover.dossier_id == dossier.id)))}
     for key, want in expect.items():
         if key == "error":
             continue

@@ -23,7 +23,7 @@ from support import APPLICANT, T0, VN, keep_organisation
 
 from engine import accounts, boundary, dossiers, escalation, reception
 from engine.admin import calendar, officials
-from engine.models import Agency, Escalation, User
+from engine.models import Agency, AgencyHandover, Escalation, User
 
 TANLAP_STAFF = tuple(f"tanlap.{role}" for role in ("reception", "specialist", "head", "leader", "clerk",
                                                    "supervisor"))
@@ -183,6 +183,16 @@ class World:
         self._act(lambda rt, s, **kw: boundary.forward(s, receipt.dossier.id, **kw), "hoabinh.reception")
         return receipt.dossier.id
 
+    def handover_to_tanlap(self) -> int:
+        """An unconfirmed inter-agency hand-over of a fresh dossier from Hòa Bình to Tân Lập."""
+        dossier_id = self.fresh_dossier()
+        with self.rt.sessions() as s:
+            row = AgencyHandover(dossier_id=dossier_id, from_agency_id=self.hoabinh(), to_agency_id=self.tanlap,
+                                 sent_at=self.rt.clock.now())
+            s.add(row)
+            s.commit()
+            return row.id
+
     @cached_property
     def refusal(self) -> str:
         return self._act(lambda rt, s, **kw: reception.refuse_at_desk(
@@ -259,6 +269,10 @@ MATRIX: dict[tuple[str, str], Row] = {
         TANLAP_STAFF, 200, lambda w: (f"{V1}/dossiers/{w.dossier_id}/receipt", {})),
     ("GET", f"{V1}/dossiers/<int:dossier_id>/receipt.pdf"): row(
         TANLAP_STAFF, 200, lambda w: (f"{V1}/dossiers/{w.dossier_id}/receipt.pdf", {})),
+    ("GET", f"{V1}/dossiers/<int:dossier_id>/shares"): row(
+        {*TANLAP_STAFF, "admin"}, 200, lambda w: (f"{V1}/dossiers/{w.dossier_id}/shares", {})),
+    ("POST", f"{V1}/handovers/<int:handover_id>/confirm"): row(
+        TANLAP_STAFF, 200, lambda w: (f"{V1}/handovers/{w.handover_to_tanlap()}/confirm", {})),
     ("GET", f"{V1}/dossiers/<int:dossier_id>/control-sheet.pdf"): row(
         TANLAP_STAFF, 200, lambda w: (f"{V1}/dossiers/{w.dossier_id}/control-sheet.pdf", {})),
     ("GET", f"{V1}/dossiers/<int:dossier_id>/apology-letter.pdf"): row(

@@ -122,6 +122,7 @@ def test_every_unsafe_request_needs_the_csrf_token(app, world, clients):
         path = path.replace("<slug>", "household-business")
         path = path.replace("<int:agency_id>", str(world["agency"])).replace("<int:user_id>", str(world["official"]))
         path = path.replace("<int:escalation_id>", "1").replace("<int:dossier_id>", str(world["dossier"]))
+        path = path.replace("<int:handover_id>", "1")
         for headers in ({}, {"X-CSRF-Token": "forged"}):
             response = official.post(path, data={"csrf_token": "forged"} if not headers else {}, headers=headers)
             assert response.status_code == 400, (rule.rule, headers, response.status_code)

@@ -6,13 +6,15 @@ bpmn-js viewer is loaded by this page only.
 """
 from __future__ import annotations
 
-from flask import Response, render_template
+from flask import Response, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from api import context
 from api.web import bp
 from api.web.pages import actor
-from engine import dossier_views, printouts
+from engine import dossier_views, interagency, printouts
+from engine.errors import Conflict
 from engine.models import ApologyLetter
 
 #: the printed forms of one dossier, as the API serves them (api/printing)
@@ -37,8 +39,23 @@ def dossier(dossier_id: int):
     has_supplement = printouts.latest_supplement_request(session, dossier_id) is not None
     shown = {"apology_letter": has_letter, "supplement_request": has_supplement}
     pdf_forms = [(key, path) for key, path in PDF_FORMS if shown.get(key, True)]
+    # inter-agency bundles: the hand-overs to the official's agencies still to confirm (their buttons)
+    to_confirm = set(interagency.waiting_for(session, actor(), dossier_id))
     return render_template("dossier.html", section="inbox", view=view, sheet=view.control_sheet,
-                           finished=finished, current=current, pdf_forms=pdf_forms, api_prefix="/api/v1")
+                           finished=finished, current=current, pdf_forms=pdf_forms, api_prefix="/api/v1",
+                           to_confirm=to_confirm)
+
+
+@bp.post("/ho-so/<int:dossier_id>/ban-giao/<int:handover_id>/xac-nhan")
+def handover_confirmed(dossier_id: int, handover_id: int):
+    try:
+        interagency.confirm(context.session(), handover_id, actor=actor(), now=context.now())
+        context.commit()
+        flash(_("Hand-over confirmed: your agency's steps of this dossier may be taken."))
+    except Conflict as exc:
+        context.session().rollback()
+        flash(exc.detail)
+    return redirect(url_for("web.dossier", dossier_id=dossier_id))
 
 
 @bp.get("/ho-so/<int:dossier_id>/quy-trinh.bpmn")

@@ -16,19 +16,22 @@ down_revision = "speed_1"
 branch_labels = None
 depends_on = None
 
-#: a dossier's row in the table is its id (rowid) and its key, while it is open
+#: a dossier's key is indexed under its id while it is open; the keys themselves stay in `dossier` (external
+#: content, no copy), so a key leaves the index by the FTS5 'delete' command given the very key it entered with
 STATEMENTS = (
-    "CREATE VIRTUAL TABLE dossier_search USING fts5(search_key, tokenize='trigram')",
+    "CREATE VIRTUAL TABLE dossier_search USING fts5(search_key, tokenize='trigram', content='dossier', "
+    "content_rowid='id', columnsize=0)",
     "INSERT INTO dossier_search (rowid, search_key) SELECT id, search_key FROM dossier WHERE closed_at IS NULL",
     "CREATE TRIGGER dossier_search_insert AFTER INSERT ON dossier WHEN new.closed_at IS NULL BEGIN "
     "INSERT INTO dossier_search (rowid, search_key) VALUES (new.id, new.search_key); END",
     "CREATE TRIGGER dossier_search_update AFTER UPDATE OF id, search_key, closed_at ON dossier "
     "WHEN old.id IS NOT new.id OR old.search_key IS NOT new.search_key "
     "OR (old.closed_at IS NULL) <> (new.closed_at IS NULL) BEGIN "
-    "DELETE FROM dossier_search WHERE rowid = old.id; "
+    "INSERT INTO dossier_search (dossier_search, rowid, search_key) "
+    "SELECT 'delete', old.id, old.search_key WHERE old.closed_at IS NULL; "
     "INSERT INTO dossier_search (rowid, search_key) SELECT new.id, new.search_key WHERE new.closed_at IS NULL; END",
-    "CREATE TRIGGER dossier_search_delete AFTER DELETE ON dossier BEGIN "
-    "DELETE FROM dossier_search WHERE rowid = old.id; END",
+    "CREATE TRIGGER dossier_search_delete AFTER DELETE ON dossier WHEN old.closed_at IS NULL BEGIN "
+    "INSERT INTO dossier_search (dossier_search, rowid, search_key) VALUES ('delete', old.id, old.search_key); END",
 )
 
 

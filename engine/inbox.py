@@ -24,11 +24,13 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    column,
     false,
     func,
     literal,
     or_,
     select,
+    table,
     text,
     true,
     tuple_,
@@ -41,7 +43,7 @@ from engine.access import ASSIGNING_ROLES, roles_in
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import OPEN_TASK_STATES, Dossier, Procedure, ProcedureVersion, Task, User
 from engine.runtime import Runtime
-from engine.search import ESCAPE, contains_pattern
+from engine.search import ESCAPE, contains_pattern, fold
 from engine.time_left import TimeLeft, split_working_seconds
 
 SCOPES = ("mine", "groups", "all")
@@ -56,6 +58,10 @@ OPEN_TASK = text("task.state IN ('ready', 'claimed')")
 _OPEN_DOSSIER = text("dossier.closed_at IS NULL")
 #: a search reads its candidate dossiers first when there are at most this many
 SEARCH_CANDIDATES = 500
+#: SQLite: the FTS5 table of open dossiers' keys in trigrams (migration speed_3), which finds what has that many
+#: characters or more
+TRIGRAM = 3
+_FTS = table("dossier_search", column("rowid", Integer), column("dossier_search", String))
 
 
 @dataclass(frozen=True)
@@ -413,6 +419,22 @@ def _page_order(rows, sort: str) -> list:
     return [column.asc().nulls_last(), rows.c.id.asc()]
 
 
+def _candidates(session: Session, typed: str, pattern: str):
+    """The open dossiers whose key holds what was typed (folded), at most SEARCH_CANDIDATES + 1 of them.
+
+    On SQLite, 3 folded characters or more: from the trigram FTS5 table of the open dossiers' keys
+    (migration speed_3), as a phrase (a substring of the key; the user's % and _ are characters there too),
+    each found key checked again with the very LIKE of the other path. Otherwise the keys of every open
+    dossier are read (SQLite: its partial index; PostgreSQL: its trigram index).
+    """
+    query = select(Dossier.id).where(_OPEN_DOSSIER, Dossier.search_key.like(pattern, escape=ESCAPE))
+    folded = fold(typed)
+    if session.get_bind().dialect.name == "sqlite" and len(folded) >= TRIGRAM:
+        phrase = '"' + folded.replace('"', '""') + '"'
+        query = query.join(_FTS, _FTS.c.rowid == Dossier.id).where(_FTS.c.dossier_search.match(phrase))
+    return query.limit(SEARCH_CANDIDATES + 1)
+
+
 def list_tasks(rt: Runtime, session: Session, filters: InboxFilter, *, actor: User, now: dt.datetime,
                after: Keyset | None = None, limit: int = 50) -> InboxPage:
     """One page of the caller's inbox, in one SQL statement."""
@@ -434,8 +456,7 @@ def list_tasks(rt: Runtime, session: Session, filters: InboxFilter, *, actor: Us
         # Open tasks belong to open dossiers: when few of those match, find them first (one pass over the
         # partial index of open dossiers' search keys) and read only their tasks. Many matches (a common
         # name) fill a page quickly the other way: each task's dossier checked as the arm is read.
-        found = session.scalars(select(Dossier.id).where(_OPEN_DOSSIER, Dossier.search_key.like(
-            optional["q"], escape=ESCAPE)).limit(SEARCH_CANDIDATES + 1)).all()
+        found = session.scalars(_candidates(session, filters.q, optional["q"])).all()
         if len(found) <= SEARCH_CANDIDATES:
             if not found:
                 return InboxPage([], None)

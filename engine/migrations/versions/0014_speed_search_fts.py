@@ -7,12 +7,12 @@ wait in a pending list (up to 4 MB) that every search reads through, in the benc
 of a search's index reads (16 ms -> 4 ms for one name); a received dossier now writes its ~30 trigrams then.
 
 Revision ID: speed_3
-Revises: speed_1
+Revises: interagency_1
 """
 from alembic import op
 
 revision = "speed_3"
-down_revision = "speed_1"
+down_revision = "interagency_1"
 branch_labels = None
 depends_on = None
 

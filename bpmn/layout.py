@@ -91,6 +91,11 @@ def with_drawing(xml: str) -> str:
         if collaboration is None and process is not processes[0]:
             break  # without pools one plane shows one process
         top = _draw_process(plane, process, pools.get(process.get("id")), top) + MARGIN
+    etree.indent(diagram, space="  ", level=1)  # one element a line, as modelers write it
+    diagram.tail = "\n"
+    if collaboration is not None and collaboration.tail is None:
+        etree.indent(collaboration, space="  ", level=1)
+        collaboration.tail = "\n  "
     return etree.tostring(root, encoding="unicode")
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from api.web.i18n import gettext, ngettext
+from bpmn.durations import parse_duration
 
 
 def _l(msgid: str) -> str:
@@ -67,6 +68,21 @@ AUDIT_ACTIONS = {
     "applicant_notified": _l("Applicant notified (e-mail or SMS)"),
     "handed_over": _l("Handed over to another agency (inter-agency)"),
     "handover_confirmed": _l("Hand-over confirmed by the receiving agency"),
+    "returned_to_group": _l("Returned to the group's inbox (official deactivated)"),
+    "timer_fired": _l("Timer of the procedure fired"),
+    "consultation_silence": _l("Consulted agency did not answer in time (procedure's rule applied)"),
+    "extended": _l("Time extended"),
+    "apology_issued": _l("Apology letter issued (form 04)"),
+    "stopped": _l("Processing stopped"),
+    "payment_recorded": _l("Payment recorded"),
+    "document_attached": _l("Document attached"),
+    "document_reused": _l("Earlier document reused"),
+    "document_removed": _l("Document removed"),
+    "document_downloaded": _l("Document downloaded"),
+    "documents_viewed": _l("Documents viewed"),
+    "result_issued": _l("Electronic result issued and signed"),
+    "result_downloaded": _l("Electronic result downloaded by the applicant"),
+    "dossier.migrated": _l("Moved to a new version of the procedure"),
 }
 
 CHANNELS = {
@@ -107,6 +123,7 @@ def register(jinja_env) -> None:
         dossier_state_label=lambda code: label(DOSSIER_STATES, code),
         channel_label=lambda code: label(CHANNELS, code),
         time_left_words=time_left_words,
+        working_time_words=working_time_words,
         mark_label=lambda code: label(MARKS, code),
         action_label=lambda code: label(AUDIT_ACTIONS, code),
         admin_action_label=lambda code: label(ADMIN_ACTIONS, code),
@@ -128,3 +145,20 @@ def time_left_words(left) -> str:
     if left.overdue:
         return gettext("overdue by %(amount)s of working time", amount=amount)
     return gettext("%(amount)s of working time left", amount=amount)
+
+
+def working_time_words(iso: str | None) -> str:
+    """A budget of working time (ISO 8601, "P1D", "PT4H") in words: "1 ngày 4 giờ làm việc"."""
+    if not iso:
+        return ""
+    try:
+        duration = parse_duration(iso)
+    except ValueError:
+        return iso
+    hours, minutes = divmod(duration.seconds // 60, 60)
+    parts = [ngettext("%(num)d day", "%(num)d days", duration.days)] if duration.days else []
+    if hours:
+        parts.append(ngettext("%(num)d hour", "%(num)d hours", hours))
+    if minutes or not parts:
+        parts.append(ngettext("%(num)d minute", "%(num)d minutes", minutes))
+    return gettext("%(amount)s of working time", amount=" ".join(parts))

@@ -189,7 +189,6 @@ def waiting_for(session: Session, actor: User, dossier_id: int) -> list[int]:
         AgencyHandover.confirmed_at.is_(None))))
 
 
-
 def working_time_vi(iso: str | None) -> str:
     """A share's budget in words for the printed form 05: P1DT4H -> "1 ngày làm việc 4 giờ"."""
     if not iso:

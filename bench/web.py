@@ -11,7 +11,10 @@ search without diacritics; the risk sort), the polled new-work fragment, a task 
 the API's inbox (first page, risk sort) in the same process for a ratio.
 Also the compressed size of the CSS and JavaScript a page loads. Writes bench/results/web.json.
 
-    .venv/bin/python bench/web.py [--open 100000] [--done 1000000] [--samples 200] [--no-postgres]
+    .venv/bin/python bench/web.py [--open 100000] [--done 1000000] [--samples 200] [--no-postgres] [--reuse DIR]
+
+To iterate faster, `--reuse DIR` keeps the filled SQLite file in DIR and the PostgreSQL database bench_web
+between runs, as bench/api.py's option does (the real dossiers received each run add a few rows).
 """
 from __future__ import annotations
 
@@ -72,10 +75,17 @@ def asset_weight() -> dict:
     return {"inbox_or_task_page_bytes": gz(*common), "dossier_page_bytes": gz(*common, *dossier)}
 
 
-def bench(name: str, url: str, n_open: int, n_done: int, samples: int) -> dict:
-    rt = bench_api.setup(url)
-    seconds = bench_api.fill(rt, n_open, n_done, rt.clock.now())
-    print(f"{name}: filled {n_open:,} open and {n_done:,} completed tasks in {seconds:.0f} s", flush=True)
+def bench(name: str, url: str, n_open: int, n_done: int, samples: int, reuse: bool = False) -> dict:
+    rt = bench_api.runtime(url)
+    if reuse and bench_api.filled(rt, n_open, n_done):
+        bench_api.sync_task_indexes(rt)
+        seconds = None
+        print(f"{name}: reusing the kept database ({n_open:,} open and {n_done:,} completed tasks)", flush=True)
+    else:
+        rt.db_engine.dispose()
+        rt = bench_api.setup(url)
+        seconds = bench_api.fill(rt, n_open, n_done, rt.clock.now())
+        print(f"{name}: filled {n_open:,} open and {n_done:,} completed tasks in {seconds:.0f} s", flush=True)
     real = bench_api.receive_real(rt, samples)
     with rt.sessions() as s:
         dossier_ids = list(s.scalars(select(Task.dossier_id).where(Task.id.in_(real))))
@@ -99,7 +109,7 @@ def bench(name: str, url: str, n_open: int, n_done: int, samples: int) -> dict:
         "api_inbox_first_page": lambda i: "/api/v1/tasks",
         "api_inbox_risk_sort": lambda i: "/api/v1/tasks?sort=risk",
     }
-    result: dict = {"fill_seconds": round(seconds, 1), "dossiers": dossier_count}
+    result: dict = {"fill_seconds": round(seconds, 1) if seconds is not None else None, "dossiers": dossier_count}
     for key, path in pages.items():
         for i in range(10):  # warm: spec cache, calendar, templates, connection pool
             timed(client, path(i))
@@ -119,22 +129,29 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--reuse", metavar="DIR", type=Path,
+                        help="keep the filled databases (SQLite in DIR, PostgreSQL's bench_web) and reuse them")
     args = parser.parse_args()
+    reuse = args.reuse is not None
     results: dict = {"open_tasks": args.open, "completed_tasks": args.done, "server": "Flask test client, in process",
                      "goals_p95_ms": {"inbox": 30, "task": 30, "dossier": 50, "search": 30},
                      "assets_gzip": asset_weight()}
     print(f"compressed CSS and JavaScript: {results['assets_gzip']}")
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
-            results["sqlite"] = bench("sqlite", f"sqlite:///{tmp}/bench_web.db", args.open, args.done, args.samples)
+            folder = args.reuse or Path(tmp)
+            folder.mkdir(parents=True, exist_ok=True)
+            results["sqlite"] = bench("sqlite", f"sqlite:///{folder}/bench_web.db", args.open, args.done,
+                                      args.samples, reuse)
     if not args.no_postgres:
         bench_api.PG_DATABASE = PG_DATABASE  # its own database: bench/api.py may run beside it
-        url = bench_api.postgres_database()
+        url = bench_api.postgres_database(reuse)
         if url:
             try:
-                results["postgresql"] = bench("postgresql", url, args.open, args.done, args.samples)
+                results["postgresql"] = bench("postgresql", url, args.open, args.done, args.samples, reuse)
             finally:
-                bench_api.drop_postgres_database()
+                if not reuse:
+                    bench_api.drop_postgres_database()
     out = ROOT / "bench" / "results" / "web.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

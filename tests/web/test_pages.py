@@ -40,6 +40,8 @@ def test_inbox_lists_tasks_with_time_left_in_words(page_client, receive):
     assert "còn 1 ngày 4 giờ làm việc" in html
     assert 'class="risk-on_track"' in html
     assert re.search(r'id="count-groups">1<', html)
+    # the procedure filter's choices carry the procedures' names (they were once empty)
+    assert '<option value="household-business">Đăng ký thành lập hộ kinh doanh</option>' in html
 
 
 def test_inbox_search_without_diacritics(page_client, receive):

@@ -78,7 +78,7 @@ def inbox_page():
     query = {k: v for k, v in shown.items() if v}
     return render_template(
         "inbox.html", section="inbox", page=page, filters=filters, shown=shown, errors=errors, counts=counts,
-        procedures=catalog.list_procedures(rt, session), statuses=STATUSES, risks=inbox.RISKS,
+        procedures=catalog.procedure_names(session), statuses=STATUSES, risks=inbox.RISKS,
         saved=saved_filters.list_filters(session, me), query=query, first_page=after is None,
         next_url=url_for("web.inbox", **query, after=page.next_cursor) if page.next_cursor else None,
         # the last task when the page was drawn: the poll announces the visible ones that came after it

@@ -38,14 +38,6 @@ STATUS_VI = {
     "refused": "Từ chối giải quyết", "withdrawn": "Công dân đã rút hồ sơ", "stopped": "Dừng giải quyết",
 }
 MARK_VI = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
-ACTION_VI = {
-    "received": "Tiếp nhận hồ sơ", "receipt_issued": "Cấp giấy tiếp nhận hồ sơ và hẹn trả kết quả",
-    "claimed": "Nhận xử lý", "unclaimed": "Trả về nhóm xử lý", "assigned": "Phân công xử lý",
-    "completed": "Hoàn thành bước", "sent_back": "Trả lại bước trước", "withdrawn": "Công dân rút hồ sơ",
-    "viewed": "Xem hồ sơ", "printed": "In biểu mẫu", "rated": "Công dân đánh giá mức độ hài lòng",
-    "handed_over": "Chuyển hồ sơ liên thông sang cơ quan khác",
-    "handover_confirmed": "Cơ quan nhận xác nhận đã nhận hồ sơ liên thông",
-}
 #: the reception desk as the first party of the first handover: it is no task of the diagram
 RECEPTION_STEP = ("reception", "Tiếp nhận hồ sơ")
 #: form data in audit events is not repeated in the trail: who did what and when is the trail's purpose
@@ -331,7 +323,7 @@ def _timeline(f: _Facts) -> list[TimelineEntry]:
             continue
         detail = e.detail or {}
         step = detail.get("step")
-        out.append(TimelineEntry(e.at, e.action, ACTION_VI.get(e.action, e.action), f.names.get(e.actor_id),
+        out.append(TimelineEntry(e.at, e.action, audit.ACTION_VI.get(e.action, e.action), f.names.get(e.actor_id),
                                  step, step_names.get(step), detail.get("outcome"), detail.get("reason")))
     return out
 

@@ -14,7 +14,7 @@ from bpmn.rules import Organisation
 from bpmn.validation import validate_package
 from engine import dossier_views, dossiers, interagency, reports
 from engine.errors import Conflict, Forbidden
-from engine.models import Agency, AgencyHandover, Task, User
+from engine.models import Agency, AgencyHandover, AuditEvent, Task, User
 
 BUNDLE = "birth-residence-insurance"
 EXAMINED = {"outcome": "approve", "register_entry": "01/2026, số 57"}
@@ -69,6 +69,19 @@ def test_the_police_confirm_the_hand_over_before_taking_their_step(rt, session, 
     dossiers.claim_task(rt, session, task.id, actor=users["conganxa.specialist"], now=now)
     session.commit()
     assert _handovers(session, dossier_id)[1].confirmed_by_id == users["conganxa.leader"].id
+
+
+def test_the_hand_over_names_the_official_who_sent_it_in_the_trail_and_the_timeline(rt, session, users):
+    dossier_id = _signed(rt, session, users, dt.datetime(2026, 3, 2, 9, 0, tzinfo=VN))
+    sent = session.scalars(select(AuditEvent).where(AuditEvent.dossier_id == dossier_id,
+                                                    AuditEvent.action == "handed_over")).one()
+    assert sent.actor_id == users["tanlap.leader"].id  # whose signing sent it, as the hand-over row says
+    detail = dossier_views.dossier_detail(rt, session, dossier_id, actor=users["tanlap.leader"], now=rt.clock.now())
+    (line,) = [e for e in detail.timeline if e.action == "handed_over"]
+    (row,) = [a for a in detail.audit_trail if a.action == "handed_over"]
+    leader = users["tanlap.leader"].full_name
+    assert line.actor == leader and row.actor == leader
+    assert line.label == "Chuyển hồ sơ liên thông sang cơ quan khác"
 
 
 def test_two_officials_confirming_at_once_one_wins(rt, session, users):

@@ -5,14 +5,15 @@ Counted on the working calendar (weekends, holidays and the hours outside workin
 in working days of the calendar's length (8 h by default), hours and minutes. Time left is rounded down
 and time overdue rounded up, to the minute: neither looks better than it is.
 
-The parts are split here, once; the words are said by whoever shows them: the printed forms in Vietnamese
-(budget_vi), the workspace's pages through their catalog (api.web.labels), which gives the same Vietnamese
-words (a test compares them).
+A budget is split and put in order here, once (budget_words); each unit's words are given by whoever shows
+them: the printed forms in Vietnamese (budget_vi), the workspace's pages through their catalog
+(api.web.labels), which gives the same Vietnamese words (a test compares them).
 """
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bpmn.durations import parse_duration
@@ -50,25 +51,26 @@ def split_budget(iso: str) -> TimeLeft:
     return TimeLeft(False, d.days, hours, minutes)
 
 
-def budget_parts(left: TimeLeft) -> list[tuple[str, int]]:
-    """The parts a budget is said in, largest first: ("day", 1), ("hour", 4); minutes when there are some, or
-    when nothing else is ("0 minutes", not an empty text)."""
-    parts = [(unit, n) for unit, n in (("day", left.days), ("hour", left.hours)) if n]
-    if left.minutes or not parts:
-        parts.append(("minute", left.minutes))
-    return parts
-
-
-_UNITS_VI = {"day": "ngày", "hour": "giờ", "minute": "phút"}
-
-
-def budget_vi(iso: str | None) -> str:
-    """A budget in Vietnamese words for the printed forms: "P1DT4H" -> "1 ngày 4 giờ làm việc" (the pages say
-    the same through their catalog); "" for none, the text itself when it is not a duration."""
+def budget_words(iso: str | None, say_unit: Callable[[str, int], str], say_whole: Callable[[str], str]) -> str:
+    """A budget in words: its parts, largest first (days, hours; minutes when there are some or nothing else
+    is), each said by `say_unit("day", 1)`, joined, then said whole by `say_whole("1 ngày 4 giờ")`. "" for no
+    budget, the text itself when it is not a duration. The printed forms say it in Vietnamese (budget_vi), the
+    pages through their catalog (api.web.labels: the same Vietnamese words)."""
     if not iso:
         return ""
     try:
         left = split_budget(iso)
     except ValueError:
         return iso
-    return " ".join(f"{n} {_UNITS_VI[unit]}" for unit, n in budget_parts(left)) + " làm việc"
+    parts = [(unit, n) for unit, n in (("day", left.days), ("hour", left.hours)) if n]
+    if left.minutes or not parts:
+        parts.append(("minute", left.minutes))
+    return say_whole(" ".join(say_unit(unit, n) for unit, n in parts))
+
+
+_UNITS_VI = {"day": "ngày", "hour": "giờ", "minute": "phút"}
+
+
+def budget_vi(iso: str | None) -> str:
+    """A budget in Vietnamese words for the printed forms: "P1DT4H" -> "1 ngày 4 giờ làm việc"."""
+    return budget_words(iso, lambda unit, n: f"{n} {_UNITS_VI[unit]}", lambda amount: f"{amount} làm việc")

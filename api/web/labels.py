@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from api.web.i18n import current_language, gettext, ngettext
 from engine.audit import ACTION_VI
-from engine.time_left import budget_parts, split_budget
+from engine.time_left import budget_words
 
 
 def _l(msgid: str) -> str:
@@ -157,16 +157,9 @@ def time_left_words(left) -> str:
 
 
 def working_time_words(iso: str | None) -> str:
-    """A budget of working time (ISO 8601, "P1D", "PT4H") in words: "1 ngày 4 giờ làm việc" (the engine splits
-    it, engine.time_left; its Vietnamese is the printed forms' budget_vi)."""
-    if not iso:
-        return ""
-    try:
-        left = split_budget(iso)
-    except ValueError:
-        return iso
-    amount = " ".join(_unit_words(unit, n) for unit, n in budget_parts(left))
-    return gettext("%(amount)s of working time", amount=amount)
+    """A budget of working time (ISO 8601, "P1D", "PT4H") in words: "1 ngày 4 giờ làm việc" (engine.time_left
+    splits it; its Vietnamese is the printed forms' budget_vi)."""
+    return budget_words(iso, _unit_words, lambda amount: gettext("%(amount)s of working time", amount=amount))
 
 
 def _unit_words(unit: str, n: int) -> str:

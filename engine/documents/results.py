@@ -153,9 +153,15 @@ def public_result(rt: Runtime, session: Session, code: str, secret: str, *,
     doc = latest_result(session, dossier.id)
     if doc is None:
         raise NotFound("this dossier has no electronic result (yet)")
+    return _public_download(rt, session, doc, now, by="citizen")
+
+
+def _public_download(rt: Runtime, session: Session, doc: Document, now: dt.datetime,
+                     by: str) -> tuple[Document, Iterator[bytes]]:
+    """A result's bytes for someone outside (no login), the download audited with how they came."""
     _, _, store = components.backend(rt)
-    audit.record(session, "result_downloaded", dossier_id=dossier.id, actor=None, at=now, document_id=doc.id,
-                 by="citizen")
+    audit.record(session, "result_downloaded", dossier_id=doc.dossier_id, actor=None, at=now, document_id=doc.id,
+                 by=by)
     session.flush()
     return doc, store.open(doc.sha256)
 
@@ -181,11 +187,7 @@ def result_by_token(rt: Runtime, session: Session, document_id: int, token: str,
     if not hmac.compare_digest(expected.encode(), (token or "").encode()) or doc is None \
             or doc.kind != "result" or doc.removed_at is not None:
         raise NotFound("no result file for this link")
-    _, _, store = components.backend(rt)
-    audit.record(session, "result_downloaded", dossier_id=doc.dossier_id, actor=None, at=now, document_id=doc.id,
-                 by="portal_link")
-    session.flush()
-    return doc, store.open(doc.sha256)
+    return _public_download(rt, session, doc, now, by="portal_link")
 
 
 def official_result(rt: Runtime, session: Session, dossier_id: int, *, actor: User | None,

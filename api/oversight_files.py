@@ -12,7 +12,7 @@ import io
 
 from engine import reports
 from engine.oversight.evaluation import FIGURES, Evaluation
-from engine.supervision import CSV_FIGURES, TOTAL_VI, PeriodReport, _cell
+from engine.supervision import CSV_FIGURES, SHARE_COLUMN_VI, TOTAL_VI, PeriodReport, _cell, share_cell
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GROUPING_VI = {"agency": "theo cơ quan", "procedure": "theo thủ tục", "official": "theo cán bộ"}
@@ -66,13 +66,14 @@ def _xlsx(title: str, header: list[str], lines: list[list], widths: dict[int, in
 
 
 def report_xlsx(period: PeriodReport) -> bytes:
-    """Form II.06a as a workbook: one sheet, the period, the labels and the 14 figures of each row, a total."""
+    """Form II.06a as a workbook: one sheet, the period, the labels and the figures of each row, a total; last,
+    whether the row is an inter-agency share (as the CSV)."""
     report = period.report
-    header = ["Từ ngày", "Đến ngày", *_labels(period), *(CSV_FIGURES[c] for c in reports.COLUMNS)]
-    lines = [[report.start, report.end, *_row_labels(period, row), *(getattr(row.figures, c) for c in reports.COLUMNS)]
-             for row in report.rows]
+    header = ["Từ ngày", "Đến ngày", *_labels(period), *(CSV_FIGURES[c] for c in reports.COLUMNS), SHARE_COLUMN_VI]
+    lines = [[report.start, report.end, *_row_labels(period, row), *(getattr(row.figures, c) for c in reports.COLUMNS),
+              share_cell(row)] for row in report.rows]
     lines.append([report.start, report.end, *_row_labels(period, None),
-                  *(getattr(report.total, c) for c in reports.COLUMNS)])
+                  *(getattr(report.total, c) for c in reports.COLUMNS), share_cell(None)])
     return _xlsx("II.06a", header, lines, {4: 36, 6: 40})
 
 

@@ -38,14 +38,6 @@ STATUS_VI = {
     "refused": "Từ chối giải quyết", "withdrawn": "Công dân đã rút hồ sơ", "stopped": "Dừng giải quyết",
 }
 MARK_VI = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
-ACTION_VI = {
-    "received": "Tiếp nhận hồ sơ", "receipt_issued": "Cấp giấy tiếp nhận hồ sơ và hẹn trả kết quả",
-    "claimed": "Nhận xử lý", "unclaimed": "Trả về nhóm xử lý", "assigned": "Phân công xử lý",
-    "completed": "Hoàn thành bước", "sent_back": "Trả lại bước trước", "withdrawn": "Công dân rút hồ sơ",
-    "viewed": "Xem hồ sơ", "printed": "In biểu mẫu", "rated": "Công dân đánh giá mức độ hài lòng",
-    "handed_over": "Chuyển hồ sơ liên thông sang cơ quan khác",
-    "handover_confirmed": "Cơ quan nhận xác nhận đã nhận hồ sơ liên thông",
-}
 #: the reception desk as the first party of the first handover: it is no task of the diagram
 RECEPTION_STEP = ("reception", "Tiếp nhận hồ sơ")
 #: form data in audit events is not repeated in the trail: who did what and when is the trail's purpose
@@ -331,7 +323,7 @@ def _timeline(f: _Facts) -> list[TimelineEntry]:
             continue
         detail = e.detail or {}
         step = detail.get("step")
-        out.append(TimelineEntry(e.at, e.action, ACTION_VI.get(e.action, e.action), f.names.get(e.actor_id),
+        out.append(TimelineEntry(e.at, e.action, audit.ACTION_VI.get(e.action, e.action), f.names.get(e.actor_id),
                                  step, step_names.get(step), detail.get("outcome"), detail.get("reason")))
     return out
 
@@ -421,10 +413,12 @@ def dossier_detail(rt: Runtime, session: Session, dossier_id: int, *, actor: Use
     )
 
 
-#: form 05's columns, one line per handover (giao, nhận, kết quả giải quyết trước hạn / đúng hạn / quá hạn)
+#: form 05's columns, one line per handover (giao, nhận, kết quả giải quyết trước hạn / đúng hạn / quá hạn); the
+#: last, for inter-agency bundles, names the agency's share the step belongs to (so a spreadsheet filters by it;
+#: empty for other dossiers). New columns go at the end: users' sheets read the others by position.
 CONTROL_SHEET_CSV_HEADER = ("Mã hồ sơ", "STT", "Bên giao", "Người giao", "Bên nhận", "Cơ quan nhận", "Người nhận",
                             "Thời gian giao", "Thời gian nhận", "Hạn xử lý", "Thời gian hoàn thành",
-                            "Kết quả giải quyết", "Ghi chú")
+                            "Kết quả giải quyết", "Ghi chú", "Phần liên thông")
 
 
 def control_sheet_csv(sheet: ControlSheet, tz: dt.tzinfo) -> str:
@@ -432,8 +426,16 @@ def control_sheet_csv(sheet: ControlSheet, tz: dt.tzinfo) -> str:
     return document(CONTROL_SHEET_CSV_HEADER, (
         (sheet.code, n, text(h.from_step_name), text(h.from_official), text(h.to_step_name), text(h.to_agency),
          text(h.to_official), local(h.handed_at, tz), local(h.received_at, tz), local(h.due_at, tz),
-         local(h.completed_at, tz), h.mark_vi or "", text(h.outcome))
+         local(h.completed_at, tz), h.mark_vi or "", text(h.outcome), text(_share_name(sheet.shares, h.handed_at)))
         for n, h in enumerate(sheet.handovers, start=1)))
+
+
+def _share_name(shares: list, handed_at: dt.datetime) -> str:
+    """The share a step handed over at `handed_at` belongs to: the last one opened by then (one agency at a time;
+    a step opens with the hand-over that opens its share), else the lead's first (its steps may open before its
+    clock starts)."""
+    opened = [s for s in shares if s.started_at <= handed_at] or shares[:1]
+    return opened[-1].share_name if opened else ""
 
 
 # --- the diagram -------------------------------------------------------------------------------------------

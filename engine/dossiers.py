@@ -214,7 +214,7 @@ def receive_dossier(rt: Runtime, session: Session, *, procedure: str, agency_id:
     created, _ = sync_tasks(session, calendar, rt.settings.risk_threshold, dossier, lambda: agency, compiled,
                             workflow, [], now)
     _open_pause_if_waiting(session, dossier, created, now)
-    interagency.after_step(session, calendar, dossier, compiled, created, now, sent_by_id=actor.id if actor else None,
+    interagency.after_step(session, calendar, dossier, compiled, created, now, sent_by=actor,
                            finished=workflow.completed)
     _require_something_to_wait_for(dossier, workflow, created)
     dossier.status = _dossier_status(compiled, workflow, created)
@@ -334,7 +334,7 @@ def complete_task(rt: Runtime, session: Session, task_id: int, data: dict, *, ac
     if task.assignee_id is None:
         task.assignee_id = actor.id
     result = after_step(rt, session, dossier, compiled, workflow, now, done=task, open_rows=others,
-                        resumed_at=resumed_at)
+                        resumed_at=resumed_at, actor=actor)
     if task.outcome == SEND_BACK_OUTCOME:
         _send_back_by_outcome(session, dossier, task, result.created, now)
     audit.record(session, "completed", dossier=dossier, task_id=task.id, actor=actor, at=now,
@@ -393,7 +393,8 @@ def send_back(rt: Runtime, session: Session, task_id: int, reason: str, *, actor
     workflow = runtime.restore(rt, compiled, dossier)
     runtime.reset_to(workflow, previous.spiff_task_id, now)
     task.outcome = "sent_back"
-    result = after_step(rt, session, dossier, compiled, workflow, now, done=None, open_rows=[task, *others])
+    result = after_step(rt, session, dossier, compiled, workflow, now, done=None, open_rows=[task, *others],
+                        actor=actor)
     _return_to_previous_official(session, previous, result.created, now)
     audit.record(session, "sent_back", dossier_id=dossier.id, task_id=task.id, actor=actor, at=now,
                  step=task.bpmn_id, to_step=previous.bpmn_id, reason=reason.strip())
@@ -473,10 +474,11 @@ def _close_pause(session: Session, dossier: Dossier, now: dt.datetime) -> Pause 
 
 def after_step(rt: Runtime, session: Session, dossier: Dossier, compiled: CompiledVersion, workflow,
                now: dt.datetime, done: Task | None, open_rows: list[Task],
-               resumed_at: dt.datetime | None = None) -> StepResult:
+               resumed_at: dt.datetime | None = None, actor: User | None = None) -> StepResult:
     """Bring the rows in step after the workflow moved: tasks, pauses, due times, status, state.
 
     `resumed_at`: when the supplement that ended a pause was received, if earlier than `now`.
+    `actor`: the official who moved it (completed the step or sent it back); None for timers and the system.
     """
     calendar = rt.calendars.get(session)
     resumed = (done is not None and done.pauses_clock
@@ -490,8 +492,8 @@ def after_step(rt: Runtime, session: Session, dossier: Dossier, compiled: Compil
         _move_due_times(rt, session, calendar, dossier, compiled, [t for t in open_rows if t not in cancelled], pauses)
         interagency.move_share_due(session, calendar, dossier, compiled, pauses)
     _open_pause_if_waiting(session, dossier, created, now)
-    interagency.after_step(session, calendar, dossier, compiled, created, now,
-                           sent_by_id=done.completed_by_id if done is not None else None, finished=workflow.completed)
+    interagency.after_step(session, calendar, dossier, compiled, created, now, sent_by=actor,
+                           finished=workflow.completed)
     still_open = [t for t in open_rows if t not in cancelled] + created
     dossier.status = _dossier_status(compiled, workflow, still_open)
     if workflow.completed:

@@ -240,13 +240,14 @@ COLUMNS = ("received", "carried_over", "new_online", "new_direct_or_postal", "re
 
 
 def write_csv(report: Report, out: TextIO) -> None:
-    """Write the report as CSV: one line per row, then the total."""
+    """Write the report as CSV: one line per row, then the total; the last column, `share`, is 1 on the rows of
+    an inter-agency bundle's agency share (added last: sheets read the others by position)."""
     writer = csv.writer(out)
     writer.writerow(["period_start", "period_end", "agency_code", "agency", "procedure_code", "procedure", "official",
-                     *COLUMNS])
-    lines = [(r.agency_code, r.agency_name, r.procedure_code, r.procedure_name, r.official or "", r.figures)
+                     *COLUMNS, "share"])
+    lines = [(r.agency_code, r.agency_name, r.procedure_code, r.procedure_name, r.official or "", r.figures, r.share)
              for r in report.rows]
-    lines.append(("", "TOTAL", "", "", "", report.total))
-    for *labels, figures in lines:
+    lines.append(("", "TOTAL", "", "", "", report.total, False))
+    for *labels, figures, share in lines:
         writer.writerow([report.start.isoformat(), report.end.isoformat(), *labels,
-                         *(getattr(figures, c) for c in COLUMNS)])
+                         *(getattr(figures, c) for c in COLUMNS), int(share)])

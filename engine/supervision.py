@@ -294,6 +294,14 @@ CSV_FIGURES = {
     "paid_amount": "Số tiền đã thu (đồng)",
 }
 TOTAL_VI = "Tổng cộng"
+#: the files' last column (after the figures: sheets read those by position): "Có" on an inter-agency bundle's
+#: agency share rows (engine.reports.ReportRow.share; their names end in reports.SHARE_LABEL too), "Không" on
+#: the others, empty on the total, so that a spreadsheet filters the shares out or in
+SHARE_COLUMN_VI = "Phần liên thông"
+
+
+def share_cell(row: reports.ReportRow | None) -> str:
+    return "" if row is None else ("Có" if row.share else "Không")
 
 
 def _cell(value: str | None) -> str:
@@ -319,12 +327,12 @@ def report_csv(period: PeriodReport) -> str:
             cells += [_cell(row.procedure_code), _cell(row.procedure_name)] if row else ["", ""]
         if by == "official":
             cells.append(_cell(row.official) if row else "")
-        return cells + [getattr(figures, c) for c in reports.COLUMNS]
+        return cells + [getattr(figures, c) for c in reports.COLUMNS] + [share_cell(row)]
 
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow(labels + [CSV_FIGURES[c] for c in reports.COLUMNS])
+    writer.writerow(labels + [CSV_FIGURES[c] for c in reports.COLUMNS] + [SHARE_COLUMN_VI])
     for row in report.rows:
         writer.writerow(line(row))
     writer.writerow(line(None))

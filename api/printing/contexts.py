@@ -10,9 +10,9 @@ import datetime as dt
 from api.links import LOOKUP_PATH, public_lookup_url
 from api.printing import long_date, qr_data_uri
 from engine.dossier_views import MARK_VI, STATUS_VI
-from engine.interagency import working_time_vi
 from engine.printouts import ControlSheetPrint, LetterPrint, ProcessSupplement
 from engine.reception import DeskSlip, Receipt
+from engine.time_left import budget_vi
 from engine.tracking_book import TrackingBook
 
 DELIVERY_VI = {"counter": "Bộ phận Một cửa", "postal": "qua dịch vụ bưu chính công ích", "online": "trực tuyến"}
@@ -106,7 +106,7 @@ def control_sheet_context(p: ControlSheetPrint, *, tz: dt.tzinfo) -> dict:
         "appointment_at": _local(sheet.appointment_at, tz), "due_at": _local(sheet.due_at, tz),
         "finished_at": _local(sheet.finished_at, tz), "status": STATUS_VI.get(sheet.status, sheet.status),
         "mark": sheet.mark_vi or "", "rows": rows, "shares": [{
-            "agency": s.agency_name, "share": s.share_name, "budget": working_time_vi(s.budget),
+            "agency": s.agency_name, "share": s.share_name, "budget": budget_vi(s.budget),
             "used": _used(s.used), "started_at": _local(s.started_at, tz), "due_at": _local(s.due_at, tz),
             "ended_at": _local(s.ended_at, tz), "mark": MARK_VI.get(s.mark, "") if s.mark else "",
             "from_agency": s.from_agency_name or "", "sent_by": s.sent_by or "",

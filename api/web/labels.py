@@ -1,8 +1,9 @@
 """Words for the codes the engine stores (roles, states, risk levels, channels), in the page's language."""
 from __future__ import annotations
 
-from api.web.i18n import gettext, ngettext
-from bpmn.durations import parse_duration
+from api.web.i18n import current_language, gettext, ngettext
+from engine.audit import ACTION_VI
+from engine.time_left import budget_words
 
 
 def _l(msgid: str) -> str:
@@ -53,36 +54,38 @@ MARKS = {
     "late": _l("Late"),
 }
 
+#: the English words for the events recorded about a dossier; their Vietnamese is the engine's (engine.audit.
+#: ACTION_VI, which the API's timeline says too), so these are not in the catalog (action_label)
 AUDIT_ACTIONS = {
-    "received": _l("Dossier received"),
-    "receipt_issued": _l("Receipt issued (form 01)"),
-    "claimed": _l("Taken"),
-    "unclaimed": _l("Put back in the group's inbox"),
-    "assigned": _l("Assigned"),
-    "completed": _l("Step completed"),
-    "sent_back": _l("Sent back to the previous step"),
-    "withdrawn": _l("Withdrawn by the applicant"),
-    "viewed": _l("Dossier opened"),
-    "printed": _l("Form printed"),
-    "rated": _l("Rated by the applicant"),
-    "applicant_notified": _l("Applicant notified (e-mail or SMS)"),
-    "handed_over": _l("Handed over to another agency (inter-agency)"),
-    "handover_confirmed": _l("Hand-over confirmed by the receiving agency"),
-    "returned_to_group": _l("Returned to the group's inbox (official deactivated)"),
-    "timer_fired": _l("Timer of the procedure fired"),
-    "consultation_silence": _l("Consulted agency did not answer in time (procedure's rule applied)"),
-    "extended": _l("Time extended"),
-    "apology_issued": _l("Apology letter issued (form 04)"),
-    "stopped": _l("Processing stopped"),
-    "payment_recorded": _l("Payment recorded"),
-    "document_attached": _l("Document attached"),
-    "document_reused": _l("Earlier document reused"),
-    "document_removed": _l("Document removed"),
-    "document_downloaded": _l("Document downloaded"),
-    "documents_viewed": _l("Documents viewed"),
-    "result_issued": _l("Electronic result issued and signed"),
-    "result_downloaded": _l("Electronic result downloaded by the applicant"),
-    "dossier.migrated": _l("Moved to a new version of the procedure"),
+    "received": "Dossier received",
+    "receipt_issued": "Receipt issued (form 01)",
+    "claimed": "Taken",
+    "unclaimed": "Put back in the group's inbox",
+    "assigned": "Assigned",
+    "completed": "Step completed",
+    "sent_back": "Sent back to the previous step",
+    "withdrawn": "Withdrawn by the applicant",
+    "viewed": "Dossier opened",
+    "printed": "Form printed",
+    "rated": "Rated by the applicant",
+    "applicant_notified": "Applicant notified (e-mail or SMS)",
+    "handed_over": "Handed over to another agency (inter-agency)",
+    "handover_confirmed": "Hand-over confirmed by the receiving agency",
+    "returned_to_group": "Returned to the group's inbox (official deactivated)",
+    "timer_fired": "Timer of the procedure fired",
+    "consultation_silence": "Consulted agency did not answer in time (procedure's rule applied)",
+    "extended": "Time extended",
+    "apology_issued": "Apology letter issued (form 04)",
+    "stopped": "Processing stopped",
+    "payment_recorded": "Payment recorded",
+    "document_attached": "Document attached",
+    "document_reused": "Earlier document reused",
+    "document_removed": "Document removed",
+    "document_downloaded": "Document downloaded",
+    "documents_viewed": "Documents viewed",
+    "result_issued": "Electronic result issued and signed",
+    "result_downloaded": "Electronic result downloaded by the applicant",
+    "dossier.migrated": "Moved to a new version of the procedure",
 }
 
 CHANNELS = {
@@ -115,6 +118,14 @@ def label(table: dict, code: str | None) -> str:
     return gettext(table[code]) if code in table else code
 
 
+def action_label(code: str | None) -> str:
+    """An audit event's words: the engine's Vietnamese, or the English of AUDIT_ACTIONS; the code itself when
+    it has none."""
+    if code is None:
+        return ""
+    return (ACTION_VI if current_language() == "vi" else AUDIT_ACTIONS).get(code, code)
+
+
 def register(jinja_env) -> None:
     jinja_env.globals.update(
         role_label=lambda code: label(ROLES, code),
@@ -125,7 +136,7 @@ def register(jinja_env) -> None:
         time_left_words=time_left_words,
         working_time_words=working_time_words,
         mark_label=lambda code: label(MARKS, code),
-        action_label=lambda code: label(AUDIT_ACTIONS, code),
+        action_label=action_label,
         admin_action_label=lambda code: label(ADMIN_ACTIONS, code),
     )
 
@@ -134,31 +145,27 @@ def time_left_words(left) -> str:
     """engine.time_left.TimeLeft in words: "còn 2 ngày 3 giờ làm việc", "quá hạn 4 giờ làm việc"."""
     if left is None:
         return ""
-    parts = []
-    if left.days:
-        parts.append(ngettext("%(num)d day", "%(num)d days", left.days))
+    parts = [("day", left.days)] if left.days else []
     if left.hours:
-        parts.append(ngettext("%(num)d hour", "%(num)d hours", left.hours))
+        parts.append(("hour", left.hours))
     if not left.days and (left.minutes or not left.hours):
-        parts.append(ngettext("%(num)d minute", "%(num)d minutes", left.minutes))
-    amount = " ".join(parts)
+        parts.append(("minute", left.minutes))
+    amount = " ".join(_unit_words(unit, n) for unit, n in parts)
     if left.overdue:
         return gettext("overdue by %(amount)s of working time", amount=amount)
     return gettext("%(amount)s of working time left", amount=amount)
 
 
 def working_time_words(iso: str | None) -> str:
-    """A budget of working time (ISO 8601, "P1D", "PT4H") in words: "1 ngày 4 giờ làm việc"."""
-    if not iso:
-        return ""
-    try:
-        duration = parse_duration(iso)
-    except ValueError:
-        return iso
-    hours, minutes = divmod(duration.seconds // 60, 60)
-    parts = [ngettext("%(num)d day", "%(num)d days", duration.days)] if duration.days else []
-    if hours:
-        parts.append(ngettext("%(num)d hour", "%(num)d hours", hours))
-    if minutes or not parts:
-        parts.append(ngettext("%(num)d minute", "%(num)d minutes", minutes))
-    return gettext("%(amount)s of working time", amount=" ".join(parts))
+    """A budget of working time (ISO 8601, "P1D", "PT4H") in words: "1 ngày 4 giờ làm việc" (engine.time_left
+    splits it; its Vietnamese is the printed forms' budget_vi)."""
+    return budget_words(iso, _unit_words, lambda amount: gettext("%(amount)s of working time", amount=amount))
+
+
+def _unit_words(unit: str, n: int) -> str:
+    """n working days, hours or minutes (the engine's unit names) in the page's language."""
+    if unit == "day":
+        return ngettext("%(num)d day", "%(num)d days", n)
+    if unit == "hour":
+        return ngettext("%(num)d hour", "%(num)d hours", n)
+    return ngettext("%(num)d minute", "%(num)d minutes", n)

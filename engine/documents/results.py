@@ -1,10 +1,13 @@
 """The electronic result: made as a PDF from the procedure's result template and the dossier's data, signed
 PAdES at the leader's signing step with the PKCS#12 named in documents.signing_pkcs12, stored like any file,
-and downloaded by officials of the dossier or by the citizen with the code and secret of the receipt.
+and downloaded by officials of the dossier or by the citizen with the code and secret of the receipt, or with
+the link the portal was given for that one file (result_token).
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import io
 from collections.abc import Iterator
 from functools import lru_cache
@@ -150,11 +153,41 @@ def public_result(rt: Runtime, session: Session, code: str, secret: str, *,
     doc = latest_result(session, dossier.id)
     if doc is None:
         raise NotFound("this dossier has no electronic result (yet)")
+    return _public_download(rt, session, doc, now, by="citizen")
+
+
+def _public_download(rt: Runtime, session: Session, doc: Document, now: dt.datetime,
+                     by: str) -> tuple[Document, Iterator[bytes]]:
+    """A result's bytes for someone outside (no login), the download audited with how they came."""
     _, _, store = components.backend(rt)
-    audit.record(session, "result_downloaded", dossier_id=dossier.id, actor=None, at=now, document_id=doc.id,
-                 by="citizen")
+    audit.record(session, "result_downloaded", dossier_id=doc.dossier_id, actor=None, at=now, document_id=doc.id,
+                 by=by)
     session.flush()
     return doc, store.open(doc.sha256)
+
+
+def result_token(key: str, document_id: int, sha256: str) -> str:
+    """The token of the link to one result file that the portal passes on to the citizen (engine.portal.sync).
+
+    Not the receipt's secret: that one opens the whole look-up (status, steps, rating), and a link handed to
+    the portal should open this file only. An HMAC under the app's secret key (engine.app_key) of the file's
+    id and hash: good for this file alone, made anew from the key (nothing stored), and no other file's.
+    """
+    message = f"motcua result download:{document_id}:{sha256}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def result_by_token(rt: Runtime, session: Session, document_id: int, token: str, *, key: str,
+                    now: dt.datetime) -> tuple[Document, Iterator[bytes]]:
+    """The result file the portal's link names, for whoever holds the link; audited. NotFound (nothing
+    recorded) when the token is not this file's, or the file is no result or its bytes were removed."""
+    doc = session.get(Document, document_id)
+    expected = result_token(key, doc.id, doc.sha256) if doc is not None else ""
+    # compare_digest: the token cannot be guessed by timing
+    if not hmac.compare_digest(expected.encode(), (token or "").encode()) or doc is None \
+            or doc.kind != "result" or doc.removed_at is not None:
+        raise NotFound("no result file for this link")
+    return _public_download(rt, session, doc, now, by="portal_link")
 
 
 def official_result(rt: Runtime, session: Session, dossier_id: int, *, actor: User | None,

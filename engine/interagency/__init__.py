@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bpmn.durations import parse_duration
 from engine import audit
 from engine.access import roles_in
 from engine.errors import Conflict, Forbidden, NotFound
@@ -46,12 +45,15 @@ def _rows(session: Session, dossier_id: int) -> list[AgencyHandover]:
 
 
 def after_step(session: Session, calendar: WorkCalendar, dossier: Dossier, compiled: CompiledVersion,
-               created: Sequence[Task], now: dt.datetime, *, sent_by_id: int | None, finished: bool) -> None:
+               created: Sequence[Task], now: dt.datetime, *, sent_by: User | None, finished: bool) -> None:
     """Record the hand-overs the new steps make (a bundle's only): the lead's share at reception, one row per
-    agency change, and the end of the last share when the dossier finishes."""
+    agency change, and the end of the last share when the dossier finishes. `sent_by`: the official whose
+    reception, step or sending back moved the dossier (None for a timer's or the system's move); the row and
+    the audit event both name them."""
     meta = compiled.meta
     if not meta.shares:
         return
+    sent_by_id = sent_by.id if sent_by is not None else None
     session.flush()  # the new task rows carry their agency ids
     rows = _rows(session, dossier.id) if dossier.id is not None else []
     if not rows:
@@ -73,7 +75,7 @@ def after_step(session: Session, calendar: WorkCalendar, dossier: Dossier, compi
                                    to_agency_id=task.agency_id, sent_at=now, sent_by_id=sent_by_id,
                                    share_budget=budget, share_due_at=due))
         session.add(rows[-1])
-        audit.record(session, "handed_over", actor=None, at=now, dossier_id=dossier.id,
+        audit.record(session, "handed_over", actor=sent_by, at=now, dossier_id=dossier.id,
                      from_agency_id=last.to_agency_id, to_agency_id=task.agency_id)
     if finished and rows[-1].share_ended_at is None:
         rows[-1].share_ended_at = now
@@ -188,12 +190,3 @@ def waiting_for(session: Session, actor: User, dossier_id: int) -> list[int]:
         AgencyHandover.dossier_id == dossier_id, AgencyHandover.to_agency_id.in_(agency_ids),
         AgencyHandover.confirmed_at.is_(None))))
 
-
-def working_time_vi(iso: str | None) -> str:
-    """A share's budget in words for the printed form 05: P1DT4H -> "1 ngày làm việc 4 giờ"."""
-    if not iso:
-        return ""
-    d = parse_duration(iso)
-    hours, rest = divmod(d.seconds, 3600)
-    return " ".join(([f"{d.days} ngày làm việc"] if d.days else []) + ([f"{hours} giờ"] if hours else [])
-                    + ([f"{rest // 60} phút"] if rest // 60 else []))

@@ -19,6 +19,8 @@ from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from engine import lease, notify
+from engine.app_key import session_key
+from engine.documents.results import result_token
 from engine.models import Agency, Document, Dossier, Outbox, PortalDossier, Procedure, ProcedureVersion
 from engine.portal.client import PortalClient, PortalError
 from engine.portal.codes import CHANNEL_CODES, RESULT_STATUSES, STATUS_CODES, format_date
@@ -85,10 +87,11 @@ class PushReport:
     waiting: int
 
 
-def result_documents(session: Session, base_url: str, dossiers: list[Dossier]) -> dict[int, list[dict]]:
+def result_documents(session: Session, base_url: str, key: str, dossiers: list[Dossier]) -> dict[int, list[dict]]:
     """Each dossier's electronic results (engine.documents, kind "result", bytes still kept), as
-    DanhSachGiayToKetQua items: the file's name, its id, the citizen's download link (the public look-up's
-    result, opened with the receipt's code and secret) and the file's SHA-256 (motcua's own field)."""
+    DanhSachGiayToKetQua items: the file's name, its id, the citizen's download link and the file's SHA-256
+    (motcua's own field). The link opens that file only (its own token, engine.documents.results.result_token,
+    under the app's `key`), not the look-up: the receipt's secret is not given to the portal."""
     by_id = {d.id: d for d in dossiers}
     out: dict[int, list[dict]] = {}
     if not by_id:
@@ -97,8 +100,8 @@ def result_documents(session: Session, base_url: str, dossiers: list[Dossier]) -
         Document.dossier_id.in_(by_id), Document.kind == "result", Document.removed_at.is_(None))
         .order_by(Document.id)).all()
     for row in rows:
-        d = by_id[row.dossier_id]
-        link = f"{base_url.rstrip('/')}{RESULT_PATH}?{urlencode({'code': d.code, 'secret': d.lookup_secret})}"
+        token = result_token(key, row.id, row.sha256)
+        link = f"{base_url.rstrip('/')}{RESULT_PATH}?{urlencode({'document': row.id, 'token': token})}"
         out.setdefault(row.dossier_id, []).append({
             "TenGiayTo": row.filename, "MaThanhPhanHoSo": "", "GiayToId": str(row.id),
             "DuongDanTepTinKetQua": link, "MaGiayToKetQua": "", "SHA256": row.sha256})
@@ -180,7 +183,8 @@ def _send(rt, client: PortalClient, service: str, chunk) -> tuple[bool, str | No
              .where(Dossier.code.in_(codes)))
         found = {d.code: (d, pc, code, name, agency) for d, pc, code, name, agency in session.execute(q).all()}
         fields = {}
-        results = result_documents(session, rt.settings.public_base_url, [f[0] for f in found.values()]) \
+        results = result_documents(session, rt.settings.public_base_url, session_key(rt.settings),
+                                   [f[0] for f in found.values()]) \
             if service == RECORD and any(r.body.get("status") in RESULT_STATUSES for r in chunk) else {}
         if service == RECORD:  # a guess: "False" only for dossiers the portal has never seen
             fresh = all(r.body.get("new") and found.get(r.subject, (None, None))[1] is None for r in chunk)

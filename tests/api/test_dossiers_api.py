@@ -230,6 +230,7 @@ def test_control_sheet_as_csv_for_excel(client_for, rt, session, users, clock):
     lines = text.strip().splitlines()
     assert len(lines) == 3  # the header, examine (done early), sign (open)
     assert lines[1].startswith(f"{d['code']},1,") and "02/03/2026 11:00" in lines[1] and "Trước hạn" in lines[1]
+    assert lines[0].endswith(",Ghi chú,Phần liên thông") and lines[1].endswith(",")  # no share: not a bundle
     bad = supervisor.get(f"/api/v1/dossiers/{d['id']}/control-sheet?format=pdf")
     assert bad.status_code == 422 and "query.format" in bad.get_json()["errors"]
 

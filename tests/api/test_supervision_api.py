@@ -178,13 +178,15 @@ def test_the_report_as_csv_for_excel(march, client_for):
     assert header[:6] == ["Từ ngày", "Đến ngày", "Mã cơ quan", "Cơ quan", "Mã thủ tục", "Thủ tục hành chính"]
     assert header[6:10] == ["Tổng số hồ sơ tiếp nhận", "Kỳ trước chuyển qua", "Mới tiếp nhận trực tuyến",
                             "Mới tiếp nhận trực tiếp, bưu chính"]
-    assert header[-6:-3] == ["Rút hồ sơ", "Từ chối giải quyết", "Dừng giải quyết"]
-    assert header[-3:] == ["Số lượt nộp phí, lệ phí", "Trong đó thanh toán trực tuyến", "Số tiền đã thu (đồng)"]
+    assert header[-7:-4] == ["Rút hồ sơ", "Từ chối giải quyết", "Dừng giải quyết"]
+    assert header[-4:] == ["Số lượt nộp phí, lệ phí", "Trong đó thanh toán trực tuyến", "Số tiền đã thu (đồng)",
+                           "Phần liên thông"]  # the inter-agency share marker, added last
     assert row[:4] == ["01/03/2026", "31/03/2026", "000.01.31.H26", "UBND xã Tân Lập"]
-    figures = dict(zip(header[6:], (int(v) for v in row[6:]), strict=True))
+    assert row[-1] == "Không" and total[-1] == ""
+    figures = dict(zip(header[6:-1], (int(v) for v in row[6:-1]), strict=True))
     assert figures["Tổng số hồ sơ tiếp nhận"] == 8 and figures["Trả quá hạn"] == 1
     assert figures["Đang giải quyết quá hạn"] == 1 and figures["Rút hồ sơ"] == figures["Từ chối giải quyết"] == 1
-    assert total[3] == "Tổng cộng" and total[6:] == row[6:]
+    assert total[3] == "Tổng cộng" and total[6:-1] == row[6:-1]
 
     official = client_for("tanlap.leader").get(REPORT, query_string={**MARCH, "format": "csv", "by": "official"})
     lines = list(csv.reader(io.StringIO(official.data.decode("utf-8-sig"))))

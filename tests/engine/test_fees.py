@@ -107,4 +107,4 @@ def test_payments_are_in_form_ii06a(rt, session):
     out = io.StringIO()
     reports.write_csv(report, out)
     header, first = out.getvalue().splitlines()[:2]
-    assert header.endswith("payments,payments_online,paid_amount") and first.endswith(",1,1,100000")
+    assert header.endswith("payments,payments_online,paid_amount,share") and first.endswith(",1,1,100000,0")

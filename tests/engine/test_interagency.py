@@ -2,7 +2,9 @@
 each agency's share of the time (injected clock), form 05 and II.06a per share, [[shares]] validation."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import shutil
 import threading
 
@@ -12,9 +14,9 @@ from support import VN, WORKFLOWS, open_task, receive
 
 from bpmn.rules import Organisation
 from bpmn.validation import validate_package
-from engine import dossier_views, dossiers, interagency, reports
+from engine import dossier_views, dossiers, interagency, reports, supervision
 from engine.errors import Conflict, Forbidden
-from engine.models import Agency, AgencyHandover, Task, User
+from engine.models import Agency, AgencyHandover, AuditEvent, Task, User
 
 BUNDLE = "birth-residence-insurance"
 EXAMINED = {"outcome": "approve", "register_entry": "01/2026, số 57"}
@@ -69,6 +71,19 @@ def test_the_police_confirm_the_hand_over_before_taking_their_step(rt, session, 
     dossiers.claim_task(rt, session, task.id, actor=users["conganxa.specialist"], now=now)
     session.commit()
     assert _handovers(session, dossier_id)[1].confirmed_by_id == users["conganxa.leader"].id
+
+
+def test_the_hand_over_names_the_official_who_sent_it_in_the_trail_and_the_timeline(rt, session, users):
+    dossier_id = _signed(rt, session, users, dt.datetime(2026, 3, 2, 9, 0, tzinfo=VN))
+    sent = session.scalars(select(AuditEvent).where(AuditEvent.dossier_id == dossier_id,
+                                                    AuditEvent.action == "handed_over")).one()
+    assert sent.actor_id == users["tanlap.leader"].id  # whose signing sent it, as the hand-over row says
+    detail = dossier_views.dossier_detail(rt, session, dossier_id, actor=users["tanlap.leader"], now=rt.clock.now())
+    (line,) = [e for e in detail.timeline if e.action == "handed_over"]
+    (row,) = [a for a in detail.audit_trail if a.action == "handed_over"]
+    leader = users["tanlap.leader"].full_name
+    assert line.actor == leader and row.actor == leader
+    assert line.label == "Chuyển hồ sơ liên thông sang cơ quan khác"
 
 
 def test_two_officials_confirming_at_once_one_wins(rt, session, users):
@@ -161,6 +176,35 @@ def test_report_06a_counts_each_agency_share_besides_the_whole_dossier(rt, sessi
     mine = reports.handling_report(session, start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31), now=now,
                                    agency_ids=[session.get(Task, open_task(session, waiting).id).agency_id])
     assert [(r.share, r.figures.received) for r in mine.rows] == [(True, 2)]
+
+
+def test_the_csv_files_name_the_share_in_a_last_column(rt, session, users):
+    """Form 05's CSV and report II.06a's files: a column at the end says the share, for a spreadsheet's filter;
+    the columns before it keep their names and order."""
+    dossier_id = _over_the_weekend(rt, session, users)
+    sheet = dossier_views.control_sheet(rt, session, dossier_id, actor=users["tanlap.leader"], now=rt.clock.now())
+    header, *lines = csv.reader(io.StringIO(dossier_views.control_sheet_csv(sheet, VN).lstrip("\ufeff")))
+    assert header[:13] == ["Mã hồ sơ", "STT", "Bên giao", "Người giao", "Bên nhận", "Cơ quan nhận", "Người nhận",
+                           "Thời gian giao", "Thời gian nhận", "Hạn xử lý", "Thời gian hoàn thành",
+                           "Kết quả giải quyết", "Ghi chú"] and header[13:] == ["Phần liên thông"]
+    assert [(line[5], line[13]) for line in lines] == [  # each step's agency and its share
+        ("UBND xã Tân Lập", "UBND cấp xã: đăng ký khai sinh"), ("UBND xã Tân Lập", "UBND cấp xã: đăng ký khai sinh"),
+        ("Công an xã Tân Lập", "Công an cấp xã: đăng ký thường trú"),
+        ("Bảo hiểm xã hội tỉnh", "Bảo hiểm xã hội: cấp thẻ bảo hiểm y tế")]
+
+    report = reports.handling_report(session, start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31), now=rt.clock.now())
+    header, *rows, total = csv.reader(io.StringIO(supervision.report_csv(supervision.PeriodReport("procedure", report))
+                                                  .lstrip("\ufeff")))
+    assert header[-1] == "Phần liên thông" and header[-2] == "Số tiền đã thu (đồng)"
+    assert sorted((row[3], row[-1]) for row in rows) == [
+        ("Bảo hiểm xã hội tỉnh" + reports.SHARE_LABEL, "Có"), ("Công an xã Tân Lập" + reports.SHARE_LABEL, "Có"),
+        ("UBND xã Tân Lập", "Không")]
+    assert total[3] == "Tổng cộng" and total[-1] == ""
+    out = io.StringIO()
+    reports.write_csv(report, out)
+    header, *rows, total = csv.reader(io.StringIO(out.getvalue()))
+    assert header[-2:] == ["paid_amount", "share"]
+    assert sorted(row[-1] for row in rows) == ["0", "1", "1"] and total[-1] == "0"
 
 
 def test_a_dossier_of_a_procedure_without_shares_records_no_hand_over(rt, session, users):

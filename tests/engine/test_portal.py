@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 from support import act
 
 from config import load_settings
+from engine.app_key import session_key
 from engine.db import make_sessionmaker
+from engine.documents.results import result_token
 from engine.models import Document, Dossier, Outbox, PortalDossier, PortalRejected, Rating
 from engine.portal import exchange, sync
 from engine.portal.client import PortalClient
@@ -130,8 +132,11 @@ def test_the_result_record_carries_the_signed_result_files(prt, standin, users):
     assert sync.push(prt, prt.clock.now()).failed == 0
     (item,) = standin.records["K-1"]["DanhSachGiayToKetQua"]
     assert item["TenGiayTo"] == f"ket-qua-{code}.pdf" and item["SHA256"] == "ab" * 32 and item["GiayToId"]
+    # a link to that file alone (its own token), never the receipt's secret, which opens the whole look-up
+    token = result_token(session_key(prt.settings), int(item["GiayToId"]), "ab" * 32)
     assert item["DuongDanTepTinKetQua"] == (f"{prt.settings.public_base_url}/lookup/result?"
-                                            f"code={code}&secret={secret}")
+                                            f"document={item['GiayToId']}&token={token}")
+    assert secret not in item["DuongDanTepTinKetQua"]
 
 
 @pytest.mark.parametrize("failure", ["fail", "stall", "reject"])

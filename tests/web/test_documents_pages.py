@@ -69,3 +69,39 @@ def test_the_lookup_page_links_the_signed_result(dapp, drt):
     wrong = citizen.get("/lookup/result", query_string={"code": code, "secret": "WRONG"})
     assert wrong.status_code == 302 and "/lookup?" in wrong.headers["Location"]  # the look-up says what is wrong
     assert "Không tìm thấy hồ sơ" in citizen.get(wrong.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_portals_link_opens_that_result_file_only(dapp, drt):
+    """The portal is given a link to the result file, not the receipt's secret: the link downloads that file,
+    opens no look-up and no other file; a wrong token is a 404 that records nothing."""
+    from engine.models import AuditEvent, Dossier
+    from engine.portal.sync import result_documents
+
+    dossier_id, code, secret = _receive(drt)
+    to_signed(drt, dossier_id)
+    other_id, *_ = _receive(drt)
+    to_signed(drt, other_id)
+    with drt.sessions() as s:
+        given = result_documents(s, "", dapp.config["SECRET_KEY"], list(s.scalars(select(Dossier))))
+    (item,), (other,) = given[dossier_id], given[other_id]
+    link = item["DuongDanTepTinKetQua"]
+    assert secret not in link and link.startswith("/lookup/result?document=")
+    citizen = dapp.test_client()
+    got = citizen.get(link)
+    assert got.status_code == 200 and got.data == citizen.get(
+        "/lookup/result", query_string={"code": code, "secret": secret}).data  # the receipt's QR path still works
+    token = link.split("token=")[1]
+    with drt.sessions() as s:
+        downloads = s.scalars(select(AuditEvent).where(AuditEvent.action == "result_downloaded")).all()
+        assert [(e.dossier_id, e.detail["by"]) for e in downloads] == [(dossier_id, "portal_link"),
+                                                                      (dossier_id, "citizen")]
+    # the token opens no look-up, no other file; wrong tokens: 404, nothing recorded
+    page = citizen.get("/lookup", query_string={"code": code, "secret": token}).get_data(as_text=True)
+    assert "Không tìm thấy hồ sơ" in page
+    assert citizen.get("/lookup/result", query_string={"document": other["GiayToId"], "token": token}).status_code == 404
+    assert citizen.get("/lookup/result", query_string={"code": code, "secret": token}).status_code == 302
+    for wrong in ({"document": item["GiayToId"], "token": "0" * 32}, {"document": item["GiayToId"], "token": ""},
+                  {"document": "x", "token": token}, {"document": "99999999999", "token": token}):
+        assert citizen.get("/lookup/result", query_string=wrong).status_code == 404, wrong
+    with drt.sessions() as s:
+        assert len(s.scalars(select(AuditEvent).where(AuditEvent.action == "result_downloaded")).all()) == 2

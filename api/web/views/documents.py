@@ -7,7 +7,7 @@ session too); every rule and permission is the engine's (engine.documents).
 """
 from __future__ import annotations
 
-from flask import redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 
 from api import context, public_limit
@@ -90,7 +90,9 @@ def _message(exc) -> str:
 def public_result():
     """The signed electronic result for the holder of the receipt (code and secret), under the look-up's rate
     limit; anything else (too many tries, a wrong code or secret, no result yet) goes back to the look-up
-    page, which says what is wrong."""
+    page, which says what is wrong. With `document` and `token` (the portal's link): that one file, or 404."""
+    if "token" in request.args:
+        return _result_by_link()
     code = request.args.get("code", "").strip()[:40]
     secret = request.args.get("secret", "").strip()[:40]
     back = redirect(url_for("web.public_lookup", code=code, secret=secret))
@@ -100,6 +102,21 @@ def public_result():
         doc, chunks = results.public_result(context.runtime(), context.session(), code, secret, now=context.now())
     except NotFound:
         return back
+    context.commit()  # the audited download
+    return file_response(doc, chunks, inline=False)
+
+
+def _result_by_link():
+    """The portal's link to one result file: no look-up page to go back to (its token opens none)."""
+    raw, token = request.args.get("document", ""), request.args.get("token", "")[:64]
+    if public_limit.take():
+        abort(429)
+    try:
+        doc, chunks = results.result_by_token(context.runtime(), context.session(),
+                                              int(raw) if raw.isdigit() and len(raw) < 10 else 0, token,
+                                              key=current_app.config["SECRET_KEY"], now=context.now())
+    except NotFound:
+        abort(404)
     context.commit()  # the audited download
     return file_response(doc, chunks, inline=False)
 

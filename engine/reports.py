@@ -20,11 +20,9 @@ time, in progress within or past it. Share rows are not added to the total (the 
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, literal, not_, null, or_, select
@@ -237,17 +235,3 @@ def _figures_columns(start_at: dt.datetime, end_at: dt.datetime, as_of: dt.datet
 COLUMNS = ("received", "carried_over", "new_online", "new_direct_or_postal", "resolved", "resolved_early",
            "resolved_on_time", "resolved_late", "in_progress", "in_progress_within", "in_progress_overdue",
            "withdrawn", "refused", "stopped", "payments", "payments_online", "paid_amount")
-
-
-def write_csv(report: Report, out: TextIO) -> None:
-    """Write the report as CSV: one line per row, then the total; the last column, `share`, is 1 on the rows of
-    an inter-agency bundle's agency share (added last: sheets read the others by position)."""
-    writer = csv.writer(out)
-    writer.writerow(["period_start", "period_end", "agency_code", "agency", "procedure_code", "procedure", "official",
-                     *COLUMNS, "share"])
-    lines = [(r.agency_code, r.agency_name, r.procedure_code, r.procedure_name, r.official or "", r.figures, r.share)
-             for r in report.rows]
-    lines.append(("", "TOTAL", "", "", "", report.total, False))
-    for *labels, figures, share in lines:
-        writer.writerow([report.start.isoformat(), report.end.isoformat(), *labels,
-                         *(getattr(figures, c) for c in COLUMNS), int(share)])

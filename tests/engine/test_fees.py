@@ -3,14 +3,13 @@ awaiting_payment step, and a scenario that can fail."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import pytest
 from sqlalchemy import select
 from support import WORKFLOWS, receive
 
 from bpmn.package import load_package
-from engine import fees, reports
+from engine import fees, reports, supervision
 from engine.errors import InvalidInput
 from engine.models import Dossier
 from engine.scenarios import Scenario, ScenarioError, load_scenario, run_scenario
@@ -104,7 +103,6 @@ def test_payments_are_in_form_ii06a(rt, session):
     april = reports.handling_report(session, start=dt.date(2026, 4, 1), end=dt.date(2026, 4, 30),
                                     now=rt.clock.now())
     assert april.total.payments == 0  # paid in March
-    out = io.StringIO()
-    reports.write_csv(report, out)
-    header, first = out.getvalue().splitlines()[:2]
-    assert header.endswith("payments,payments_online,paid_amount,share") and first.endswith(",1,1,100000,0")
+    header, first = supervision.report_csv(supervision.PeriodReport("procedure", report)).splitlines()[:2]
+    assert header.endswith("Số lượt nộp phí, lệ phí\",Trong đó thanh toán trực tuyến,Số tiền đã thu (đồng),Phần liên thông")
+    assert first.endswith(",1,1,100000,Không")

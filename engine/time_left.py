@@ -51,26 +51,39 @@ def split_budget(iso: str) -> TimeLeft:
     return TimeLeft(False, d.days, hours, minutes)
 
 
+def amount_words(amount: TimeLeft, say_unit: Callable[[str, int], str]) -> str:
+    """An amount of working time in words, its parts largest first (days, hours; minutes when there are some
+    or nothing else is), each said by `say_unit("day", 1)`: "1 ngày 4 giờ"."""
+    parts = [(unit, n) for unit, n in (("day", amount.days), ("hour", amount.hours)) if n]
+    if amount.minutes or not parts:
+        parts.append(("minute", amount.minutes))
+    return " ".join(say_unit(unit, n) for unit, n in parts)
+
+
 def budget_words(iso: str | None, say_unit: Callable[[str, int], str], say_whole: Callable[[str], str]) -> str:
-    """A budget in words: its parts, largest first (days, hours; minutes when there are some or nothing else
-    is), each said by `say_unit("day", 1)`, joined, then said whole by `say_whole("1 ngày 4 giờ")`. "" for no
-    budget, the text itself when it is not a duration. The printed forms say it in Vietnamese (budget_vi), the
-    pages through their catalog (api.web.labels: the same Vietnamese words)."""
+    """A budget in words (amount_words), said whole by `say_whole("1 ngày 4 giờ")`. "" for no budget, the text
+    itself when it is not a duration. The printed forms say it in Vietnamese (budget_vi), the pages through
+    their catalog (api.web.labels: the same Vietnamese words)."""
     if not iso:
         return ""
     try:
-        left = split_budget(iso)
+        return say_whole(amount_words(split_budget(iso), say_unit))
     except ValueError:
         return iso
-    parts = [(unit, n) for unit, n in (("day", left.days), ("hour", left.hours)) if n]
-    if left.minutes or not parts:
-        parts.append(("minute", left.minutes))
-    return say_whole(" ".join(say_unit(unit, n) for unit, n in parts))
 
 
 _UNITS_VI = {"day": "ngày", "hour": "giờ", "minute": "phút"}
 
 
+def unit_vi(unit: str, n: int) -> str:
+    return f"{n} {_UNITS_VI[unit]}"
+
+
 def budget_vi(iso: str | None) -> str:
     """A budget in Vietnamese words for the printed forms: "P1DT4H" -> "1 ngày 4 giờ làm việc"."""
-    return budget_words(iso, lambda unit, n: f"{n} {_UNITS_VI[unit]}", lambda amount: f"{amount} làm việc")
+    return budget_words(iso, unit_vi, lambda amount: f"{amount} làm việc")
+
+
+def used_vi(used: TimeLeft) -> str:
+    """Working time used, in Vietnamese words for the printed forms: "3 giờ 20 phút làm việc"."""
+    return f"{amount_words(used, unit_vi)} làm việc"

@@ -12,7 +12,7 @@ from api.printing import long_date, qr_data_uri
 from engine.dossier_views import MARK_VI, STATUS_VI
 from engine.printouts import ControlSheetPrint, LetterPrint, ProcessSupplement
 from engine.reception import DeskSlip, Receipt
-from engine.time_left import budget_vi
+from engine.time_left import budget_vi, used_vi
 from engine.tracking_book import TrackingBook
 
 DELIVERY_VI = {"counter": "Bộ phận Một cửa", "postal": "qua dịch vụ bưu chính công ích", "online": "trực tuyến"}
@@ -107,19 +107,13 @@ def control_sheet_context(p: ControlSheetPrint, *, tz: dt.tzinfo) -> dict:
         "finished_at": _local(sheet.finished_at, tz), "status": STATUS_VI.get(sheet.status, sheet.status),
         "mark": sheet.mark_vi or "", "rows": rows, "shares": [{
             "agency": s.agency_name, "share": s.share_name, "budget": budget_vi(s.budget),
-            "used": _used(s.used), "started_at": _local(s.started_at, tz), "due_at": _local(s.due_at, tz),
+            "used": used_vi(s.used_parts), "started_at": _local(s.started_at, tz), "due_at": _local(s.due_at, tz),
             "ended_at": _local(s.ended_at, tz), "mark": MARK_VI.get(s.mark, "") if s.mark else "",
             "from_agency": s.from_agency_name or "", "sent_by": s.sent_by or "",
             "confirmed_at": _local(s.confirmed_at, tz) if s.from_agency_name else None,
             "confirmed_by": s.confirmed_by or "",
         } for s in sheet.shares],
     }
-
-
-def _used(used: dt.timedelta) -> str:
-    """Working time used, in hours and minutes of working time."""
-    minutes = int(used.total_seconds() // 60)
-    return f"{minutes // 60} giờ {minutes % 60:02d} phút"
 
 
 def letter_context(p: LetterPrint, *, tz: dt.tzinfo) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from api.web.i18n import current_language, gettext, ngettext
 from engine.audit import ACTION_VI
-from engine.time_left import budget_words
+from engine.time_left import amount_words, budget_words
 
 
 def _l(msgid: str) -> str:
@@ -135,6 +135,7 @@ def register(jinja_env) -> None:
         channel_label=lambda code: label(CHANNELS, code),
         time_left_words=time_left_words,
         working_time_words=working_time_words,
+        working_time_used_words=working_time_used_words,
         mark_label=lambda code: label(MARKS, code),
         action_label=action_label,
         admin_action_label=lambda code: label(ADMIN_ACTIONS, code),
@@ -160,6 +161,12 @@ def working_time_words(iso: str | None) -> str:
     """A budget of working time (ISO 8601, "P1D", "PT4H") in words: "1 ngày 4 giờ làm việc" (engine.time_left
     splits it; its Vietnamese is the printed forms' budget_vi)."""
     return budget_words(iso, _unit_words, lambda amount: gettext("%(amount)s of working time", amount=amount))
+
+
+def working_time_used_words(used) -> str:
+    """Working time used (engine.time_left.TimeLeft) in words: "đã dùng 3 giờ 20 phút làm việc"; the printed
+    form's words are engine.time_left.used_vi."""
+    return gettext("%(amount)s of working time used", amount=amount_words(used, _unit_words))
 
 
 def _unit_words(unit: str, n: int) -> str:

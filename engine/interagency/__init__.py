@@ -29,6 +29,7 @@ from engine.errors import Conflict, Forbidden, NotFound
 from engine.models import Agency, AgencyHandover, Dossier, Task, User
 from engine.specs import CompiledVersion
 from engine.tasks import task_deadlines
+from engine.time_left import TimeLeft, split_working_seconds
 from engine.workcalendar import WorkCalendar
 
 
@@ -143,6 +144,8 @@ class ShareLine:
     ended_at: dt.datetime | None
     #: working time used so far (to the end, or to now while open)
     used: dt.timedelta
+    #: the same in working days (of the calendar's length), hours and minutes, for words
+    used_parts: TimeLeft
     #: early / on_time / late (engine.dossier_views.mark), None while open and not yet due
     mark: str | None
     from_agency_name: str | None
@@ -172,9 +175,10 @@ def shares(session: Session, calendar: WorkCalendar, dossier: Dossier, meta, now
         agency = agencies[r.to_agency_id]
         end = r.share_ended_at or dossier.closed_at
         share = meta.share_of(agency.kind)
+        used = calendar.between(r.sent_at, end or max(now, r.sent_at))
         out.append(ShareLine(
             r.id, agency.id, agency.name, share.name_vi if share else "", r.share_budget, r.sent_at, r.share_due_at,
-            end, calendar.between(r.sent_at, end or max(now, r.sent_at)),
+            end, used, split_working_seconds(used.total_seconds(), calendar.working_day_seconds),
             mark(end, r.share_due_at, calendar.tzinfo, now if end is None else None),
             agencies[r.from_agency_id].name if r.from_agency_id else None, names.get(r.sent_by_id),
             r.confirmed_at if r.from_agency_id else r.sent_at, names.get(r.confirmed_by_id)))

@@ -54,5 +54,5 @@ def test_the_police_confirm_over_the_api_then_work(rt, receive, users, client_fo
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf.data)).pages)
     for expected in ("Thời gian giải quyết của từng cơ quan (liên thông)", "Công an xã Tân Lập",
                      "Được giao: 1 ngày làm việc", "Được giao: 4 giờ làm việc", "Xác nhận nhận: 09:00 02/03/2026",
-                     "Đã dùng:"):
+                     "Đã dùng: 0 phút làm việc"):
         assert expected in text, (expected, text)

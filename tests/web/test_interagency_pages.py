@@ -2,6 +2,8 @@
 confirm the hand-over (only for its officials; CSRF required)."""
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from support import open_task, receive
 from web_support import sign_in
@@ -10,7 +12,7 @@ from engine import dossiers
 from engine.models import AgencyHandover
 
 
-def test_the_police_confirm_the_hand_over_on_the_dossier_page(app, rt, session, users):
+def test_the_police_confirm_the_hand_over_on_the_dossier_page(app, rt, session, users, clock):
     d = receive(rt, session, users, procedure="birth-residence-insurance").dossier
     for official, data in (("tanlap.specialist", {"outcome": "approve", "register_entry": "01/2026, số 57"}),
                            ("tanlap.leader", {"outcome": "approve", "signature_kind": "digital"})):
@@ -23,6 +25,10 @@ def test_the_police_confirm_the_hand_over_on_the_dossier_page(app, rt, session, 
     police, commune = sign_in(app.test_client(), "conganxa.specialist"), sign_in(app.test_client(), "tanlap.leader")
     page = police.get(f"/ho-so/{d.id}").get_data(as_text=True)
     assert action in page and "Công an xã Tân Lập" in page and "UBND xã Tân Lập" in page
+    # each share's budget and the working time it has used, in words
+    assert "1 ngày làm việc" in page and "đã dùng 0 phút làm việc" in page
+    clock.set(clock.now() + dt.timedelta(hours=1, minutes=30))
+    assert "đã dùng 1 giờ 30 phút làm việc" in police.get(f"/ho-so/{d.id}").get_data(as_text=True)
     assert action not in commune.get(f"/ho-so/{d.id}").get_data(as_text=True)
     assert police.post(action, data={"csrf_token": "forged"}).status_code == 400
     assert commune.post(action, data={"csrf_token": commune.csrf}).status_code == 403

@@ -1,6 +1,8 @@
 """Words for the codes the engine stores (roles, states, risk levels, channels), in the page's language."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from api.web.i18n import current_language, gettext, ngettext
 from engine.audit import ACTION_VI
 from engine.time_left import amount_words, budget_words
@@ -146,12 +148,8 @@ def time_left_words(left) -> str:
     """engine.time_left.TimeLeft in words: "còn 2 ngày 3 giờ làm việc", "quá hạn 4 giờ làm việc"."""
     if left is None:
         return ""
-    parts = [("day", left.days)] if left.days else []
-    if left.hours:
-        parts.append(("hour", left.hours))
-    if not left.days and (left.minutes or not left.hours):
-        parts.append(("minute", left.minutes))
-    amount = " ".join(_unit_words(unit, n) for unit, n in parts)
+    # minutes only when under a day: "còn 2 ngày 3 giờ" says enough of a longer wait
+    amount = amount_words(replace(left, minutes=0) if left.days else left, _unit_words)
     if left.overdue:
         return gettext("overdue by %(amount)s of working time", amount=amount)
     return gettext("%(amount)s of working time left", amount=amount)

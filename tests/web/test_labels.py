@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from api.web.labels import ADMIN_ACTIONS, AUDIT_ACTIONS, action_label, working_time_words
+from api.web.labels import ADMIN_ACTIONS, AUDIT_ACTIONS, action_label, time_left_words, working_time_words
 from engine.audit import ACTION_VI
-from engine.time_left import budget_vi
+from engine.time_left import TimeLeft, budget_vi
 
 ENGINE = Path(__file__).resolve().parents[2] / "engine"
 
@@ -56,3 +56,16 @@ def test_budgets_read_as_working_time(app):
 def test_the_page_and_the_printed_form_say_a_budget_alike(app, iso):
     with _page(app):
         assert working_time_words(iso) == budget_vi(iso)
+
+
+@pytest.mark.parametrize(("left", "words"), [
+    (TimeLeft(False, 2, 3, 15), "còn 2 ngày 3 giờ làm việc"),  # minutes only under a day
+    (TimeLeft(False, 1, 0, 40), "còn 1 ngày làm việc"),
+    (TimeLeft(False, 0, 3, 15), "còn 3 giờ 15 phút làm việc"),
+    (TimeLeft(False, 0, 3, 0), "còn 3 giờ làm việc"),
+    (TimeLeft(False, 0, 0, 0), "còn 0 phút làm việc"),
+    (TimeLeft(True, 0, 4, 0), "quá hạn 4 giờ làm việc"),
+])
+def test_time_left_in_words(app, left, words):
+    with _page(app):
+        assert time_left_words(left) == words

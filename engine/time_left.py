@@ -67,9 +67,10 @@ def budget_words(iso: str | None, say_unit: Callable[[str, int], str], say_whole
     if not iso:
         return ""
     try:
-        return say_whole(amount_words(split_budget(iso), say_unit))
+        budget = split_budget(iso)
     except ValueError:
         return iso
+    return say_whole(amount_words(budget, say_unit))
 
 
 _UNITS_VI = {"day": "ngày", "hour": "giờ", "minute": "phút"}

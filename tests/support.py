@@ -37,8 +37,9 @@ def agency_id(session, code=TANLAP) -> int:
 def receive(rt, session, users, procedure="household-business", **kw):
     """Receive a dossier at Tân Lập's desk now, committed."""
     kw.setdefault("channel", "counter")
+    kw.setdefault("applicant", APPLICANT)
     result = dossiers.receive_dossier(rt, session, procedure=procedure, agency_id=agency_id(session),
-                                      applicant=APPLICANT, actor=users["tanlap.reception"], now=rt.clock.now(), **kw)
+                                      actor=users["tanlap.reception"], now=rt.clock.now(), **kw)
     session.commit()
     return result
 

@@ -92,12 +92,12 @@ def result_documents(session: Session, base_url: str, key: str, dossiers: list[D
     DanhSachGiayToKetQua items: the file's name, its id, the citizen's download link and the file's SHA-256
     (motcua's own field). The link opens that file only (its own token, engine.documents.results.result_token,
     under the app's `key`), not the look-up: the receipt's secret is not given to the portal."""
-    by_id = {d.id: d for d in dossiers}
+    ids = {d.id for d in dossiers}
     out: dict[int, list[dict]] = {}
-    if not by_id:
+    if not ids:
         return out
     rows = session.execute(select(Document.id, Document.dossier_id, Document.filename, Document.sha256).where(
-        Document.dossier_id.in_(by_id), Document.kind == "result", Document.removed_at.is_(None))
+        Document.dossier_id.in_(ids), Document.kind == "result", Document.removed_at.is_(None))
         .order_by(Document.id)).all()
     for row in rows:
         token = result_token(key, row.id, row.sha256)

@@ -165,14 +165,9 @@ def test_migration_0003_fills_the_search_key(tmp_path):
 def test_search_finds_the_same_by_either_path(rt, session, users, monkeypatch, candidates):
     # 500: the few matching open dossiers are found first; 1: too many, each task's dossier is checked
     monkeypatch.setattr(inbox, "SEARCH_CANDIDATES", candidates)
-    from engine import dossiers
 
     def received(name):
-        result = dossiers.receive_dossier(rt, session, procedure="household-business", agency_id=agency_id(session),
-                                          channel="counter", applicant={"name": name},
-                                          actor=users["tanlap.reception"], now=rt.clock.now())
-        session.commit()
-        return result.dossier
+        return receive(rt, session, users, applicant={"name": name}).dossier
 
     an, anh = received("Nguyễn Văn An"), received("Nguyễn Văn Anh")
     received("Trần Thị Bình")
@@ -261,11 +256,7 @@ def test_the_trigram_table_finds_what_the_plain_search_finds(rt, session, users,
     from engine.models import Dossier
 
     def received(name):
-        result = dossiers.receive_dossier(rt, session, procedure="household-business", agency_id=agency_id(session),
-                                          channel="counter", applicant={"name": name},
-                                          actor=users["tanlap.reception"], now=rt.clock.now())
-        session.commit()
-        return result.dossier
+        return receive(rt, session, users, applicant={"name": name}).dossier
 
     names = ["Nguyễn Văn An", "Nguyễn Văn Anh", "Trần Thị Bình", "Đỗ 100% Hà", "Lê_Văn Ngọc", 'Phạm "Ba" Tư',
              "Nguyễn Văn 1000"]
